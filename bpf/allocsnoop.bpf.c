@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * allocsnoop.bpf.c - the kernel side: uprobes on the allocator aggregate
+ * live and total bytes per (process, stack) in maps.
+ *
+ * Hot path budget: an allocation does a thread-slot lookup at entry, a
+ * stack lookup (insert only for a new stack), and at return one insert into
+ * allocs plus in-place atomic adds on its stats and process entries.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "allocsnoop.h"
+
+#define EEXIST 17
+
+const volatile __u32 self_tgid = 0;	/* never trace the tracer itself */
+const volatile __u32 stack_depth = AS_MAX_STACK_DEPTH;
+
+__u64 lost[AS_LOST_MAX] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct as_alloc_key);
+	__type(value, struct as_alloc_val);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);
+	__type(value, struct as_stack);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 17);
+	__type(key, struct as_stat_key);
+	__type(value, struct as_stat_val);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct as_proc_val);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct as_thread_state);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct as_stack);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline void count_lost(enum as_lost what)
+{
+	if (what < AS_LOST_MAX)
+		__sync_fetch_and_add(&lost[what], 1);
+}
+
+static __always_inline void emit(__u32 type, __u32 tgid)
+{
+	struct as_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(AS_LOST_EVENTS);
+		return;
+	}
+	e->type = type;
+	e->tgid = tgid;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline struct as_proc_val *proc_get(__u32 tgid)
+{
+	struct as_proc_val zero = {}, *p;
+	long err;
+
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (p)
+		return p;
+	err = bpf_map_update_elem(&procs, &tgid, &zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_lost(AS_LOST_PROC_MAP_FULL);
+		return NULL;
+	}
+	if (!err)
+		emit(AS_EV_NEW_PROCESS, tgid); /* userspace reads its maps now */
+	return bpf_map_lookup_elem(&procs, &tgid);
+}
+
+static __always_inline struct as_thread_state *thread_get(__u32 tid)
+{
+	struct as_thread_state zero = {}, *ts;
+	long err;
+
+	ts = bpf_map_lookup_elem(&threads, &tid);
+	if (ts)
+		return ts;
+	err = bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_lost(AS_LOST_THREAD_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&threads, &tid);
+}
+
+/*
+ * Walks the user stack by frame pointers and stores it once. The kernel's
+ * own walk omits the direct caller when the probe is not on push %rbp /
+ * endbr64, so the return address is read from [rsp] here, skipping the
+ * words the function pushed before the probe site.
+ */
+static __always_inline __u64 stack_store(struct pt_regs *ctx, __u64 cookie)
+{
+	struct {
+		__u64 next;
+		__u64 ret;
+	} fr;
+	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), prev, ret = 0;
+	__u64 h = 0xcbf29ce484222325ULL;
+	__u32 zero = 0, i, n = 0, flags = 0;
+	struct as_stack *st;
+	long err;
+
+	st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return AS_STACK_NONE;
+	if (bpf_probe_read_user(&ret, sizeof(ret),
+				(void *)(sp + 8 * AS_COOKIE_WORDS(cookie)))) {
+		count_lost(AS_LOST_READ_FAILED);
+		return AS_STACK_NONE;
+	}
+	st->ips[0] = ret;
+	n = 1;
+	/* A frame must lie above the stack pointer and frames must grow
+	 * upwards in small steps; anything else is not a frame chain (code
+	 * built without frame pointers) and ends the walk. */
+	prev = sp;
+	for (i = 1; i < AS_MAX_STACK_DEPTH; i++) {
+		if (i >= stack_depth) {
+			flags |= AS_STACK_F_TRUNCATED;
+			break;
+		}
+		if (fp <= prev || fp - prev > (8 << 20) || (fp & 7))
+			break;
+		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp))
+			break;
+		if (fr.ret < 4096)
+			break;
+		st->ips[i] = fr.ret;
+		n = i + 1;
+		prev = fp;
+		fp = fr.next;
+	}
+	if (i == AS_MAX_STACK_DEPTH && fp > prev && fp - prev <= (8 << 20))
+		flags |= AS_STACK_F_TRUNCATED;
+	if (flags & AS_STACK_F_TRUNCATED)
+		count_lost(AS_LOST_STACK_TRUNCATED);
+
+	for (i = 0; i < AS_MAX_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		h ^= st->ips[i];
+		h *= 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	h ^= n;
+	if (h == AS_STACK_NONE)
+		h = 1;
+	if (bpf_map_lookup_elem(&stacks, &h))
+		return h;
+	st->nr = n;
+	st->flags = flags;
+	err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_lost(AS_LOST_STACK_MAP_FULL);
+		return AS_STACK_NONE;
+	}
+	return h;
+}
+
+static __always_inline int stat_add(__u32 tgid, __u64 stack, __s64 size,
+				    __s64 count, __u64 alloc_size,
+				    __u64 alloc_count)
+{
+	struct as_stat_key key = {.tgid = tgid, .stack = stack};
+	struct as_stat_val zero = {}, *v;
+	long err;
+
+	v = bpf_map_lookup_elem(&stats, &key);
+	if (!v) {
+		err = bpf_map_update_elem(&stats, &key, &zero, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			count_lost(AS_LOST_STAT_MAP_FULL);
+			return -1;
+		}
+		v = bpf_map_lookup_elem(&stats, &key);
+		if (!v)
+			return -1;
+	}
+	__sync_fetch_and_add(&v->size, size);
+	__sync_fetch_and_add(&v->count, count);
+	if (alloc_count) {
+		__sync_fetch_and_add(&v->alloc_size, alloc_size);
+		__sync_fetch_and_add(&v->alloc_count, alloc_count);
+	}
+	return 0;
+}
+
+/* Ends a live record: its bytes leave its stack and its process. */
+static __always_inline void release(__u32 tgid, __u64 stack, __u64 size,
+				    struct as_proc_val *p)
+{
+	struct as_stat_key key = {.tgid = tgid, .stack = stack};
+	struct as_stat_val *v;
+
+	v = bpf_map_lookup_elem(&stats, &key);
+	if (v) {
+		__sync_fetch_and_add(&v->size, -(__s64)size);
+		__sync_fetch_and_add(&v->count, -1);
+	}
+	if (p) {
+		__sync_fetch_and_add(&p->current, -(__s64)size);
+		__sync_fetch_and_add(&p->free_count, 1);
+		__sync_fetch_and_add(&p->free_bytes, size);
+	}
+}
+
+static __always_inline void peak_update(struct as_proc_val *p, __s64 cur)
+{
+	__s64 pk;
+	int i;
+
+	/* A few retries suffice: losing a race means another CPU raised
+	 * the peak at the same moment. */
+	for (i = 0; i < 4; i++) {
+		pk = p->peak;
+		if (cur <= pk)
+			break;
+		if (__sync_val_compare_and_swap(&p->peak, pk, cur) == pk)
+			break;
+	}
+}
+
+static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
+					 __u64 stack, struct as_proc_val *p)
+{
+	struct as_alloc_key key = {.tgid = tgid, .addr = ptr};
+	struct as_alloc_val val = {.size = size, .stack = stack, .weight = size};
+	struct as_alloc_val *old;
+	__s64 cur;
+	long err;
+
+	err = bpf_map_update_elem(&allocs, &key, &val, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		/* The address came back without a free we saw (freed by a
+		 * path we do not probe): end the stale record first. */
+		old = bpf_map_lookup_elem(&allocs, &key);
+		if (old) {
+			release(tgid, old->stack, old->size, p);
+			old->size = size;
+			old->stack = stack;
+			old->weight = size;
+		}
+		count_lost(AS_LOST_STALE_ALLOC);
+		err = 0;
+	}
+	if (err) {
+		count_lost(AS_LOST_ALLOC_MAP_FULL);
+		stat_add(tgid, stack, 0, 0, size, 1);
+		if (p) {
+			__sync_fetch_and_add(&p->untracked, 1);
+			__sync_fetch_and_add(&p->alloc_count, 1);
+			__sync_fetch_and_add(&p->alloc_bytes, size);
+		}
+		return;
+	}
+	stat_add(tgid, stack, size, 1, size, 1);
+	if (p) {
+		cur = __sync_fetch_and_add(&p->current, size) + size;
+		__sync_fetch_and_add(&p->alloc_count, 1);
+		__sync_fetch_and_add(&p->alloc_bytes, size);
+		peak_update(p, cur);
+	}
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter)
+{
+	__u64 id = bpf_get_current_pid_tgid(), cookie, n, m;
+	__u32 tgid = id >> 32, tid = (__u32)id, fn;
+	struct as_alloc_key key = {.tgid = tgid};
+	struct as_thread_state *ts;
+	struct as_alloc_val *old;
+
+	if (tgid == self_tgid)
+		return 0;
+	ts = thread_get(tid);
+	if (!ts)
+		return 0;
+	if (ts->depth) {
+		/* A nested call (realloc(NULL, n) -> malloc) belongs to the
+		 * outer one: count it once. */
+		ts->depth++;
+		return 0;
+	}
+	cookie = bpf_get_attach_cookie(ctx);
+	fn = AS_COOKIE_FN(cookie);
+	ts->fn = fn;
+	ts->old_ptr = 0;
+	ts->memptr = 0;
+	ts->old_found = 0;
+	switch (fn) {
+	case AS_FN_CALLOC:
+		n = PT_REGS_PARM1(ctx);
+		m = PT_REGS_PARM2(ctx);
+		ts->size = n * m; /* an overflow makes calloc fail */
+		break;
+	case AS_FN_REALLOC:
+		ts->old_ptr = PT_REGS_PARM1(ctx);
+		ts->size = PT_REGS_PARM2(ctx);
+		break;
+	case AS_FN_REALLOCARRAY:
+		ts->old_ptr = PT_REGS_PARM1(ctx);
+		ts->size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx);
+		break;
+	case AS_FN_POSIX_MEMALIGN:
+		ts->memptr = PT_REGS_PARM1(ctx);
+		ts->size = PT_REGS_PARM3(ctx);
+		break;
+	case AS_FN_ALIGNED_ALLOC:
+	case AS_FN_MEMALIGN:
+		ts->size = PT_REGS_PARM2(ctx);
+		break;
+	default:
+		ts->size = PT_REGS_PARM1(ctx);
+		break;
+	}
+	if (ts->old_ptr) {
+		/* Take realloc's old record out now: once realloc frees it
+		 * internally another thread may get the address back. A
+		 * failed realloc puts it back. */
+		key.addr = ts->old_ptr;
+		old = bpf_map_lookup_elem(&allocs, &key);
+		if (old) {
+			ts->old_size = old->size;
+			ts->old_stack = old->stack;
+			ts->old_weight = old->weight;
+			if (!bpf_map_delete_elem(&allocs, &key))
+				ts->old_found = 1;
+		}
+	}
+	ts->stack = stack_store(ctx, cookie);
+	ts->depth = 1;
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit)
+{
+	__u64 id = bpf_get_current_pid_tgid(), ret = PT_REGS_RC(ctx), ptr = 0;
+	__u32 tgid = id >> 32, tid = (__u32)id, fn;
+	struct as_alloc_key key = {.tgid = tgid};
+	struct as_alloc_val back = {};
+	struct as_thread_state *ts;
+	struct as_proc_val *p;
+
+	ts = bpf_map_lookup_elem(&threads, &tid);
+	if (!ts || !ts->depth)
+		return 0;
+	if (ts->depth > 1) {
+		ts->depth--;
+		return 0;
+	}
+	ts->depth = 0;
+	fn = ts->fn;
+	p = proc_get(tgid);
+
+	if (fn == AS_FN_REALLOC || fn == AS_FN_REALLOCARRAY) {
+		if (ts->old_ptr && ts->size == 0 && fn == AS_FN_REALLOC) {
+			/* realloc(p, 0) is a free */
+			if (ts->old_found)
+				release(tgid, ts->old_stack, ts->old_size, p);
+			else if (p)
+				__sync_fetch_and_add(&p->unmatched_free_count, 1);
+			if (ret)
+				record_alloc(tgid, ret, 0, ts->stack, p);
+			return 0;
+		}
+		if (!ret) {
+			/* failed: the old block stays live */
+			if (p)
+				__sync_fetch_and_add(&p->failed_count, 1);
+			if (ts->old_found) {
+				key.addr = ts->old_ptr;
+				back.size = ts->old_size;
+				back.stack = ts->old_stack;
+				back.weight = ts->old_weight;
+				if (bpf_map_update_elem(&allocs, &key, &back,
+							BPF_NOEXIST))
+					count_lost(AS_LOST_ALLOC_MAP_FULL);
+			}
+			return 0;
+		}
+		if (ts->old_ptr) {
+			if (ts->old_found)
+				release(tgid, ts->old_stack, ts->old_size, p);
+			else if (p)
+				__sync_fetch_and_add(&p->unmatched_free_count, 1);
+		}
+		record_alloc(tgid, ret, ts->size, ts->stack, p);
+		return 0;
+	}
+
+	if (fn == AS_FN_POSIX_MEMALIGN) {
+		if ((int)ret == 0 &&
+		    bpf_probe_read_user(&ptr, sizeof(ptr), (void *)ts->memptr)) {
+			count_lost(AS_LOST_READ_FAILED);
+			return 0;
+		}
+		ret = (int)ret == 0 ? ptr : 0;
+	}
+	if (!ret) {
+		if (p)
+			__sync_fetch_and_add(&p->failed_count, 1);
+		return 0;
+	}
+	record_alloc(tgid, ret, ts->size, ts->stack, p);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, void *ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct as_alloc_key key = {.tgid = tgid, .addr = (__u64)ptr};
+	struct as_thread_state *ts;
+	struct as_alloc_val *v;
+	struct as_proc_val *p;
+	__u64 size, stack;
+
+	if (!ptr || tgid == self_tgid)
+		return 0;
+	/* A free inside an allocator call (realloc(p, 0)) is that call's. */
+	ts = bpf_map_lookup_elem(&threads, &tid);
+	if (ts && ts->depth)
+		return 0;
+	v = bpf_map_lookup_elem(&allocs, &key);
+	if (!v) {
+		p = proc_get(tgid);
+		if (p)
+			__sync_fetch_and_add(&p->unmatched_free_count, 1);
+		return 0;
+	}
+	size = v->size;
+	stack = v->stack;
+	if (bpf_map_delete_elem(&allocs, &key))
+		return 0; /* another thread freed it first */
+	release(tgid, stack, size, bpf_map_lookup_elem(&procs, &tgid));
+	return 0;
+}
+
+/* Raw tracepoints attach by name: no tracefs needed. */
+SEC("raw_tp/sched_process_exec")
+int handle_exec(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (bpf_map_lookup_elem(&procs, &tgid))
+		emit(AS_EV_EXEC, tgid);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int handle_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+
+	bpf_map_delete_elem(&threads, &tid);
+	if (tid == tgid && bpf_map_lookup_elem(&procs, &tgid))
+		emit(AS_EV_EXIT, tgid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

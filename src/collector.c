@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: MIT
+/* collector.c - read the BPF maps into a snapshot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "collector.h"
+#include "u64map.h"
+
+#define BATCH 4096
+
+static const char *const lost_names[AS_LOST_MAX] = {
+	[AS_LOST_ALLOC_MAP_FULL] = "alloc_map_full",
+	[AS_LOST_STACK_MAP_FULL] = "stack_map_full",
+	[AS_LOST_STAT_MAP_FULL] = "stat_map_full",
+	[AS_LOST_PROC_MAP_FULL] = "proc_map_full",
+	[AS_LOST_THREAD_MAP_FULL] = "thread_map_full",
+	[AS_LOST_EVENTS] = "events_lost",
+	[AS_LOST_STACK_TRUNCATED] = "stacks_truncated",
+	[AS_LOST_READ_FAILED] = "read_failed",
+	[AS_LOST_STALE_ALLOC] = "stale_allocs",
+};
+
+struct comm_entry {
+	char comm[AS_TASK_COMM_LEN + 1];
+};
+
+struct collector {
+	struct as_procmaps *pm;
+	struct as_symbolizer *sym;
+	/* stack hash -> index into stacks[]: stacks never change */
+	struct u64map *stack_idx;
+	struct as_stack *stacks;
+	size_t nstacks, cap_stacks;
+	/* pid -> index into comms[] */
+	struct u64map *comm_idx;
+	struct comm_entry *comms;
+	size_t ncomms, cap_comms;
+};
+
+/* Per-collect state: one location per (pid, address). */
+struct loc_index {
+	struct u64map *pids; /* pid -> index into maps[] */
+	struct u64map **maps; /* address -> location index */
+	size_t n;
+	struct u64map *refreshed; /* pids whose maps were re-read this round */
+};
+
+const char *collector__lost_name(unsigned int idx)
+{
+	return idx < AS_LOST_MAX ? lost_names[idx] : NULL;
+}
+
+int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
+		   struct collector **out)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->pm = pm;
+	c->sym = sym;
+	err = u64map__new(&c->stack_idx);
+	err = err ?: u64map__new(&c->comm_idx);
+	if (err) {
+		collector__free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void collector__free(struct collector *c)
+{
+	if (!c)
+		return;
+	u64map__free(c->stack_idx);
+	u64map__free(c->comm_idx);
+	free(c->stacks);
+	free(c->comms);
+	free(c);
+}
+
+int collector__set_comm(struct collector *c, uint32_t pid, const char *comm)
+{
+	uint64_t idx;
+	struct comm_entry *n;
+
+	if (!u64map__get(c->comm_idx, pid, &idx)) {
+		if (c->ncomms == c->cap_comms) {
+			size_t cap = c->cap_comms ? c->cap_comms * 2 : 64;
+
+			n = realloc(c->comms, cap * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			c->comms = n;
+			c->cap_comms = cap;
+		}
+		idx = c->ncomms++;
+		if (u64map__set(c->comm_idx, pid, idx))
+			return -ENOMEM;
+	}
+	snprintf(c->comms[idx].comm, sizeof(c->comms[idx].comm), "%s", comm);
+	return 0;
+}
+
+static const char *comm_of(struct collector *c, uint32_t pid)
+{
+	char path[64], buf[AS_TASK_COMM_LEN + 1] = "";
+	uint64_t idx;
+	ssize_t n;
+	int fd;
+
+	if (u64map__get(c->comm_idx, pid, &idx))
+		return c->comms[idx].comm;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "?";
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return "?";
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (collector__set_comm(c, pid, buf))
+		return "?";
+	return comm_of(c, pid);
+}
+
+/* A process is gone once /proc has no entry or it is a zombie. */
+static bool process_exited(uint32_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+static int read_procs(struct collector *c, const struct tracer_maps *m,
+		      struct as_snapshot *snap)
+{
+	struct as_proc_val v;
+	__u32 key, next;
+	void *prev = NULL;
+	int idx;
+
+	while (bpf_map_get_next_key(m->procs, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->procs, &key, &v))
+			continue;
+		idx = as_snapshot_add_process(snap, key, comm_of(c, key));
+		if (idx < 0)
+			return idx;
+		snap->processes[idx] = (struct as_process){
+			.pid = key,
+			.comm = snap->processes[idx].comm,
+			.current_bytes = v.current,
+			.peak_bytes = v.peak,
+			.alloc_count = v.alloc_count,
+			.free_count = v.free_count,
+			.failed_count = v.failed_count,
+			.unmatched_free_count = v.unmatched_free_count,
+			.alloc_bytes = v.alloc_bytes,
+			.free_bytes = v.free_bytes,
+			.exited = process_exited(key),
+			.inexact = v.untracked > 0,
+		};
+	}
+	return 0;
+}
+
+static const struct as_stack *stack_get(struct collector *c, int fd,
+					__u64 hash)
+{
+	struct as_stack *n;
+	uint64_t idx;
+
+	if (u64map__get(c->stack_idx, hash, &idx))
+		return &c->stacks[idx];
+	if (c->nstacks == c->cap_stacks) {
+		size_t cap = c->cap_stacks ? c->cap_stacks * 2 : 256;
+
+		n = realloc(c->stacks, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		c->stacks = n;
+		c->cap_stacks = cap;
+	}
+	if (bpf_map_lookup_elem(fd, &hash, &c->stacks[c->nstacks]))
+		return NULL;
+	if (c->stacks[c->nstacks].nr > AS_MAX_STACK_DEPTH)
+		c->stacks[c->nstacks].nr = AS_MAX_STACK_DEPTH;
+	if (u64map__set(c->stack_idx, hash, c->nstacks))
+		return NULL;
+	return &c->stacks[c->nstacks++];
+}
+
+static struct u64map *loc_map(struct loc_index *li, uint32_t pid)
+{
+	struct u64map **maps;
+	uint64_t idx;
+
+	if (u64map__get(li->pids, pid, &idx))
+		return li->maps[idx];
+	maps = realloc(li->maps, (li->n + 1) * sizeof(*maps));
+	if (!maps)
+		return NULL;
+	li->maps = maps;
+	if (u64map__new(&maps[li->n]))
+		return NULL;
+	if (u64map__set(li->pids, pid, li->n)) {
+		u64map__free(maps[li->n]);
+		return NULL;
+	}
+	return maps[li->n++];
+}
+
+/* Creates (or finds) the symbolized location of @addr in process @pid. */
+static int location_of(struct collector *c, struct loc_index *li,
+		       struct as_snapshot *snap, uint32_t pid, uint64_t addr)
+{
+	struct u64map *map = loc_map(li, pid);
+	struct as_addr_info ai;
+	struct as_symbol sym;
+	uint64_t idx;
+	int err, mod = -1, loc;
+	uint32_t i;
+
+	if (!map)
+		return -ENOMEM;
+	if (u64map__get(map, addr, &idx))
+		return (int)idx;
+	err = procmaps__lookup(c->pm, pid, addr, &ai);
+	if (err == -ENOENT && !u64map__get(li->refreshed, pid, NULL)) {
+		/* a library loaded since we last read its maps */
+		if (u64map__set(li->refreshed, pid, 1))
+			return -ENOMEM;
+		if (procmaps__refresh(c->pm, pid) == 0)
+			err = procmaps__lookup(c->pm, pid, addr, &ai);
+	}
+	if (err == 0) {
+		mod = as_snapshot_add_module(snap, ai.file->path,
+					     ai.file->build_id, ai.start,
+					     ai.limit, ai.pgoff);
+		if (mod < 0)
+			return mod;
+	}
+	loc = as_snapshot_new_location(snap, addr, mod,
+				       err == 0 ? ai.file_offset : 0);
+	if (loc < 0)
+		return loc;
+	if (err == 0 &&
+	    symbolizer__resolve(c->sym, ai.file, ai.file_offset, true, &sym) ==
+		    0) {
+		for (i = 0; i < sym.nlines; i++) {
+			err = as_snapshot_add_line(snap, loc,
+						   sym.lines[i].function,
+						   sym.lines[i].file,
+						   sym.lines[i].line);
+			if (err)
+				return err;
+		}
+	}
+	if (u64map__set(map, addr, loc))
+		return -ENOMEM;
+	return loc;
+}
+
+static int add_sample(struct collector *c, struct loc_index *li,
+		      const struct tracer_maps *m, struct as_snapshot *snap,
+		      const struct as_stat_key *k, const struct as_stat_val *v)
+{
+	uint32_t locs[AS_MAX_STACK_DEPTH], n = 0, i;
+	const struct as_stack *st = NULL;
+	int loc;
+
+	if (!v->alloc_count && !v->count)
+		return 0;
+	if (k->stack != AS_STACK_NONE)
+		st = stack_get(c, m->stacks, k->stack);
+	for (i = 0; st && i < st->nr; i++) {
+		loc = location_of(c, li, snap, k->tgid, st->ips[i]);
+		if (loc < 0)
+			return loc;
+		locs[n++] = (uint32_t)loc;
+	}
+	loc = as_snapshot_add_sample(snap, k->tgid, locs, n, v->size, v->count,
+				     (int64_t)v->alloc_size,
+				     (int64_t)v->alloc_count);
+	return loc < 0 ? loc : 0;
+}
+
+static int read_stats(struct collector *c, const struct tracer_maps *m,
+		      struct as_snapshot *snap)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct as_stat_key *keys = NULL;
+	struct as_stat_val *vals = NULL;
+	struct loc_index li = {0};
+	char token[64];
+	void *in = NULL;
+	__u32 count, i;
+	int err, ret = 0;
+	size_t j;
+
+	keys = calloc(BATCH, sizeof(*keys));
+	vals = calloc(BATCH, sizeof(*vals));
+	if (!keys || !vals || u64map__new(&li.pids) ||
+	    u64map__new(&li.refreshed)) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	do {
+		count = BATCH;
+		err = bpf_map_lookup_batch(m->stats, in, token, keys, vals,
+					   &count, &opts);
+		if (err && err != -ENOENT) {
+			ret = err;
+			fprintf(stderr,
+				"allocsnoop: cannot read the stats map: %s\n",
+				strerror(-err));
+			goto cleanup;
+		}
+		for (i = 0; i < count; i++) {
+			ret = add_sample(c, &li, m, snap, &keys[i], &vals[i]);
+			if (ret)
+				goto cleanup;
+		}
+		in = token;
+	} while (!err);
+cleanup:
+	for (j = 0; j < li.n; j++)
+		u64map__free(li.maps[j]);
+	free(li.maps);
+	u64map__free(li.pids);
+	u64map__free(li.refreshed);
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+int collector__collect(struct collector *c, const struct tracer_maps *m,
+		       struct as_snapshot *snap)
+{
+	unsigned int i;
+	int err;
+
+	err = read_procs(c, m, snap);
+	if (err)
+		return err;
+	err = read_stats(c, m, snap);
+	if (err)
+		return err;
+	for (i = 0; i < AS_LOST_MAX; i++) {
+		err = as_snapshot_set_counter(snap, lost_names[i], m->lost[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Deletes the entries of @map whose key starts with a __u32 equal to pid. */
+static int purge_map(int fd, size_t key_size, size_t val_size, uint32_t pid)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys, *vals, *del, token[64];
+	void *in = NULL;
+	__u32 count, i, ndel;
+	int err, ret = 0;
+
+	keys = calloc(BATCH, key_size);
+	vals = calloc(BATCH, val_size);
+	del = calloc(BATCH, key_size);
+	if (!keys || !vals || !del) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	do {
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, in, token, keys, vals, &count,
+					   &opts);
+		if (err && err != -ENOENT) {
+			ret = err;
+			goto cleanup;
+		}
+		for (i = 0, ndel = 0; i < count; i++) {
+			__u32 kpid;
+
+			memcpy(&kpid, keys + i * key_size, sizeof(kpid));
+			if (kpid == pid)
+				memcpy(del + ndel++ * key_size,
+				       keys + i * key_size, key_size);
+		}
+		/* Deleting by key keeps the iteration valid: the batch
+		 * token is a bucket position, not a key. */
+		for (i = 0; i < ndel; i++)
+			bpf_map_delete_elem(fd, del + i * key_size);
+		in = token;
+	} while (!err);
+cleanup:
+	free(keys);
+	free(vals);
+	free(del);
+	return ret;
+}
+
+int collector__purge(struct collector *c, const struct tracer_maps *m,
+		     uint32_t pid)
+{
+	int err;
+
+	err = purge_map(m->stats, sizeof(struct as_stat_key),
+			sizeof(struct as_stat_val), pid);
+	err = err ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
+			       sizeof(struct as_alloc_val), pid);
+	bpf_map_delete_elem(m->procs, &pid);
+	procmaps__forget(c->pm, pid);
+	return err;
+}

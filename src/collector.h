@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector.h - BPF maps -> a symbolized snapshot.
+ *
+ * Owned by the collector module. It reads the process, per-stack and
+ * stack maps, resolves each frame through the process's module maps and
+ * the symbolizer, and caches what never changes (stack frames, process
+ * names). It also purges the map entries of processes that are gone.
+ */
+#ifndef ALLOCSNOOP_COLLECTOR_H
+#define ALLOCSNOOP_COLLECTOR_H
+
+#include "model.h"
+#include "procmaps.h"
+#include "symbolizer.h"
+#include "tracer.h"
+
+struct collector;
+
+int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
+		   struct collector **out);
+void collector__free(struct collector *c);
+
+/* Records a process's name (from an event: survives the process). */
+int collector__set_comm(struct collector *c, uint32_t pid, const char *comm);
+
+/* Fills @snap with the maps' current contents. */
+int collector__collect(struct collector *c, const struct tracer_maps *m,
+		       struct as_snapshot *snap);
+
+/* Deletes every map entry of @pid and forgets its module maps. */
+int collector__purge(struct collector *c, const struct tracer_maps *m,
+		     uint32_t pid);
+
+/* The names of the loss counters, indexed by enum as_lost. */
+const char *collector__lost_name(unsigned int idx);
+
+#endif

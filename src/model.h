@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.h - the snapshot: allocation state at one moment, fully symbolized.
+ *
+ * Owned by the model module. It is the one structure that the collector
+ * builds from BPF maps, that snapshot files store and load, and that
+ * group/diff and the reports read. It mirrors pprof's shape (modules =
+ * mappings, locations with inlined lines, samples = stacks with values) so
+ * that a file round-trips without loss. A snapshot owns every string and
+ * array it holds; as_snapshot_free() releases all of it.
+ */
+#ifndef ALLOCSNOOP_MODEL_H
+#define ALLOCSNOOP_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* One source line of a location; several for inlined frames. */
+struct as_line {
+	char *function; /* demangled; NULL when unknown */
+	char *file;	/* full path from debug info; NULL when unknown */
+	int64_t line;	/* 0 when unknown */
+};
+
+/* A loaded object file (pprof Mapping). */
+struct as_module {
+	char *path;	/* as the process mapped it, e.g. /usr/lib/x86_64-linux-gnu/libc.so.6 */
+	char *build_id; /* lowercase hex, NULL when the file has none */
+	uint64_t start; /* address range and file offset of the executable mapping */
+	uint64_t limit;
+	uint64_t offset;
+};
+
+/* One frame address (pprof Location). */
+struct as_location {
+	uint64_t address;    /* as seen in the process (a return address) */
+	int32_t module;	     /* index into snapshot modules, -1 when unknown */
+	uint64_t rel_offset; /* file offset inside the module (symbolization key) */
+	uint32_t nlines;     /* 0 when unsymbolized */
+	struct as_line *lines; /* innermost (most deeply inlined) first */
+};
+
+/* One distinct stack of one process with its byte and object counts. */
+struct as_sample {
+	uint32_t pid;
+	uint32_t nlocs;
+	uint32_t *locs; /* indices into snapshot locations, innermost first */
+	int64_t size;	/* live bytes */
+	int64_t count;	/* live allocations */
+	int64_t alloc_size;  /* bytes allocated since attach */
+	int64_t alloc_count; /* allocations since attach */
+};
+
+struct as_process {
+	uint32_t pid;
+	char *comm;
+	int64_t current_bytes; /* live bytes since attach */
+	int64_t peak_bytes;    /* high-water mark of current_bytes */
+	uint64_t alloc_count;
+	uint64_t free_count;
+	uint64_t failed_count;
+	uint64_t unmatched_free_count;
+	uint64_t alloc_bytes;
+	uint64_t free_bytes;
+	bool exited;  /* the process has exited; these are its last numbers */
+	bool inexact; /* some of its allocations could not be tracked */
+};
+
+/* A named counter of something the tracer could not keep exactly. */
+struct as_counter {
+	char *name;
+	uint64_t value;
+};
+
+struct as_snapshot {
+	struct timespec time;  /* CLOCK_REALTIME when taken */
+	struct timespec start; /* CLOCK_REALTIME when tracing started */
+	bool has_meta;	       /* false for a pprof file not written by us */
+	char *tool_version;    /* metadata, NULL when unknown */
+	char *hostname;
+	char *command; /* the traced command line or target, NULL if none */
+	int64_t sample_bytes; /* sampling period, 0 = exact */
+
+	size_t nprocesses, nsamples, nlocations, nmodules, ncounters;
+	struct as_process *processes;
+	struct as_sample *samples;
+	struct as_location *locations;
+	struct as_module *modules;
+	struct as_counter *counters;
+	/* private: allocated capacities */
+	size_t cap_processes, cap_samples, cap_locations, cap_modules,
+		cap_counters;
+};
+
+struct as_snapshot *as_snapshot_new(void);
+void as_snapshot_free(struct as_snapshot *s);
+
+/*
+ * Builders. Each copies the strings it is given and returns the new index
+ * (>= 0) or a negative errno. add_module and add_location return the
+ * existing index when an equal entry is present (module: same path,
+ * build-id, start and offset; location: same module and address), so
+ * callers need not dedup. new_location always appends (for callers that
+ * index locations themselves: the collector with 100k stacks).
+ */
+int as_snapshot_add_module(struct as_snapshot *s, const char *path,
+			   const char *build_id, uint64_t start, uint64_t limit,
+			   uint64_t offset);
+int as_snapshot_add_location(struct as_snapshot *s, uint64_t address,
+			     int32_t module, uint64_t rel_offset);
+int as_snapshot_new_location(struct as_snapshot *s, uint64_t address,
+			     int32_t module, uint64_t rel_offset);
+/* Appends a line to location @loc (call in innermost-first order). */
+int as_snapshot_add_line(struct as_snapshot *s, uint32_t loc,
+			 const char *function, const char *file, int64_t line);
+int as_snapshot_add_sample(struct as_snapshot *s, uint32_t pid,
+			   const uint32_t *locs, uint32_t nlocs, int64_t size,
+			   int64_t count, int64_t alloc_size,
+			   int64_t alloc_count);
+/* Returns the process's index, creating an entry with zero counts. */
+int as_snapshot_add_process(struct as_snapshot *s, uint32_t pid,
+			    const char *comm);
+int as_snapshot_set_counter(struct as_snapshot *s, const char *name,
+			    uint64_t value);
+int as_snapshot_set_meta(struct as_snapshot *s, const char *tool_version,
+			 const char *hostname, const char *command);
+
+const struct as_process *as_snapshot_find_process(const struct as_snapshot *s,
+						  uint32_t pid);
+uint64_t as_snapshot_counter(const struct as_snapshot *s, const char *name);
+
+/*
+ * True for the C/C++ runtime (libc, libstdc++, the dynamic loader, libgcc_s):
+ * frames there are skipped when finding the allocation site.
+ */
+bool as_module_is_runtime(const char *path);
+
+/*
+ * Index into sample->locs of the allocation site: the innermost frame
+ * outside the runtime, or 0 when every frame is in the runtime.
+ * Returns -1 for an empty stack.
+ */
+int as_sample_site(const struct as_snapshot *s, const struct as_sample *sample);
+
+#endif

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: MIT
+"""Exact bytes at exact lines, for every allocator function, in -p, -c and
+system-wide modes (DESIGN.md: what a byte means)."""
+import pytest
+
+from conftest import (expect_row, rows_at, trace_all, trace_command,
+                      trace_pid)
+
+MODES = ["pid", "command", "all"]
+
+
+def final_rows(mode, workload):
+    if mode == "pid":
+        pid, reps = trace_pid(workload)
+    elif mode == "command":
+        p, reps = trace_command(workload)
+        assert p.returncode == 0, p.stderr
+        pid = reps[-1]["processes"][0]["pid"] if reps else None
+    else:
+        pid, reps = trace_all(workload)
+    assert reps, "no report"
+    final = reps[-1]
+    assert final["final"] is True
+    return final, rows_at(final, workload, pid), pid
+
+
+def process(final, pid):
+    procs = [p for p in final["processes"] if p["pid"] == pid]
+    assert procs, f"pid {pid} not in {final['processes']}"
+    return procs[0]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_allocator(mode):
+    final, rows, pid = final_rows(mode, "allocators")
+    expect_row(rows, "malloc", 1000, 1, 1000, 1)
+    expect_row(rows, "calloc", 200, 1, 200, 1)
+    expect_row(rows, "realloc_null", 300, 1, 300, 1)
+    expect_row(rows, "reallocarray", 77, 1, 77, 1)
+    expect_row(rows, "posix_memalign", 400, 1, 400, 1)
+    expect_row(rows, "posix_memalign_small", 440, 1, 440, 1)
+    expect_row(rows, "aligned_alloc", 512, 1, 512, 1)
+    expect_row(rows, "memalign", 600, 1, 600, 1)
+    expect_row(rows, "valloc", 700, 1, 700, 1)
+    expect_row(rows, "pvalloc", 800, 1, 800, 1)
+    expect_row(rows, "freed", 0, 0, 5000, 1)
+    assert "failed" not in rows or rows["failed"]["alloc_count"] == 0
+    p = process(final, pid)
+    assert p["failed_count"] == 1
+    assert p["current_bytes"] >= 1000 + 200 + 300 + 77 + 400 + 440 + 512 \
+        + 600 + 700 + 800
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_realloc_chain(mode):
+    final, rows, pid = final_rows(mode, "realloc_chain")
+    expect_row(rows, "chain_malloc", 0, 0, 100, 1)
+    expect_row(rows, "chain_grow", 0, 0, 200, 1)
+    expect_row(rows, "chain_shrink", 50, 1, 50, 1)
+    expect_row(rows, "zero_base", 0, 0, 10, 1)
+    assert "zero_free" not in rows
+    expect_row(rows, "fail_base", 30, 1, 30, 1)
+    assert "fail_realloc" not in rows
+    assert process(final, pid)["failed_count"] == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_churn_exact_totals(mode):
+    final, rows, pid = final_rows(mode, "churn")
+    n = 20000
+    total = sum(64 + (i % 4) * 16 for i in range(n))
+    expect_row(rows, "churn", 0, 0, total, n)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_four_threads(mode):
+    final, rows, pid = final_rows(mode, "threads")
+    expect_row(rows, "thread_keep", 4 * 2000 * 48, 4 * 2000,
+               4 * 2000 * 48, 4 * 2000)
+    expect_row(rows, "thread_churn", 0, 0, 4 * 2000 * 24, 4 * 2000)
+    expect_row(rows, "thread_churn2", 0, 0, 4 * 3000 * 24, 4 * 3000)
+    assert final["lost"].get("thread_map_full", 0) == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_mmap_backed_block(mode):
+    final, rows, pid = final_rows(mode, "bigblock")
+    expect_row(rows, "big_keep", 64 << 20, 1, 64 << 20, 1)
+    expect_row(rows, "big_freed", 0, 0, 32 << 20, 1)
+    assert process(final, pid)["peak_bytes"] >= (64 << 20) + (32 << 20)
+
+
+@pytest.mark.parametrize("mode", ["pid", "all"])
+def test_frees_of_blocks_from_before_attach(mode):
+    final, rows, pid = final_rows(mode, "prefree")
+    expect_row(rows, "after_attach", 4242, 1, 4242, 1)
+    p = process(final, pid)
+    assert p["unmatched_free_count"] == 100
+    # never subtracted from anyone
+    assert p["current_bytes"] == 4242
+    assert all(r["size"] >= 0 for r in rows.values())

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for elfsym: every lookup is checked against where the dynamic
+ * linker actually put the symbol in this process (dlsym/dladdr1), and the
+ * bytes read from the file against the code in memory.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "elfsym.h"
+
+/* Global, so it is a GLOBAL FUNC in the test binary's .symtab only. */
+__attribute__((noinline, used)) int elfsym_test_target(int x);
+__attribute__((noinline, used)) int elfsym_test_target(int x)
+{
+	return x * 3 + 1;
+}
+
+/* The file and load bias of the object that holds @addr. */
+static void where(const void *addr, char *path, size_t len, uintptr_t *bias)
+{
+	struct link_map *lm = NULL;
+	Dl_info info;
+
+	assert_int_not_equal(
+	    dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP), 0);
+	assert_non_null(lm);
+	/* The main program's link_map has an empty name. */
+	if (!lm->l_name[0])
+		snprintf(path, len, "/proc/self/exe");
+	else
+		snprintf(path, len, "%s", lm->l_name);
+	*bias = lm->l_addr;
+}
+
+/* Looks up @name in the file that holds @addr, checks the answer. */
+static void check_symbol(const void *addr, const char *name)
+{
+	struct elfsym sym;
+	uintptr_t bias;
+	char path[4096];
+	uint8_t *buf;
+
+	where(addr, path, sizeof(path), &bias);
+	assert_int_equal(elfsym_lookup(path, name, &sym), 0);
+	assert_int_equal(sym.vaddr, (uintptr_t)addr - bias);
+	assert_true(sym.size > 0);
+	buf = malloc(sym.size);
+	assert_non_null(buf);
+	assert_int_equal(elfsym_read(path, sym.file_offset, buf, sym.size), 0);
+	assert_memory_equal(buf, addr, sym.size);
+	free(buf);
+}
+
+static void *libc_handle(void)
+{
+	void *h = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+
+	assert_non_null(h);
+	return h;
+}
+
+static void test_symtab_function(void **state)
+{
+	(void)state;
+	assert_int_equal(elfsym_test_target(2), 7);
+	check_symbol((const void *)elfsym_test_target, "elfsym_test_target");
+}
+
+static void test_dynsym_global_and_weak(void **state)
+{
+	void *h = libc_handle();
+
+	(void)state;
+	check_symbol(dlsym(h, "malloc"), "malloc"); /* GLOBAL */
+	check_symbol(dlsym(h, "calloc"), "calloc"); /* WEAK */
+	check_symbol(dlsym(h, "free"), "free");
+	dlclose(h);
+}
+
+/* pthread_cond_init@GLIBC_2.2.5 comes first in .dynsym; the default
+ * @@GLIBC_2.3.2 must win, as it does for dlsym. */
+static void test_default_version_wins(void **state)
+{
+	void *h = libc_handle();
+	void *def = dlsym(h, "pthread_cond_init");
+	void *old = dlvsym(h, "pthread_cond_init", "GLIBC_2.2.5");
+
+	(void)state;
+	assert_non_null(def);
+	assert_non_null(old);
+	assert_ptr_not_equal(def, old);
+	check_symbol(def, "pthread_cond_init");
+	dlclose(h);
+}
+
+static void test_not_functions(void **state)
+{
+	char path[4096];
+	struct elfsym sym;
+	uintptr_t bias;
+	void *h = libc_handle();
+
+	(void)state;
+	where(dlsym(h, "malloc"), path, sizeof(path), &bias);
+	assert_int_equal(elfsym_lookup(path, "no_such_function_xyz", &sym),
+			 -ENOENT);
+	assert_int_equal(elfsym_lookup(path, "mallo", &sym), -ENOENT);
+	assert_int_equal(elfsym_lookup(path, "stdout", &sym), -ENOENT);
+	/* The default memcpy is an IFUNC; the old plain-FUNC version next
+	 * to it must not be taken instead. */
+	assert_int_equal(elfsym_lookup(path, "memcpy", &sym), -ENOENT);
+	assert_int_equal(elfsym_lookup(path, "strlen", &sym), -ENOENT);
+	/* Only referenced (undefined) in the test binary. */
+	assert_int_equal(
+	    elfsym_lookup("/proc/self/exe", "_cmocka_run_group_tests", &sym),
+	    -ENOENT);
+	dlclose(h);
+}
+
+static void test_bad_files(void **state)
+{
+	char path[] = "/tmp/test_elfsym.XXXXXX";
+	struct elfsym sym;
+	uint8_t buf[8];
+	int fd;
+
+	(void)state;
+	assert_int_equal(elfsym_lookup("/nonexistent/lib.so", "malloc", &sym),
+			 -ENOENT);
+	assert_int_equal(elfsym_lookup("/proc/self/exe", NULL, &sym), -EINVAL);
+	assert_int_equal(elfsym_lookup("/proc/self/exe", "", &sym), -EINVAL);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(elfsym_lookup(path, "malloc", &sym), -ENOEXEC);
+	assert_int_equal(write(fd, "not an ELF file\n", 16), 16);
+	assert_int_equal(elfsym_lookup(path, "malloc", &sym), -ENOEXEC);
+	assert_int_equal(elfsym_read(path, 4, buf, 3), 0);
+	assert_memory_equal(buf, "an ", 3);
+	assert_int_equal(elfsym_read(path, 10, buf, 8), -EIO);
+	assert_int_equal(elfsym_read(path, 16, buf, 0), 0);
+	assert_int_equal(elfsym_read("/nonexistent/x", 0, buf, 1), -ENOENT);
+	close(fd);
+	unlink(path);
+}
+
+static void test_read_elf_header(void **state)
+{
+	uint8_t buf[4];
+
+	(void)state;
+	assert_int_equal(elfsym_read("/proc/self/exe", 0, buf, 4), 0);
+	assert_memory_equal(buf, "\177ELF", 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_symtab_function),
+	    cmocka_unit_test(test_dynsym_global_and_weak),
+	    cmocka_unit_test(test_default_version_wins),
+	    cmocka_unit_test(test_not_functions),
+	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_read_elf_header),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

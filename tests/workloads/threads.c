@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/* 4 threads allocate at full speed: totals must be exact. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "workload.h"
+
+#define THREADS 4
+#define KEEP	2000
+#define CHURN	5000
+
+static void *kept[THREADS][KEEP];
+
+static void *worker(void *arg)
+{
+	long t = (long)arg;
+	void *p;
+	int i;
+
+	for (i = 0; i < KEEP; i++) {
+		kept[t][i] = malloc(48);	/* @thread_keep */
+		p = malloc(24);			/* @thread_churn */
+		free(p);
+	}
+	for (i = 0; i < CHURN - KEEP; i++) {
+		p = malloc(24);			/* @thread_churn2 */
+		free(p);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t th[THREADS];
+	long t;
+
+	wl_begin(argc, argv);
+	for (t = 0; t < THREADS; t++)
+		if (pthread_create(&th[t], NULL, worker, (void *)t))
+			return 1;
+	for (t = 0; t < THREADS; t++)
+		pthread_join(th[t], NULL);
+	wl_end();
+	return 0;
+}
