@@ -36,8 +36,9 @@ int main(int argc, char **argv)
 		if (!p)
 			abort();
 		/* Half grow (up to 4x), half shrink (down to a quarter). */
-		q = realloc(p, (x >> 20) & 1 ? nmemb * size * (2 + (x >> 21) % 3)
-					   : 1 + nmemb * size / 4);
+		q = realloc(p, (x >> 20) & 1
+				   ? nmemb * size * (2 + (x >> 21) % 3)
+				   : 1 + nmemb * size / 4);
 		if (!q)
 			abort();
 		q[0] = (char)i;

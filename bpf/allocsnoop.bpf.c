@@ -6,6 +6,12 @@
  * Hot path budget: an allocation does a thread-slot lookup at entry, a
  * stack lookup (insert only for a new stack), and at return one insert into
  * allocs plus in-place atomic adds on its stats and process entries.
+ *
+ * Sampling (sample_bytes > 0): only the allocations the per-thread byte
+ * countdown picks are recorded, each with the weights that keep totals
+ * unbiased (allocsnoop.h). malloc, calloc and realloc then run as one
+ * uprobe session program whose entry skips the return trap of the calls it
+ * does not record; free costs one hash lookup for a block not recorded.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -18,8 +24,17 @@
 
 const volatile __u32 self_tgid = 0;	/* never trace the tracer itself */
 const volatile __u32 stack_depth = AS_MAX_STACK_DEPTH;
+const volatile __u64 sample_bytes = 0; /* mean bytes per sample, 0 = exact */
 
 __u64 lost[AS_LOST_MAX] = {};
+
+/* Filled by userspace before attaching when sampling (allocsnoop.h). */
+__u64 sample_draws[AS_SAMPLE_DRAWS] = {};
+__u64 sample_gain[AS_SAMPLE_GAIN_N + 1] = {};
+
+/* Tells a session's return from its entry (Linux >= 6.13). Weak: an older
+ * kernel still loads the exact-mode programs, which never call it. */
+extern bool bpf_session_is_return(void) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -229,22 +244,25 @@ static __always_inline int stat_add(__u32 tgid, __u64 stack, __s64 size,
 	return 0;
 }
 
-/* Ends a live record: its bytes leave its stack and its process. */
-static __always_inline void release(__u32 tgid, __u64 stack, __u64 size,
-				    struct as_proc_val *p)
+/*
+ * Ends a live record: what it stands for (@bytes, @count: its size and 1
+ * when exact) leaves its stack and its process.
+ */
+static __always_inline void release(__u32 tgid, __u64 stack, __u64 bytes,
+				    __u64 count, struct as_proc_val *p)
 {
 	struct as_stat_key key = {.tgid = tgid, .stack = stack};
 	struct as_stat_val *v;
 
 	v = bpf_map_lookup_elem(&stats, &key);
 	if (v) {
-		__sync_fetch_and_add(&v->size, -(__s64)size);
-		__sync_fetch_and_add(&v->count, -1);
+		__sync_fetch_and_add(&v->size, -(__s64)bytes);
+		__sync_fetch_and_add(&v->count, -(__s64)count);
 	}
 	if (p) {
-		__sync_fetch_and_add(&p->current, -(__s64)size);
-		__sync_fetch_and_add(&p->free_count, 1);
-		__sync_fetch_and_add(&p->free_bytes, size);
+		__sync_fetch_and_add(&p->current, -(__s64)bytes);
+		__sync_fetch_and_add(&p->free_count, count);
+		__sync_fetch_and_add(&p->free_bytes, bytes);
 	}
 }
 
@@ -264,11 +282,14 @@ static __always_inline void peak_update(struct as_proc_val *p, __s64 cur)
 	}
 }
 
+/* Records a new block standing for @w bytes and @cw allocations. */
 static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
-					 __u64 stack, struct as_proc_val *p)
+					 __u64 w, __u64 cw, __u64 stack,
+					 struct as_proc_val *p)
 {
 	struct as_alloc_key key = {.tgid = tgid, .addr = ptr};
-	struct as_alloc_val val = {.size = size, .stack = stack, .weight = size};
+	struct as_alloc_val val = {
+		.size = size, .stack = stack, .weight = w, .count_weight = cw};
 	struct as_alloc_val *old;
 	__s64 cur;
 	long err;
@@ -279,54 +300,85 @@ static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
 		 * path we do not probe): end the stale record first. */
 		old = bpf_map_lookup_elem(&allocs, &key);
 		if (old) {
-			release(tgid, old->stack, old->size, p);
+			release(tgid, old->stack, old->weight,
+				old->count_weight, p);
 			old->size = size;
 			old->stack = stack;
-			old->weight = size;
+			old->weight = w;
+			old->count_weight = cw;
 		}
 		count_lost(AS_LOST_STALE_ALLOC);
 		err = 0;
 	}
 	if (err) {
 		count_lost(AS_LOST_ALLOC_MAP_FULL);
-		stat_add(tgid, stack, 0, 0, size, 1);
+		stat_add(tgid, stack, 0, 0, w, cw);
 		if (p) {
-			__sync_fetch_and_add(&p->untracked, 1);
-			__sync_fetch_and_add(&p->alloc_count, 1);
-			__sync_fetch_and_add(&p->alloc_bytes, size);
+			__sync_fetch_and_add(&p->untracked, cw);
+			__sync_fetch_and_add(&p->alloc_count, cw);
+			__sync_fetch_and_add(&p->alloc_bytes, w);
 		}
 		return;
 	}
-	stat_add(tgid, stack, size, 1, size, 1);
+	stat_add(tgid, stack, w, cw, w, cw);
 	if (p) {
-		cur = __sync_fetch_and_add(&p->current, size) + size;
-		__sync_fetch_and_add(&p->alloc_count, 1);
-		__sync_fetch_and_add(&p->alloc_bytes, size);
+		cur = __sync_fetch_and_add(&p->current, w) + w;
+		__sync_fetch_and_add(&p->alloc_count, cw);
+		__sync_fetch_and_add(&p->alloc_bytes, w);
 		peak_update(p, cur);
 	}
 }
 
-SEC("uprobe")
-int BPF_KPROBE(alloc_enter)
+static __always_inline __u64 sample_draw(void)
 {
-	__u64 id = bpf_get_current_pid_tgid(), cookie, n, m;
-	__u32 tgid = id >> 32, tid = (__u32)id, fn;
-	struct as_alloc_key key = {.tgid = tgid};
-	struct as_thread_state *ts;
-	struct as_alloc_val *old;
+	return sample_draws[bpf_get_prandom_u32() & (AS_SAMPLE_DRAWS - 1)];
+}
 
-	if (tgid == self_tgid)
-		return 0;
-	ts = thread_get(tid);
-	if (!ts)
-		return 0;
-	if (ts->depth) {
-		/* A nested call (realloc(NULL, n) -> malloc) belongs to the
-		 * outer one: count it once. */
-		ts->depth++;
-		return 0;
+/*
+ * Decides whether this thread's call of @size bytes is recorded and what
+ * it then stands for. A Poisson process over the bytes a thread allocates:
+ * a call is recorded when the next sample point falls inside its bytes;
+ * points after its end are independent of that (memoryless), so a fresh
+ * countdown follows. A block of 0 bytes counts as 1 byte for the decision
+ * (so its allocations are still estimated) and weighs 0 bytes.
+ */
+static __always_inline void sample(struct as_thread_state *ts, __u64 size)
+{
+	__u64 s = size ? size : 1, w, q, r;
+
+	if (!ts->countdown)
+		ts->countdown = sample_draw();
+	if (s < ts->countdown) {
+		ts->countdown -= s;
+		ts->sampled = 0;
+		return;
 	}
-	cookie = bpf_get_attach_cookie(ctx);
+	ts->countdown = sample_draw();
+	ts->sampled = 1;
+	w = as_sample_weight(sample_gain, sample_bytes, s);
+	/* 1/p allocations, rounded up or down at random so that the
+	 * integer count stays unbiased: q + (r/s on average). */
+	q = w / s;
+	r = w - q * s;
+	ts->count_weight =
+		q + ((bpf_get_prandom_u32() & ((1U << 20) - 1)) < (r << 20) / s);
+	ts->weight = size ? w : 0;
+}
+
+/*
+ * The entry half of an allocator call, with the thread outside any other
+ * one. Returns 1 when the return half has work (the call is recorded, or
+ * realloc took a record out, or realloc(NULL, n) may call malloc inside,
+ * which must not count again), 0 when it may be skipped.
+ */
+static __always_inline int alloc_begin(struct pt_regs *ctx,
+				       struct as_thread_state *ts, __u64 cookie)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, fn;
+	struct as_alloc_key key = {.tgid = tgid};
+	struct as_alloc_val *old;
+	__u64 n, m;
+
 	fn = AS_COOKIE_FN(cookie);
 	ts->fn = fn;
 	ts->old_ptr = 0;
@@ -358,6 +410,11 @@ int BPF_KPROBE(alloc_enter)
 		ts->size = PT_REGS_PARM1(ctx);
 		break;
 	}
+	ts->sampled = 1;
+	ts->weight = ts->size;
+	ts->count_weight = 1;
+	if (sample_bytes)
+		sample(ts, ts->size);
 	if (ts->old_ptr) {
 		/* Take realloc's old record out now: once realloc frees it
 		 * internally another thread may get the address back. A
@@ -368,17 +425,19 @@ int BPF_KPROBE(alloc_enter)
 			ts->old_size = old->size;
 			ts->old_stack = old->stack;
 			ts->old_weight = old->weight;
+			ts->old_count_weight = old->count_weight;
 			if (!bpf_map_delete_elem(&allocs, &key))
 				ts->old_found = 1;
 		}
 	}
-	ts->stack = stack_store(ctx, cookie);
+	ts->stack = ts->sampled ? stack_store(ctx, cookie) : AS_STACK_NONE;
 	ts->depth = 1;
-	return 0;
+	return ts->sampled || ts->old_found ||
+	       (fn == AS_FN_REALLOC && !ts->old_ptr);
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(alloc_exit)
+/* The return half of an allocator call. */
+static __always_inline int alloc_end(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ret = PT_REGS_RC(ctx), ptr = 0;
 	__u32 tgid = id >> 32, tid = (__u32)id, fn;
@@ -395,6 +454,8 @@ int BPF_KRETPROBE(alloc_exit)
 		return 0;
 	}
 	ts->depth = 0;
+	if (!ts->sampled && !ts->old_found)
+		return 0; /* sampling passed this call by */
 	fn = ts->fn;
 	p = proc_get(tgid);
 
@@ -402,22 +463,26 @@ int BPF_KRETPROBE(alloc_exit)
 		if (ts->old_ptr && ts->size == 0 && fn == AS_FN_REALLOC) {
 			/* realloc(p, 0) is a free */
 			if (ts->old_found)
-				release(tgid, ts->old_stack, ts->old_size, p);
-			else if (p)
+				release(tgid, ts->old_stack, ts->old_weight,
+					ts->old_count_weight, p);
+			else if (p && !sample_bytes)
 				__sync_fetch_and_add(&p->unmatched_free_count, 1);
-			if (ret)
-				record_alloc(tgid, ret, 0, ts->stack, p);
+			if (ret && ts->sampled)
+				record_alloc(tgid, ret, 0, ts->weight,
+					     ts->count_weight, ts->stack, p);
 			return 0;
 		}
 		if (!ret) {
 			/* failed: the old block stays live */
-			if (p)
-				__sync_fetch_and_add(&p->failed_count, 1);
+			if (p && ts->sampled)
+				__sync_fetch_and_add(&p->failed_count,
+						     ts->count_weight);
 			if (ts->old_found) {
 				key.addr = ts->old_ptr;
 				back.size = ts->old_size;
 				back.stack = ts->old_stack;
 				back.weight = ts->old_weight;
+				back.count_weight = ts->old_count_weight;
 				if (bpf_map_update_elem(&allocs, &key, &back,
 							BPF_NOEXIST))
 					count_lost(AS_LOST_ALLOC_MAP_FULL);
@@ -426,11 +491,14 @@ int BPF_KRETPROBE(alloc_exit)
 		}
 		if (ts->old_ptr) {
 			if (ts->old_found)
-				release(tgid, ts->old_stack, ts->old_size, p);
-			else if (p)
+				release(tgid, ts->old_stack, ts->old_weight,
+					ts->old_count_weight, p);
+			else if (p && !sample_bytes)
 				__sync_fetch_and_add(&p->unmatched_free_count, 1);
 		}
-		record_alloc(tgid, ret, ts->size, ts->stack, p);
+		if (ts->sampled)
+			record_alloc(tgid, ret, ts->size, ts->weight,
+				     ts->count_weight, ts->stack, p);
 		return 0;
 	}
 
@@ -444,11 +512,68 @@ int BPF_KRETPROBE(alloc_exit)
 	}
 	if (!ret) {
 		if (p)
-			__sync_fetch_and_add(&p->failed_count, 1);
+			__sync_fetch_and_add(&p->failed_count,
+					     ts->count_weight);
 		return 0;
 	}
-	record_alloc(tgid, ret, ts->size, ts->stack, p);
+	record_alloc(tgid, ret, ts->size, ts->weight, ts->count_weight,
+		     ts->stack, p);
 	return 0;
+}
+
+/* Classic entry probe: its uretprobe always follows. */
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct as_thread_state *ts;
+
+	if (tgid == self_tgid)
+		return 0;
+	ts = thread_get(tid);
+	if (!ts)
+		return 0;
+	if (ts->depth) {
+		/* A nested call (realloc(NULL, n) -> malloc) belongs to the
+		 * outer one: count it once. */
+		ts->depth++;
+		return 0;
+	}
+	alloc_begin(ctx, ts, bpf_get_attach_cookie(ctx));
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit)
+{
+	return alloc_end(ctx);
+}
+
+/*
+ * Session probe (malloc, calloc, realloc when sampling): loaded with
+ * expected attach type BPF_TRACE_UPROBE_SESSION by the tracer. Its entry
+ * returns 1 to skip the return half. A call nested in one whose return is
+ * still due is that call's and is skipped without touching the depth.
+ */
+SEC("uprobe")
+int BPF_KPROBE(alloc_session)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct as_thread_state *ts;
+
+	if (bpf_session_is_return())
+		return alloc_end(ctx);
+	if (tgid == self_tgid)
+		return 1;
+	ts = thread_get(tid);
+	if (!ts || ts->depth)
+		return 1;
+	if (alloc_begin(ctx, ts, bpf_get_attach_cookie(ctx)))
+		return 0;
+	ts->depth = 0;
+	return 1;
 }
 
 SEC("uprobe")
@@ -460,26 +585,39 @@ int BPF_KPROBE(free_enter, void *ptr)
 	struct as_thread_state *ts;
 	struct as_alloc_val *v;
 	struct as_proc_val *p;
-	__u64 size, stack;
+	__u64 stack, w, cw;
 
 	if (!ptr || tgid == self_tgid)
 		return 0;
-	/* A free inside an allocator call (realloc(p, 0)) is that call's. */
-	ts = bpf_map_lookup_elem(&threads, &tid);
-	if (ts && ts->depth)
-		return 0;
-	v = bpf_map_lookup_elem(&allocs, &key);
-	if (!v) {
-		p = proc_get(tgid);
-		if (p)
-			__sync_fetch_and_add(&p->unmatched_free_count, 1);
-		return 0;
+	if (sample_bytes) {
+		/* Most blocks were not recorded: one lookup, then out. */
+		v = bpf_map_lookup_elem(&allocs, &key);
+		if (!v)
+			return 0;
+		ts = bpf_map_lookup_elem(&threads, &tid);
+		if (ts && ts->depth)
+			return 0;
+	} else {
+		/* A free inside an allocator call (realloc(p, 0)) is that
+		 * call's. */
+		ts = bpf_map_lookup_elem(&threads, &tid);
+		if (ts && ts->depth)
+			return 0;
+		v = bpf_map_lookup_elem(&allocs, &key);
+		if (!v) {
+			p = proc_get(tgid);
+			if (p)
+				__sync_fetch_and_add(&p->unmatched_free_count,
+						     1);
+			return 0;
+		}
 	}
-	size = v->size;
 	stack = v->stack;
+	w = v->weight;
+	cw = v->count_weight;
 	if (bpf_map_delete_elem(&allocs, &key))
 		return 0; /* another thread freed it first */
-	release(tgid, stack, size, bpf_map_lookup_elem(&procs, &tgid));
+	release(tgid, stack, w, cw, bpf_map_lookup_elem(&procs, &tgid));
 	return 0;
 }
 

@@ -35,6 +35,54 @@ enum as_fn {
 #define AS_COOKIE_FN(c)	     ((c) & 0xff)
 #define AS_COOKIE_WORDS(c)   (((c) >> 8) & 0xff)
 
+/*
+ * Sampling (--sample-bytes N): a per-thread countdown of bytes, drawn from
+ * an exponential distribution of mean N, picks the allocations to record,
+ * so an allocation of S bytes is recorded with probability
+ * p = 1 - exp(-S/N) and then stands for S/p bytes and 1/p allocations.
+ * BPF has no floats: userspace fills two tables (tracer.c) and the BPF
+ * side only interpolates.
+ *
+ * sample_draws[AS_SAMPLE_DRAWS]: countdowns, the means of AS_SAMPLE_DRAWS
+ * equal-probability slices of Exp(N), in bytes (>= 1).
+ * sample_gain[AS_SAMPLE_GAIN_N + 1]: g(x) = x / (1 - exp(-x)) at
+ * x = i / 2^(AS_SAMPLE_X_SHIFT - AS_SAMPLE_STEP_SHIFT), scaled by
+ * 2^AS_SAMPLE_GAIN_SHIFT; S/p = N * g(S/N). From x = AS_SAMPLE_X_EXACT on,
+ * p is 1 to 14 digits and an allocation stands for itself.
+ */
+#define AS_SAMPLE_DRAWS	     4096
+#define AS_SAMPLE_X_SHIFT    20 /* x = S/N in units of 2^-20 */
+#define AS_SAMPLE_STEP_SHIFT 13 /* table step: 2^13 units = 1/128 */
+#define AS_SAMPLE_X_EXACT    32
+#define AS_SAMPLE_GAIN_N                                                       \
+	(AS_SAMPLE_X_EXACT << (AS_SAMPLE_X_SHIFT - AS_SAMPLE_STEP_SHIFT))
+#define AS_SAMPLE_GAIN_SHIFT 26
+/* N * g(x) must fit 64 bits: g < 2^5, scaled 2^26, so N <= 2^32. */
+#define AS_SAMPLE_BYTES_MAX (1ULL << 32)
+
+/*
+ * The bytes a recorded allocation of @s bytes (s >= 1) stands for when
+ * sampling one in @n bytes: n * g(s/n), linearly interpolated in @gain.
+ * Shared by the BPF programs and the unit tests.
+ */
+static inline __attribute__((always_inline)) __u64
+as_sample_weight(const __u64 *gain, __u64 n, __u64 s)
+{
+	__u64 xq, i, frac, g0, g1, g, w;
+
+	if (s >= AS_SAMPLE_X_EXACT * n)
+		return s;
+	xq = (s << AS_SAMPLE_X_SHIFT) / n;
+	i = (xq >> AS_SAMPLE_STEP_SHIFT) & (AS_SAMPLE_GAIN_N - 1);
+	frac = xq & ((1ULL << AS_SAMPLE_STEP_SHIFT) - 1);
+	g0 = gain[i];
+	g1 = gain[i + 1];
+	g = g0 + (((g1 - g0) * frac) >> AS_SAMPLE_STEP_SHIFT);
+	w = (n * g + (1ULL << (AS_SAMPLE_GAIN_SHIFT - 1))) >>
+	    AS_SAMPLE_GAIN_SHIFT;
+	return w > s ? w : s;
+}
+
 /* Everything the tracer could not keep exactly; indices into lost[]. */
 enum as_lost {
 	AS_LOST_ALLOC_MAP_FULL = 0, /* an allocation was not tracked as live */
@@ -58,8 +106,9 @@ struct as_alloc_key {
 
 struct as_alloc_val {
 	__u64 size;
-	__u64 stack; /* key into stacks, AS_STACK_NONE when not stored */
-	__u64 weight; /* bytes this allocation stands for (sampling), = size when exact */
+	__u64 stack;	    /* key into stacks, AS_STACK_NONE when not stored */
+	__u64 weight;	    /* bytes it stands for: = size when exact */
+	__u64 count_weight; /* allocations it stands for: 1 when exact */
 };
 
 #define AS_STACK_NONE 0ULL
@@ -87,7 +136,11 @@ struct as_stat_val {
 	__u64 alloc_count;  /* allocations since attach */
 };
 
-/* procs: per process counters. */
+/*
+ * procs: per process counters. When sampling, counts and bytes are
+ * estimates (sums of weights) and frees of unrecorded blocks are expected,
+ * so unmatched_free_count stays 0.
+ */
 struct as_proc_val {
 	__s64 current;
 	__s64 peak;
@@ -112,8 +165,14 @@ struct as_thread_state {
 	__u64 old_size;
 	__u64 old_stack;
 	__u64 old_weight;
+	__u64 old_count_weight;
 	__u32 old_found;
-	__u32 sampled;
+	__u32 sampled; /* the call's new block is to be recorded */
+	/* what the new block stands for: its size and 1 when exact */
+	__u64 weight;
+	__u64 count_weight;
+	/* sampling: bytes left until the next sample, 0 = not drawn yet */
+	__u64 countdown;
 };
 
 /* Ring buffer events: things userspace must act on promptly. */

@@ -108,6 +108,27 @@ static void check_symbol(const struct as_symbol *sym, uint64_t off)
 	(void)sink;
 }
 
+/*
+ * The symbolizer dups the descriptor it is given and libdwfl owns the
+ * copy: after symbolizer__free() the lowest free descriptor must be back
+ * where it was, or each object file would leak one.
+ */
+static void check_fds(void)
+{
+	static int baseline = -1;
+	int fd = dup(STDERR_FILENO);
+
+	if (fd < 0) {
+		perror("fuzz_symbolizer: dup");
+		abort();
+	}
+	close(fd);
+	if (baseline < 0)
+		baseline = fd;
+	else if (fd > baseline + 8)
+		fail("file descriptors leak", (uint64_t)fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct as_module_file file = {.path = "fuzz.elf", .fd = -1};
@@ -164,5 +185,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	symbolizer__free(s);
 	close(file.fd);
+	check_fds();
 	return 0;
 }

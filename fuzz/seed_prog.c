@@ -44,7 +44,9 @@ __attribute__((noreturn)) void _start(void)
 {
 	long code = (long)(loop(sink + 10) & 1);
 
-	__asm__ volatile("syscall" : : "a"(60), "D"(code) : "rcx", "r11",
-			 "memory");
+	__asm__ volatile("syscall"
+			 :
+			 : "a"(60), "D"(code)
+			 : "rcx", "r11", "memory");
 	__builtin_unreachable();
 }

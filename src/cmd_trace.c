@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -555,7 +556,7 @@ static int run_loop(struct trace_ctx *c, int sfd)
 	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
 	double next = now_s() + c->o->interval, left;
 	bool done = false;
-	int efd, err = 0, n, i;
+	int efd, pfd, err = 0, n, i;
 
 	efd = epoll_create1(EPOLL_CLOEXEC);
 	if (efd < 0)
@@ -564,6 +565,12 @@ static int run_loop(struct trace_ctx *c, int sfd)
 	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tracer__event_fd(c->tracer);
 	epoll_ctl(efd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	/* -p: a pidfd becomes readable when the process exits. */
+	pfd = c->o->pid ? (int)syscall(SYS_pidfd_open, c->o->pid, 0) : -1;
+	if (pfd >= 0) {
+		ev.data.fd = pfd;
+		epoll_ctl(efd, EPOLL_CTL_ADD, pfd, &ev);
+	}
 	/* A child that ended before we listened for SIGCHLD. */
 	if (c->child && child__reap(c->child, child_at_exit, c) == 1)
 		done = true;
@@ -576,9 +583,12 @@ static int run_loop(struct trace_ctx *c, int sfd)
 			break;
 		}
 		tracer__drain(c->tracer);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == sfd)
 				handle_signal(c, sfd, &done);
+			else if (evs[i].data.fd == pfd && pfd >= 0)
+				done = true; /* the traced process exited */
+		}
 		if (done || now_s() < next)
 			continue;
 		next += c->o->interval;
@@ -591,6 +601,8 @@ static int run_loop(struct trace_ctx *c, int sfd)
 			break;
 	}
 	close(efd);
+	if (pfd >= 0)
+		close(pfd);
 	if (!err)
 		err = report(c, true);
 	return err;

@@ -169,8 +169,12 @@ static uint64_t function_id(const pb_profile *p, size_t i)
 static ssize_t find_id(const struct id_idx *v, size_t n, uint64_t id)
 {
 	struct id_idx k = {.id = id};
-	const struct id_idx *hit = bsearch(&k, v, n, sizeof(k), cmp_id);
+	const struct id_idx *hit;
 
+	/* ids 1..n, as we and Go write them: no search */
+	if (id >= 1 && id <= n && v[id - 1].id == id)
+		return (ssize_t)v[id - 1].idx;
+	hit = bsearch(&k, v, n, sizeof(k), cmp_id);
 	return hit ? (ssize_t)hit->idx : -1;
 }
 
@@ -318,7 +322,7 @@ static int read_process(struct reader *r, const char *text)
 		return corrupt(r, "an allocsnoop.process comment is not a "
 				  "JSON object");
 	if (!jget_u64(o, "pid", &pid) || pid > UINT32_MAX ||
-	    !jget_str_or_null(o, "comm", &comm) || !comm) {
+	    !jget_str_or_null(o, "comm", &comm)) {
 		ret = corrupt(r, "an allocsnoop.process comment has no valid "
 				 "pid or comm");
 		goto cleanup;
@@ -373,7 +377,8 @@ static int read_counter(struct reader *r, const char *text)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->s->ncounters; i++) {
 		if (strcmp(r->s->counters[i].name, name) == 0) {
-			ret = corrupt(r, "counter %s is listed twice", name);
+			/* the name is untrusted: keep it out of err */
+			ret = corrupt(r, "a counter is listed twice");
 			free(name);
 			return ret;
 		}
@@ -770,8 +775,9 @@ static int convert(struct reader *r, bool raw)
 				       "%s is not a gzip file or pprof "
 				       "profile",
 				       r->name);
-		return corrupt(r, "its string table is missing or does not "
-				  "start with \"\"");
+		return set_err(r->err, r->errlen, -EINVAL,
+			       "%s is a gzip file, but not a pprof profile",
+			       r->name);
 	}
 	r->s = as_snapshot_new();
 	if (!r->s)
@@ -912,8 +918,10 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 				      "%s is not a gzip file or pprof profile",
 				      name);
 		else
-			ret = corrupt(&r, "the data inside the gzip stream is "
-					  "not a pprof profile");
+			ret = set_err(err, errlen, -EINVAL,
+				      "%s is a gzip file, but not a pprof "
+				      "profile",
+				      name);
 		goto cleanup;
 	}
 	r.p = p;

@@ -177,13 +177,14 @@ static int attach_one(struct tracer *t, struct bpf_program *prog,
 	link = bpf_program__attach_uprobe_opts(prog, pid, path, offset, &opts);
 	if (!link) {
 		err = -errno;
+		if (err == -ESRCH)
+			return err; /* the caller says the process is gone */
 		fprintf(stderr,
 			"allocsnoop: cannot attach %s to %s in %s at 0x%llx: "
 			"%s%s\n",
 			retprobe ? "a uretprobe" : "a uprobe", fn, path,
 			(unsigned long long)offset, strerror(-err),
-			err == -ESRCH ? " (the process is gone)"
-			: err == -EPERM || err == -EACCES
+			err == -EPERM || err == -EACCES
 				? "; run as root or grant CAP_PERFMON"
 				: "");
 		return err;

@@ -348,6 +348,9 @@ static void test_round_trip_empty(void **state)
 	char err[512] = "";
 
 	assert_non_null(s);
+	s->sample_bytes = 4096;
+	s->time = (struct timespec){-5, 999999999};
+	s->start = (struct timespec){INT64_MAX, 0}; /* beyond int64 ns */
 	assert_int_equal(as_snapshot_write(s, f->path, err, sizeof(err)), 0);
 	assert_int_equal(as_snapshot_read(f->path, &r, err, sizeof(err)), 0);
 	assert_false(r->has_meta);
@@ -404,6 +407,18 @@ static void test_read_errors(void **state)
 	assert_true(as_snapshot_read(path, &r, err, sizeof(err)) < 0);
 	snprintf(want, sizeof(want), "%s is not a gzip file or pprof profile",
 		 path);
+	assert_string_equal(err, want);
+
+	{
+		gzFile g = gzopen(path, "wb");
+
+		assert_non_null(g);
+		assert_int_equal(gzwrite(g, "hello, world\n", 13), 13);
+		assert_int_equal(gzclose(g), Z_OK);
+	}
+	assert_true(as_snapshot_read(path, &r, err, sizeof(err)) < 0);
+	snprintf(want, sizeof(want),
+		 "%s is a gzip file, but not a pprof profile", path);
 	assert_string_equal(err, want);
 
 	write_bytes(path, "", 0);

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* 4 threads allocate at full speed: totals must be exact. */
+/* Threads (4, or WL_THREADS) allocate at full speed: totals must be exact. */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "workload.h"
 
-#define THREADS 4
+#define MAX_THREADS 16
 #define KEEP	2000
 #define CHURN	5000
 
-static void *kept[THREADS][KEEP];
+static void *kept[MAX_THREADS][KEEP];
 
 static void *worker(void *arg)
 {
@@ -31,14 +31,17 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	pthread_t th[THREADS];
-	long t;
+	const char *env = getenv("WL_THREADS");
+	long t, threads = env ? atol(env) : 4;
+	pthread_t th[MAX_THREADS];
 
+	if (threads < 1 || threads > MAX_THREADS)
+		return 2;
 	wl_begin(argc, argv);
-	for (t = 0; t < THREADS; t++)
+	for (t = 0; t < threads; t++)
 		if (pthread_create(&th[t], NULL, worker, (void *)t))
 			return 1;
-	for (t = 0; t < THREADS; t++)
+	for (t = 0; t < threads; t++)
 		pthread_join(th[t], NULL);
 	wl_end();
 	return 0;
