@@ -22,7 +22,7 @@
 
 #define EEXIST 17
 
-const volatile __u32 self_tgid = 0;	/* never trace the tracer itself */
+const volatile __u32 self_tgid = 0; /* never trace the tracer itself */
 const volatile __u32 stack_depth = AS_MAX_STACK_DEPTH;
 const volatile __u64 sample_bytes = 0; /* mean bytes per sample, 0 = exact */
 
@@ -121,7 +121,8 @@ static __always_inline struct as_proc_val *proc_get(__u32 tgid)
 		return NULL;
 	}
 	if (!err)
-		emit(AS_EV_NEW_PROCESS, tgid); /* userspace reads its maps now */
+		emit(AS_EV_NEW_PROCESS,
+		     tgid); /* userspace reads its maps now */
 	return bpf_map_lookup_elem(&procs, &tgid);
 }
 
@@ -289,7 +290,7 @@ static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
 {
 	struct as_alloc_key key = {.tgid = tgid, .addr = ptr};
 	struct as_alloc_val val = {
-		.size = size, .stack = stack, .weight = w, .count_weight = cw};
+	    .size = size, .stack = stack, .weight = w, .count_weight = cw};
 	struct as_alloc_val *old;
 	__s64 cur;
 	long err;
@@ -361,7 +362,7 @@ static __always_inline void sample(struct as_thread_state *ts, __u64 size)
 	q = w / s;
 	r = w - q * s;
 	ts->count_weight =
-		q + ((bpf_get_prandom_u32() & ((1U << 20) - 1)) < (r << 20) / s);
+	    q + ((bpf_get_prandom_u32() & ((1U << 20) - 1)) < (r << 20) / s);
 	ts->weight = size ? w : 0;
 }
 
@@ -466,7 +467,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 				release(tgid, ts->old_stack, ts->old_weight,
 					ts->old_count_weight, p);
 			else if (p && !sample_bytes)
-				__sync_fetch_and_add(&p->unmatched_free_count, 1);
+				__sync_fetch_and_add(&p->unmatched_free_count,
+						     1);
 			if (ret && ts->sampled)
 				record_alloc(tgid, ret, 0, ts->weight,
 					     ts->count_weight, ts->stack, p);
@@ -494,7 +496,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 				release(tgid, ts->old_stack, ts->old_weight,
 					ts->old_count_weight, p);
 			else if (p && !sample_bytes)
-				__sync_fetch_and_add(&p->unmatched_free_count, 1);
+				__sync_fetch_and_add(&p->unmatched_free_count,
+						     1);
 		}
 		if (ts->sampled)
 			record_alloc(tgid, ret, ts->size, ts->weight,
@@ -503,8 +506,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 	}
 
 	if (fn == AS_FN_POSIX_MEMALIGN) {
-		if ((int)ret == 0 &&
-		    bpf_probe_read_user(&ptr, sizeof(ptr), (void *)ts->memptr)) {
+		if ((int)ret == 0 && bpf_probe_read_user(&ptr, sizeof(ptr),
+							 (void *)ts->memptr)) {
 			count_lost(AS_LOST_READ_FAILED);
 			return 0;
 		}

@@ -32,7 +32,7 @@ enum as_fn {
  * [rsp + 8 * words]).
  */
 #define AS_COOKIE(fn, words) ((__u64)(fn) | ((__u64)(words) << 8))
-#define AS_COOKIE_FN(c)	     ((c) & 0xff)
+#define AS_COOKIE_FN(c)	     ((c)&0xff)
 #define AS_COOKIE_WORDS(c)   (((c) >> 8) & 0xff)
 
 /*
@@ -87,13 +87,15 @@ as_sample_weight(const __u64 *gain, __u64 n, __u64 s)
 enum as_lost {
 	AS_LOST_ALLOC_MAP_FULL = 0, /* an allocation was not tracked as live */
 	AS_LOST_STACK_MAP_FULL,	    /* a stack could not be stored */
-	AS_LOST_STAT_MAP_FULL,	    /* a (process, stack) counter could not be created */
+	AS_LOST_STAT_MAP_FULL,	    /* a (process, stack) counter could not be
+				       created */
 	AS_LOST_PROC_MAP_FULL,	    /* a process counter could not be created */
 	AS_LOST_THREAD_MAP_FULL,    /* a call was missed: no per-thread slot */
-	AS_LOST_EVENTS,		    /* a notification to userspace was dropped */
-	AS_LOST_STACK_TRUNCATED,    /* a stack deeper than the limit was cut */
-	AS_LOST_READ_FAILED,	    /* a user pointer could not be read */
-	AS_LOST_STALE_ALLOC,	    /* an address was returned twice without a free seen */
+	AS_LOST_EVENTS,		 /* a notification to userspace was dropped */
+	AS_LOST_STACK_TRUNCATED, /* a stack deeper than the limit was cut */
+	AS_LOST_READ_FAILED,	 /* a user pointer could not be read */
+	AS_LOST_STALE_ALLOC,	 /* an address was returned twice without a free
+				    seen */
 	AS_LOST_MAX,
 };
 
@@ -130,10 +132,10 @@ struct as_stat_key {
 };
 
 struct as_stat_val {
-	__s64 size;	    /* live bytes */
-	__s64 count;	    /* live allocations */
-	__u64 alloc_size;   /* bytes allocated since attach */
-	__u64 alloc_count;  /* allocations since attach */
+	__s64 size;	   /* live bytes */
+	__s64 count;	   /* live allocations */
+	__u64 alloc_size;  /* bytes allocated since attach */
+	__u64 alloc_count; /* allocations since attach */
 };
 
 /*
@@ -150,7 +152,8 @@ struct as_proc_val {
 	__u64 unmatched_free_count;
 	__u64 alloc_bytes;
 	__u64 free_bytes;
-	__u64 untracked; /* allocations counted but not kept live (a map was full) */
+	__u64 untracked; /* allocations counted but not kept live (a map was
+			    full) */
 };
 
 /* threads: the state of one thread inside an allocator call. */
@@ -178,8 +181,8 @@ struct as_thread_state {
 /* Ring buffer events: things userspace must act on promptly. */
 enum as_event_type {
 	AS_EV_NEW_PROCESS = 1, /* first allocation seen: read its maps now */
-	AS_EV_EXEC,	       /* a traced process exec'd: old image's records are stale */
-	AS_EV_EXIT,	       /* a traced process exited */
+	AS_EV_EXEC, /* a traced process exec'd: old image's records are stale */
+	AS_EV_EXIT, /* a traced process exited */
 };
 
 struct as_event {

@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* --- structure-aware mutation ------------------------------------------ */
 
-/* Unpacked profiles larger than this are mutated as bytes only. */
+/* Profiles that inflate to more than this are mutated as bytes only. */
 #define MAX_PLAIN  ((size_t)1 << 20)
 #define MAX_FIELDS 4096
 #define MAX_UNDO   4
@@ -401,25 +401,35 @@ static void undo_all(struct mut *m)
 static uint8_t *gunzip_all(const uint8_t *data, size_t size, size_t *outlen)
 {
 	z_stream z = {0};
-	uint8_t *buf = malloc(MAX_PLAIN);
-	size_t n = 0;
+	size_t cap = 4 * size + 4096, n = 0;
+	uint8_t *buf = NULL, *nbuf;
 	int zr = Z_OK;
 
-	if (!buf || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-		free(buf);
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
 		return NULL;
-	}
 	z.next_in = (Bytef *)data;
 	z.avail_in = (uInt)size;
-	while (z.avail_in && n < MAX_PLAIN) {
+	while (z.avail_in) {
+		if (!buf || n == cap) {
+			if (buf)
+				cap *= 2;
+			nbuf = cap <= MAX_PLAIN ? realloc(buf, cap) : NULL;
+			if (!nbuf) {
+				zr = Z_MEM_ERROR;
+				break;
+			}
+			buf = nbuf;
+		}
 		z.next_out = buf + n;
-		z.avail_out = (uInt)(MAX_PLAIN - n);
+		z.avail_out = (uInt)(cap - n);
 		zr = inflate(&z, Z_NO_FLUSH);
-		n = MAX_PLAIN - z.avail_out;
+		n = cap - z.avail_out;
 		if (zr == Z_STREAM_END)
 			inflateReset(&z);
-		else if (zr != Z_OK)
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
 			break;
+		else if (zr == Z_BUF_ERROR && z.avail_out)
+			break; /* truncated */
 	}
 	inflateEnd(&z);
 	if (zr != Z_STREAM_END) {
@@ -435,7 +445,7 @@ static size_t gzip_into(const uint8_t *in, size_t len, uint8_t *out, size_t max)
 	z_stream z = {0};
 	size_t n = 0;
 
-	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return 0;
 	z.next_in = (Bytef *)in;

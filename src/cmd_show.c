@@ -134,11 +134,12 @@ static int show(const struct show_opts *o)
 	/* The processes in view decide the header, as in the live report:
 	 * one names its pid, several make rows per process. */
 	if (o->npids) {
-		nprocs = o->npids;
+		/* 1 when every --pid names the same process, else 2+ */
+		nprocs = 1;
 		pid = o->pids[0];
 		for (i = 1; i < o->npids; i++)
-			if (o->pids[i] == pid)
-				nprocs--;
+			if (o->pids[i] != pid)
+				nprocs = 2;
 	} else {
 		nprocs = s->nprocesses;
 		if (nprocs == 1)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* report.c - the table of output formats and what they share. */
 #include <math.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -118,4 +120,59 @@ void as_fputs_escaped(FILE *out, const char *s)
 		}
 		p++;
 	}
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct as_process *x = *(const struct as_process *const *)a;
+	const struct as_process *y = *(const struct as_process *const *)b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int cmp_current_desc(const void *a, const void *b)
+{
+	const struct as_process *x = *(const struct as_process *const *)a;
+	const struct as_process *y = *(const struct as_process *const *)b;
+
+	if (x->current_bytes != y->current_bytes)
+		return x->current_bytes < y->current_bytes ? 1 : -1;
+	return cmp_pid(a, b);
+}
+
+static bool pid_kept(const struct as_filter *f, uint32_t pid)
+{
+	size_t i;
+
+	if (!f || !f->npids)
+		return true;
+	for (i = 0; i < f->npids; i++)
+		if (f->pids[i] == pid)
+			return true;
+	return false;
+}
+
+int as_report_processes(const struct as_report *r, size_t limit,
+			const struct as_process ***out, size_t *n,
+			size_t *total)
+{
+	const struct as_snapshot *s = r->snap;
+	const struct as_process **procs;
+	size_t i, k = 0;
+
+	procs = malloc((s->nprocesses ? s->nprocesses : 1) * sizeof(*procs));
+	if (!procs)
+		return -ENOMEM;
+	for (i = 0; i < s->nprocesses; i++)
+		if (pid_kept(r->filter, s->processes[i].pid))
+			procs[k++] = &s->processes[i];
+	*total = k;
+	if (limit && k > limit) {
+		qsort(procs, k, sizeof(*procs), cmp_current_desc);
+		k = limit;
+	}
+	qsort(procs, k, sizeof(*procs), cmp_pid);
+	*out = procs;
+	*n = k;
+	return 0;
 }

@@ -45,6 +45,16 @@ extern const struct as_format as_report_formats[];
 const struct as_format *as_report_format_find(const char *name);
 
 /*
+ * The processes a report lists, in a new array (free() it): those the
+ * report's pid filter keeps, sorted by pid; with @limit > 0 only the
+ * @limit with the most live bytes (still sorted by pid). *n receives the
+ * count, *total the count before the limit. Returns 0 or -ENOMEM.
+ */
+int as_report_processes(const struct as_report *r, size_t limit,
+			const struct as_process ***out, size_t *n,
+			size_t *total);
+
+/*
  * tracemalloc's _format_size(): "12 B", "1.5 KiB", "+293 KiB", 1024-based.
  * Writes into @buf (at least 32 bytes) and returns it.
  */

@@ -99,13 +99,6 @@ static json_object *j_time(int *err, const struct timespec *ts)
 	return j_str(err, buf);
 }
 
-static int cmp_proc_ptr(const void *a, const void *b)
-{
-	const struct as_process *x = *(const struct as_process *const *)a;
-	const struct as_process *y = *(const struct as_process *const *)b;
-
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
 
 static json_object *j_process(int *err, const struct as_process *p)
 {
@@ -133,26 +126,16 @@ static json_object *j_process(int *err, const struct as_process *p)
 	return o;
 }
 
-static json_object *j_processes(int *err, const struct as_snapshot *s)
+static json_object *j_processes(int *err, const struct as_report *r)
 {
 	const struct as_process **procs = NULL;
 	json_object *arr = check(err, json_object_new_array());
-	size_t i;
+	size_t i, n, total;
 
 	if (!arr)
 		return NULL;
-	if (s->nprocesses) {
-		procs = malloc(s->nprocesses * sizeof(*procs));
-		if (!procs) {
-			*err = -ENOMEM;
-			return arr;
-		}
-	}
-	for (i = 0; i < s->nprocesses; i++)
-		procs[i] = &s->processes[i];
-	if (s->nprocesses > 1)
-		qsort(procs, s->nprocesses, sizeof(*procs), cmp_proc_ptr);
-	for (i = 0; i < s->nprocesses && !*err; i++)
+	*err = as_report_processes(r, 0, &procs, &n, &total);
+	for (i = 0; i < n && !*err; i++)
 		j_append(err, arr, j_process(err, procs[i]));
 	free(procs);
 	return arr;
@@ -277,7 +260,7 @@ int as_report_json(FILE *out, const struct as_report *r)
 	      check(&err, json_object_new_boolean(r->final)));
 	j_put(&err, root, "group_by",
 	      j_str(&err, as_group_by_name(r->group_by)));
-	j_put(&err, root, "processes", j_processes(&err, s));
+	j_put(&err, root, "processes", j_processes(&err, r));
 	j_put(&err, root, "lost", j_lost(&err, s));
 	j_put(&err, root, "top_total", check(&err, json_object_new_uint64(n)));
 	top = check(&err, json_object_new_array());

@@ -290,13 +290,6 @@ static long long rate(uint64_t now, uint64_t before, double dt)
 	return llround((double)(now - before) / dt);
 }
 
-static int cmp_proc_ptr(const void *a, const void *b)
-{
-	const struct as_process *x = *(const struct as_process *const *)a;
-	const struct as_process *y = *(const struct as_process *const *)b;
-
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
 
 static void put_lost(FILE *out, const struct as_snapshot *s)
 {
@@ -319,21 +312,18 @@ static int put_footer(FILE *out, const struct as_report *r)
 {
 	const struct as_snapshot *s = r->snap;
 	const struct as_process **procs = NULL, *p, *old;
+	size_t i, n, total;
 	double dt;
 	char a[32], b[32];
-	size_t i;
+	int err;
 
-	if (s->nprocesses) {
-		procs = malloc(s->nprocesses * sizeof(*procs));
-		if (!procs)
-			return -ENOMEM;
-	}
-	for (i = 0; i < s->nprocesses; i++)
-		procs[i] = &s->processes[i];
-	if (s->nprocesses > 1)
-		qsort(procs, s->nprocesses, sizeof(*procs), cmp_proc_ptr);
+	/* System-wide, list the processes holding the most, not hundreds. */
+	err = as_report_processes(r, r->system_wide ? (size_t)r->top : 0,
+				  &procs, &n, &total);
+	if (err)
+		return err;
 	dt = ts_diff(&s->time, r->prev ? &r->prev->time : &s->start);
-	for (i = 0; i < s->nprocesses; i++) {
+	for (i = 0; i < n; i++) {
 		p = procs[i];
 		old =
 		    r->prev ? as_snapshot_find_process(r->prev, p->pid) : NULL;
@@ -355,13 +345,15 @@ static int put_footer(FILE *out, const struct as_report *r)
 			fputs("  inexact", out);
 		/* One process: its line also carries the lost counters, as
 		 * in the single-process report users know. */
-		if (s->nprocesses == 1) {
+		if (total == 1) {
 			fputs("  ", out);
 			put_lost(out, s);
 		}
 		putc('\n', out);
 	}
-	if (s->nprocesses != 1) {
+	if (total > n)
+		fprintf(out, "%zu other processes\n", total - n);
+	if (total != 1) {
 		put_lost(out, s);
 		putc('\n', out);
 	}

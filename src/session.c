@@ -45,8 +45,7 @@ int session_attach(int prog_fd, const char *path, const uint64_t *offsets,
 	struct link_create_uprobe_multi attr;
 	long fd;
 
-	if (prog_fd < 0 || !path || !offsets || !n || n > UINT32_MAX ||
-	    pid < 0)
+	if (prog_fd < 0 || !path || !offsets || !n || n > UINT32_MAX || pid < 0)
 		return -EINVAL;
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_fd = (uint32_t)prog_fd;

@@ -31,9 +31,8 @@ int session_attach(int prog_fd, const char *path, const uint64_t *offsets,
 		   const uint64_t *cookies, size_t n, pid_t pid);
 
 /*
- * True when @err (from session_attach, or from loading a session program)
- * means the kernel has no uprobe sessions, as opposed to a failure that
- * would hit classic uprobes as well.
+ * True when @err from session_attach means the kernel has no uprobe
+ * sessions, as opposed to a failure that would hit classic uprobes too.
  */
 bool session_unsupported(int err);
 

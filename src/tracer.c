@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* tracer.c - skeleton open -> configure -> load -> attach, links, events. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,6 +15,7 @@
 #include "elfsym.h"
 #include "probes.h"
 #include "probesite.h"
+#include "session.h"
 #include "tracer.h"
 
 struct tracer {
@@ -20,8 +23,12 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
+	int *session_fds; /* uprobe session links */
+	size_t nsessions, cap_sessions;
 	tracer_event_fn on_event;
 	void *ctx;
+	uint64_t sample_bytes;
+	bool session; /* sampled malloc/calloc/realloc run as sessions */
 	bool verbose;
 };
 
@@ -34,8 +41,8 @@ static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-static int libbpf_print_verbose(enum libbpf_print_level level,
-				const char *fmt, va_list args)
+static int libbpf_print_verbose(enum libbpf_print_level level, const char *fmt,
+				va_list args)
 {
 	if (level == LIBBPF_DEBUG)
 		return 0;
@@ -70,6 +77,67 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
+static int add_session_fd(struct tracer *t, int fd)
+{
+	int *n;
+
+	if (t->nsessions == t->cap_sessions) {
+		size_t cap = t->cap_sessions ? t->cap_sessions * 2 : 8;
+
+		n = realloc(t->session_fds, cap * sizeof(*n));
+		if (!n) {
+			close(fd);
+			return -ENOMEM;
+		}
+		t->session_fds = n;
+		t->cap_sessions = cap;
+	}
+	t->session_fds[t->nsessions++] = fd;
+	return 0;
+}
+
+/* x / (1 - e^-x), which is 1 at 0 */
+static double gain_at(double x)
+{
+	return x > 0 ? x / -expm1(-x) : 1.0;
+}
+
+/* F(v) = v ln v - v, with F(0) = 0: an antiderivative of ln v. */
+static double xlogx_minus_x(double v)
+{
+	return v > 0 ? v * log(v) - v : 0.0;
+}
+
+int tracer_sample_tables(uint64_t sample_bytes, __u64 *draws, __u64 *gain)
+{
+	double n = (double)sample_bytes, lo, hi, mean;
+	int i;
+
+	if (!sample_bytes || sample_bytes > AS_SAMPLE_BYTES_MAX)
+		return -EINVAL;
+	/* Slice i of Exp(1) is the quantiles u in [i/K, (i+1)/K); its mean
+	 * is K * integral of -ln(1-u) du over the slice = K * (F(1-b) -
+	 * F(1-a)). Slice means, not random draws: the table's mean is
+	 * exactly N, so the sample rate carries no fixed bias. */
+	for (i = 0; i < AS_SAMPLE_DRAWS; i++) {
+		lo = (double)i / AS_SAMPLE_DRAWS;
+		hi = (double)(i + 1) / AS_SAMPLE_DRAWS;
+		mean = AS_SAMPLE_DRAWS *
+		       (xlogx_minus_x(1 - hi) - xlogx_minus_x(1 - lo));
+		draws[i] = (__u64)llround(mean * n);
+		if (!draws[i])
+			draws[i] = 1;
+	}
+	for (i = 0; i <= AS_SAMPLE_GAIN_N; i++) {
+		double x = (double)i /
+			   (1 << (AS_SAMPLE_X_SHIFT - AS_SAMPLE_STEP_SHIFT));
+
+		gain[i] =
+		    (__u64)llround(ldexp(gain_at(x), AS_SAMPLE_GAIN_SHIFT));
+	}
+	return 0;
+}
+
 static int set_size(struct bpf_map *map, uint32_t n, const char *opt)
 {
 	int err;
@@ -85,21 +153,18 @@ static int set_size(struct bpf_map *map, uint32_t n, const char *opt)
 	return err;
 }
 
-int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
-		void *ctx, struct tracer **out)
+/*
+ * Opens and configures the skeleton into t->skel and loads it. *loading
+ * tells a failed load (reported by the caller) from a failure before it
+ * (reported here).
+ */
+static int skel_load(struct tracer *t, const struct tracer_opts *o,
+		     bool *loading)
 {
-	struct tracer *t;
+	struct bpf_program *sess;
 	int err;
 
-	libbpf_set_print(o->verbose ? libbpf_print_verbose
-				    : libbpf_print_quiet);
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->on_event = on_event;
-	t->ctx = ctx;
-	t->verbose = o->verbose;
-
+	*loading = false;
 	t->skel = allocsnoop_bpf__open();
 	if (!t->skel) {
 		err = -errno;
@@ -107,32 +172,101 @@ int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
 			"allocsnoop: cannot open the BPF object: %s; "
 			"is this kernel built with BPF and BTF?\n",
 			strerror(-err));
-		goto cleanup;
+		return err;
 	}
 	t->skel->rodata->self_tgid = o->self_tgid;
 	t->skel->rodata->stack_depth = o->stack_depth;
+	t->skel->rodata->sample_bytes = o->sample_bytes;
 	err = set_size(t->skel->maps.allocs, o->max_allocs, "--max-allocs");
-	err = err ?: set_size(t->skel->maps.stacks, o->max_stacks,
+	err = err
+		  ?: set_size(t->skel->maps.stacks, o->max_stacks,
 			      "--max-stacks");
-	err = err ?: set_size(t->skel->maps.stats, o->max_stats,
-			      "--max-stacks");
-	err = err ?: set_size(t->skel->maps.procs, o->max_procs,
-			      "--max-procs");
-	err = err ?: set_size(t->skel->maps.threads, o->max_threads,
+	err =
+	    err ?: set_size(t->skel->maps.stats, o->max_stats, "--max-stacks");
+	err = err ?: set_size(t->skel->maps.procs, o->max_procs, "--max-procs");
+	err = err
+		  ?: set_size(t->skel->maps.threads, o->max_threads,
 			      "--max-threads");
 	if (err)
-		goto cleanup;
-
-	err = allocsnoop_bpf__load(t->skel);
+		return err;
+	/* libbpf 1.1.2 knows no session programs: a kprobe-type program
+	 * whose expected attach type the kernel checks at load. */
+	sess = t->skel->progs.alloc_session;
+	err = t->session ? bpf_program__set_expected_attach_type(
+			       sess, AS_BPF_TRACE_UPROBE_SESSION)
+			 : bpf_program__set_autoload(sess, false);
 	if (err) {
 		fprintf(stderr,
-			"allocsnoop: cannot load the BPF programs: %s; "
-			"run with -v to see the verifier log%s\n",
-			strerror(-err),
-			err == -EPERM ? " (are CAP_BPF and CAP_PERFMON "
-					"granted? run as root)"
-				      : "");
+			"allocsnoop: cannot configure the session program: "
+			"%s\n",
+			strerror(-err));
+		return err;
+	}
+	*loading = true;
+	return allocsnoop_bpf__load(t->skel);
+}
+
+static void no_session_note(void)
+{
+	fprintf(stderr,
+		"allocsnoop: this kernel has no uprobe sessions (Linux 6.13 "
+		"or later): sampled malloc/calloc/realloc calls keep a return "
+		"probe, so sampling saves less time\n");
+}
+
+int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
+		void *ctx, struct tracer **out)
+{
+	struct tracer *t;
+	bool loading;
+	int err;
+
+	libbpf_set_print(o->verbose ? libbpf_print_verbose
+				    : libbpf_print_quiet);
+	if (o->sample_bytes > AS_SAMPLE_BYTES_MAX) {
+		fprintf(stderr,
+			"allocsnoop: --sample-bytes %llu is too large: "
+			"choose at most 4G\n",
+			(unsigned long long)o->sample_bytes);
+		return -EINVAL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->on_event = on_event;
+	t->ctx = ctx;
+	t->verbose = o->verbose;
+	t->sample_bytes = o->sample_bytes;
+	t->session = o->sample_bytes != 0;
+
+	err = skel_load(t, o, &loading);
+	if (err && loading && t->session) {
+		/* A kernel before 6.13 rejects the session program: the
+		 * classic probes still sample. */
+		allocsnoop_bpf__destroy(t->skel);
+		t->skel = NULL;
+		t->session = false;
+		err = skel_load(t, o, &loading);
+		if (!err)
+			no_session_note();
+	}
+	if (err) {
+		if (loading)
+			fprintf(stderr,
+				"allocsnoop: cannot load the BPF programs: "
+				"%s; run with -v to see the verifier log%s\n",
+				strerror(-err),
+				err == -EPERM ? " (are CAP_BPF and CAP_PERFMON "
+						"granted? run as root)"
+					      : "");
 		goto cleanup;
+	}
+	if (o->sample_bytes) {
+		err = tracer_sample_tables(o->sample_bytes,
+					   t->skel->bss->sample_draws,
+					   t->skel->bss->sample_gain);
+		if (err)
+			goto cleanup;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_ringbuf,
 				 t, NULL);
@@ -160,6 +294,9 @@ void tracer__free(struct tracer *t)
 	for (i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	free(t->links);
+	for (i = 0; i < t->nsessions; i++)
+		close(t->session_fds[i]);
+	free(t->session_fds);
 	ring_buffer__free(t->rb);
 	allocsnoop_bpf__destroy(t->skel);
 	free(t);
@@ -185,17 +322,106 @@ static int attach_one(struct tracer *t, struct bpf_program *prog,
 			retprobe ? "a uretprobe" : "a uprobe", fn, path,
 			(unsigned long long)offset, strerror(-err),
 			err == -EPERM || err == -EACCES
-				? "; run as root or grant CAP_PERFMON"
-				: "");
+			    ? "; run as root or grant CAP_PERFMON"
+			    : "");
 		return err;
 	}
 	return add_link(t, link);
+}
+
+/* A function probed with a uprobe and a uretprobe. */
+static int attach_classic(struct tracer *t, const char *path, pid_t pid,
+			  const struct as_probe_def *d, uint64_t func_offset,
+			  const struct as_probe_site *site)
+{
+	int err;
+
+	err = attach_one(t,
+			 d->fn == AS_FN_FREE ? t->skel->progs.free_enter
+					     : t->skel->progs.alloc_enter,
+			 path, pid, site->offset,
+			 AS_COOKIE(d->fn, site->pushed_words), false, d->name);
+	if (err || !d->has_return)
+		return err;
+	/* The kernel hijacks the return address at [rsp]: the return probe
+	 * may share the entry's (cheap) trap only while nothing has been
+	 * pushed yet. */
+	return attach_one(t, t->skel->progs.alloc_exit, path, pid,
+			  site->pushed_words ? func_offset : site->offset,
+			  AS_COOKIE(d->fn, 0), true, d->name);
+}
+
+/* Functions that skip their return trap when sampling passes them by;
+ * the rest (rare, and calling malloc inside) keep a uretprobe. */
+static bool session_fn(uint32_t fn)
+{
+	return fn == AS_FN_MALLOC || fn == AS_FN_CALLOC || fn == AS_FN_REALLOC;
+}
+
+struct session_plan {
+	const struct as_probe_def *defs[AS_FN_MAX];
+	uint64_t func_offsets[AS_FN_MAX];
+	struct as_probe_site sites[AS_FN_MAX];
+	uint64_t offsets[AS_FN_MAX];
+	uint64_t cookies[AS_FN_MAX];
+	size_t n;
+};
+
+/* Attaches the planned functions as one session link, or classically
+ * when the kernel has no sessions. */
+static int attach_sessions(struct tracer *t, const char *path, pid_t pid,
+			   struct session_plan *sp)
+{
+	size_t i;
+	int fd, err;
+
+	if (!sp->n)
+		return 0;
+	if (t->session) {
+		/* uprobe_multi's pid is 0 for every process. */
+		fd = session_attach(
+		    bpf_program__fd(t->skel->progs.alloc_session), path,
+		    sp->offsets, sp->cookies, sp->n, pid < 0 ? 0 : pid);
+		if (fd >= 0) {
+			for (i = 0; t->verbose && i < sp->n; i++)
+				fprintf(
+				    stderr,
+				    "allocsnoop: %s: %s at 0x%llx+%llu: "
+				    "uprobe session\n",
+				    path, sp->defs[i]->name,
+				    (unsigned long long)sp->func_offsets[i],
+				    (unsigned long long)(sp->offsets[i] -
+							 sp->func_offsets[i]));
+			return add_session_fd(t, fd);
+		}
+		if (!session_unsupported(fd)) {
+			fprintf(stderr,
+				"allocsnoop: cannot attach a uprobe session to "
+				"malloc/calloc/realloc in %s: %s%s\n",
+				path, strerror(-fd),
+				fd == -ESRCH ? " (the process is gone)"
+				: fd == -EPERM || fd == -EACCES
+				    ? "; run as root or grant CAP_PERFMON"
+				    : "");
+			return fd;
+		}
+		no_session_note();
+		t->session = false;
+	}
+	for (i = 0; i < sp->n; i++) {
+		err = attach_classic(t, path, pid, sp->defs[i],
+				     sp->func_offsets[i], &sp->sites[i]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 {
 	uint64_t done[AS_FN_MAX];
 	const struct as_probe_def *defs;
+	struct session_plan sp = {.n = 0};
 	size_t ndefs, i, ndone = 0, j;
 	int err, attached = 0;
 
@@ -216,7 +442,7 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 			return err;
 		}
 	}
-	for (i = 0; i < ndefs; i++) {
+	for (i = 0; i < ndefs && ndone < AS_FN_MAX; i++) {
 		const struct as_probe_def *d = &defs[i];
 		struct as_probe_site site;
 		struct elfsym sym;
@@ -247,36 +473,31 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 			site.offset = sym.file_offset;
 		}
 		if (t->verbose)
-			fprintf(stderr,
-				"allocsnoop: %s: %s at 0x%llx+%llu (%s): %s\n",
-				path, d->name,
-				(unsigned long long)sym.file_offset,
-				(unsigned long long)(site.offset -
-						     sym.file_offset),
-				site.insn, site.reason);
-		err = attach_one(t,
-				 d->fn == AS_FN_FREE ? t->skel->progs.free_enter
-						     : t->skel->progs.alloc_enter,
-				 path, pid, site.offset,
-				 AS_COOKIE(d->fn, site.pushed_words), false,
-				 d->name);
+			fprintf(
+			    stderr,
+			    "allocsnoop: %s: %s at 0x%llx+%llu (%s): %s\n",
+			    path, d->name, (unsigned long long)sym.file_offset,
+			    (unsigned long long)(site.offset - sym.file_offset),
+			    site.insn, site.reason);
+		attached++;
+		if (t->session && session_fn(d->fn)) {
+			/* A session hijacks [rsp] at its probe, like a
+			 * uretprobe: only where nothing was pushed. */
+			sp.defs[sp.n] = d;
+			sp.func_offsets[sp.n] = sym.file_offset;
+			sp.sites[sp.n] = site;
+			sp.offsets[sp.n] =
+			    site.pushed_words ? sym.file_offset : site.offset;
+			sp.cookies[sp.n] = AS_COOKIE(d->fn, 0);
+			sp.n++;
+			continue;
+		}
+		err = attach_classic(t, path, pid, d, sym.file_offset, &site);
 		if (err)
 			return err;
-		if (d->has_return) {
-			/* The kernel hijacks the return address at [rsp]: the
-			 * return probe may share the entry's (cheap) trap
-			 * only while nothing has been pushed yet. */
-			err = attach_one(t, t->skel->progs.alloc_exit, path,
-					 pid,
-					 site.pushed_words ? sym.file_offset
-							   : site.offset,
-					 AS_COOKIE(d->fn, 0), true, d->name);
-			if (err)
-				return err;
-		}
-		attached++;
 	}
-	return attached;
+	err = attach_sessions(t, path, pid, &sp);
+	return err ? err : attached;
 }
 
 int tracer__attach_lifecycle(struct tracer *t)

@@ -3,7 +3,10 @@
  * tracer.h - the BPF skeleton's lifecycle: open, configure, load, attach.
  *
  * Owned by the tracer module. It owns the BPF object, its links and the
- * ring buffer; the collector reads the maps through tracer__maps().
+ * ring buffer; the collector reads the maps through tracer__maps(). With
+ * sample_bytes set it fills the sampling tables and attaches malloc, calloc
+ * and realloc as uprobe sessions (session.h), or classically on a kernel
+ * without them, saying so once.
  */
 #ifndef ALLOCSNOOP_TRACER_H
 #define ALLOCSNOOP_TRACER_H
@@ -17,14 +20,15 @@
 #include "allocsnoop.h"
 
 struct tracer_opts {
-	pid_t self_tgid;     /* excluded from tracing */
-	uint32_t stack_depth; /* 1..AS_MAX_STACK_DEPTH */
-	uint32_t max_allocs;  /* live allocations tracked */
-	uint32_t max_stacks;  /* distinct stacks */
-	uint32_t max_stats;   /* (process, stack) pairs */
-	uint32_t max_procs;   /* processes */
-	uint32_t max_threads; /* threads inside an allocator call at once */
-	uint64_t sample_bytes; /* mean bytes between samples, 0 = exact */
+	pid_t self_tgid;       /* excluded from tracing */
+	uint32_t stack_depth;  /* 1..AS_MAX_STACK_DEPTH */
+	uint32_t max_allocs;   /* live allocations tracked */
+	uint32_t max_stacks;   /* distinct stacks */
+	uint32_t max_stats;    /* (process, stack) pairs */
+	uint32_t max_procs;    /* processes */
+	uint32_t max_threads;  /* threads inside an allocator call at once */
+	uint64_t sample_bytes; /* mean bytes between samples, 0 = exact;
+				  at most AS_SAMPLE_BYTES_MAX */
 	bool verbose;
 };
 
@@ -59,5 +63,13 @@ int tracer__event_fd(const struct tracer *t);
 int tracer__drain(struct tracer *t);
 
 void tracer__maps(const struct tracer *t, struct tracer_maps *out);
+
+/*
+ * Fills the sampling tables of allocsnoop.h for one sample per
+ * @sample_bytes bytes on average: @draws[AS_SAMPLE_DRAWS] and
+ * @gain[AS_SAMPLE_GAIN_N + 1]. Returns 0, or -EINVAL when @sample_bytes
+ * is 0 or above AS_SAMPLE_BYTES_MAX.
+ */
+int tracer_sample_tables(uint64_t sample_bytes, __u64 *draws, __u64 *gain);
 
 #endif

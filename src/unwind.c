@@ -34,19 +34,19 @@
 /* DWARF register numbers on x86-64. */
 #define DWREG_RBP 6
 #define DWREG_RSP 7
-#define DWREG_RA 16
+#define DWREG_RA  16
 
 /* Why a call site's row is in the table or not. */
 enum row_kind {
 	ROW_OK,
-	ROW_NO_FDE,	/* no FDE covers the call */
-	ROW_SIGNAL,	/* a signal trampoline's frame */
-	ROW_RA,		/* return address not at CFA - 8 */
-	ROW_CFA_EXPR,	/* CFA is a DWARF expression */
-	ROW_CFA_REG,	/* CFA based on a register other than rsp/rbp */
-	ROW_RBP_UNDEF,	/* caller's rbp declared unrecoverable */
-	ROW_RBP_RULE,	/* rbp kept in a register, as a value, by expression */
-	ROW_OUT_RANGE,	/* an offset does not fit the entry's field */
+	ROW_NO_FDE,    /* no FDE covers the call */
+	ROW_SIGNAL,    /* a signal trampoline's frame */
+	ROW_RA,	       /* return address not at CFA - 8 */
+	ROW_CFA_EXPR,  /* CFA is a DWARF expression */
+	ROW_CFA_REG,   /* CFA based on a register other than rsp/rbp */
+	ROW_RBP_UNDEF, /* caller's rbp declared unrecoverable */
+	ROW_RBP_RULE,  /* rbp kept in a register, as a value, by expression */
+	ROW_OUT_RANGE, /* an offset does not fit the entry's field */
 };
 
 /* One stretch of code: link-time address, length, where it is in the file. */
@@ -121,7 +121,8 @@ static enum row_kind rule_of(Dwarf_Frame *frame, struct as_unwind_entry *e)
 	    !saved_at_cfa(ops, nops, &off) || off != -8)
 		return ROW_RA;
 
-	if (dwarf_frame_cfa(frame, &ops, &nops) || !cfa_of(ops, nops, &reg, &off))
+	if (dwarf_frame_cfa(frame, &ops, &nops) ||
+	    !cfa_of(ops, nops, &reg, &off))
 		return ROW_CFA_EXPR;
 	if (reg != DWREG_RSP && reg != DWREG_RBP)
 		return ROW_CFA_REG;
@@ -226,8 +227,8 @@ static int sweep(csh h, cs_insn *insn, Dwarf_CFI *cfi, const uint8_t *image,
 }
 
 /* The PT_LOAD that maps [vaddr, vaddr + size) from the file, or NULL. */
-static const GElf_Phdr *load_of(const GElf_Phdr *ph, size_t nph,
-				uint64_t vaddr, uint64_t size)
+static const GElf_Phdr *load_of(const GElf_Phdr *ph, size_t nph, uint64_t vaddr,
+				uint64_t size)
 {
 	size_t i;
 
@@ -263,8 +264,8 @@ static int region_add(struct region **v, size_t *n, const GElf_Phdr *load,
  * .eh_frame sharing an R+X segment in older layouts is not decoded), or
  * the PF_X segments when there are no section headers.
  */
-static int code_regions(Elf *elf, const GElf_Phdr *ph, size_t nph,
-			size_t fsize, struct region **v, size_t *n)
+static int code_regions(Elf *elf, const GElf_Phdr *ph, size_t nph, size_t fsize,
+			struct region **v, size_t *n)
 {
 	Elf_Scn *scn = NULL;
 	size_t nsh = 0, i;
@@ -275,7 +276,8 @@ static int code_regions(Elf *elf, const GElf_Phdr *ph, size_t nph,
 			const GElf_Phdr *load;
 			GElf_Shdr sh;
 
-			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+			if (!gelf_getshdr(scn, &sh) ||
+			    sh.sh_type == SHT_NOBITS ||
 			    !(sh.sh_flags & SHF_EXECINSTR) ||
 			    !(sh.sh_flags & SHF_ALLOC))
 				continue;

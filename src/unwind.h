@@ -60,8 +60,9 @@ struct as_unwind_entry {
  * On success *@out is one malloc'd array the caller frees (NULL when
  * *@n is 0). A file without .eh_frame gives 0 entries, not an error.
  * Returns 0; -ENOEXEC when @path is not a 64-bit little-endian x86-64 ELF
- * file or its program headers are unreadable; -ENOMEM; or the negative
- * errno of open().
+ * file or its program headers are unreadable; -ENOMEM; -ENOTSUP when
+ * libelf or capstone cannot be set up (x86 support missing); or the
+ * negative errno of open().
  */
 int as_unwind_build(const char *path, struct as_unwind_entry **out, size_t *n);
 

@@ -293,7 +293,8 @@ static struct as_snapshot *build_system(void)
 	sample(s, 7, (uint32_t[]){malloc_, load, main_}, 3, 4096, 2);
 	sample(s, 9, (uint32_t[]){nosym}, 1, 100, 1);
 	sample(s, 9, (uint32_t[]){semi}, 1, 1, 1);
-	/* Allocated and freed: nothing live, only alloc_size/count. */
+	/* Allocated and freed: nothing live, only alloc_size/count; the row
+	 * stays for its totals. */
 	assert_true(as_snapshot_add_sample(s, 9, (uint32_t[]){main_}, 1, 0, 0,
 					   50, 1) >= 0);
 
@@ -434,7 +435,7 @@ static void test_text_traceback(void **state)
 	(void)state;
 	out = run(as_report_text, &r);
 	assert_string_equal(
-	    out, "[ 12:00:05 all processes all 3 tracebacks, since 11:59:55 "
+	    out, "[ 12:00:05 all processes all 4 tracebacks, since 11:59:55 "
 		 "(final) ]\n"
 		 "[7 evil\\x1b[31m\\xff] io.h:7 (read_line): size=4096 B "
 		 "(+4096 B), count=2 (+2), average=2048 B\n"
@@ -448,6 +449,9 @@ static void test_text_traceback(void **state)
 		 "[9 ok] x;y.c:3 (a;b c): size=1 B (+1 B), count=1 (+1), "
 		 "average=1 B\n"
 		 "    x;y.c:3 (a;b c)  orders\n"
+		 /* all freed again: shown for its totals, ordered last */
+		 "[9 ok] orders.c:90 (main): size=0 B (+0 B), count=0 (+0)\n"
+		 "    orders.c:90 (main)  orders\n"
 		 "pid 7 (evil\\x1b[31m\\xff): current=4096 B peak=8192 B  "
 		 "allocs=5/s frees=2/s  failed=1 unmatched_frees=2  exited  "
 		 "inexact\n"
@@ -670,7 +674,7 @@ static void test_json_traceback(void **state)
 	assert_jint(p, "pid", 9);
 	assert_jint(get(root, "lost"), "map_full", 5);
 	assert_jint(get(root, "lost"), "lost_events", 3);
-	assert_jint(root, "top_total", 3);
+	assert_jint(root, "top_total", 4);
 
 	row = json_object_array_get_idx(get(root, "top"), 0);
 	assert_jint(row, "pid", 7);
@@ -863,6 +867,41 @@ static void test_viewopts(void **state)
 	as_view_opts_free(&o);
 }
 
+/* Footer processes: the pid filter applies; a limit keeps the biggest. */
+static void test_report_processes(void **state)
+{
+	struct as_snapshot *s = as_snapshot_new();
+	const struct as_process **procs = NULL;
+	const uint32_t want[] = {30};
+	struct as_filter f = {.pids = want, .npids = 1};
+	struct as_report r = {.snap = s};
+	size_t n, total;
+	uint32_t pid;
+	int idx;
+
+	(void)state;
+	for (pid = 10; pid <= 40; pid += 10) {
+		idx = as_snapshot_add_process(s, pid, "p");
+		assert_true(idx >= 0);
+		/* pid 20 holds the most, then 40 */
+		s->processes[idx].current_bytes =
+		    pid == 20 ? 900 : pid == 40 ? 500 : (int64_t)pid;
+	}
+	assert_int_equal(as_report_processes(&r, 2, &procs, &n, &total), 0);
+	assert_int_equal(total, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(procs[0]->pid, 20); /* sorted by pid again */
+	assert_int_equal(procs[1]->pid, 40);
+	free(procs);
+	r.filter = &f;
+	assert_int_equal(as_report_processes(&r, 0, &procs, &n, &total), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(total, 1);
+	assert_int_equal(procs[0]->pid, 30);
+	free(procs);
+	as_snapshot_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +915,7 @@ int main(void)
 	    cmocka_unit_test(test_json_traceback),
 	    cmocka_unit_test(test_folded),
 	    cmocka_unit_test(test_viewopts),
+	    cmocka_unit_test(test_report_processes),
 	};
 
 	setenv("TZ", "UTC", 1);

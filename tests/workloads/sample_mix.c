@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Mixed sizes 16..65536 with exact totals the sampling tests know:
+ * size(i) = 16 + i * 2654435761 % 65521. Kept blocks, a churn that keeps
+ * one block in 64, realloc chains, and blocks far above the sample
+ * interval that sampling must count exactly.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "workload.h"
+
+#define NKEEP	16000
+#define NCALLOC 16000
+#define NCHURN	64000
+#define NCHAIN	8000
+#define NSTEPS	4
+
+static size_t size_of(uint64_t i)
+{
+	return 16 + (size_t)(i * 2654435761u % 65521);
+}
+
+static void *keep[NKEEP], *zeroed[NCALLOC], *churned[NCHURN / 64],
+    *chains[NCHAIN], *big, *big_edge;
+
+static void keep_blocks(void)
+{
+	int i;
+
+	for (i = 0; i < NKEEP; i++)
+		keep[i] = malloc(size_of(i)); /* @keep */
+}
+
+static void keep_zeroed(void)
+{
+	int i;
+
+	for (i = 0; i < NCALLOC; i++)
+		zeroed[i] = calloc(1, size_of(i + NKEEP)); /* @calloc */
+}
+
+static void churn(void)
+{
+	void *p;
+	int i;
+
+	for (i = 0; i < NCHURN; i++) {
+		p = malloc(size_of(i + 100000)); /* @churn */
+		if (i % 64 == 0)
+			churned[i / 64] = p;
+		else
+			free(p);
+	}
+}
+
+static void grow(void)
+{
+	size_t base;
+	void *p;
+	int i, s;
+
+	for (i = 0; i < NCHAIN; i++) {
+		/* 16..16395 bytes, growing up to 4x */
+		base =
+		    16 + (size_t)((uint64_t)(i + 200000) * 2654435761u % 16380);
+		p = NULL;
+		for (s = 1; s <= NSTEPS; s++)
+			p = realloc(p, base * s); /* @grow */
+		chains[i] = p;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	wl_begin(argc, argv);
+	keep_blocks();
+	keep_zeroed();
+	churn();
+	grow();
+	big = malloc(64 << 20);	    /* @big */
+	big_edge = malloc(2 << 20); /* @big_edge */
+	wl_end();
+	return keep[0] && zeroed[0] && churned[0] && chains[0] && big &&
+		       big_edge
+		   ? 0
+		   : 1;
+}
