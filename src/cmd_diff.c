@@ -132,7 +132,6 @@ static int diff(const struct diff_opts *o)
 {
 	struct as_stats *st_old = NULL, *st_new = NULL, *cmp = NULL;
 	struct as_snapshot *old = NULL, *new = NULL;
-	const struct as_format *fmt;
 	struct as_group_opts go;
 	struct as_filter filter;
 	struct as_report r;
@@ -159,9 +158,6 @@ static int diff(const struct diff_opts *o)
 		ret = 1;
 		goto cleanup;
 	}
-	fmt = as_report_format_find(o->view.json     ? "json"
-				    : o->view.folded ? "folded"
-						     : "text");
 	r = (struct as_report){
 	    .seq = 1,
 	    .final = true,
@@ -174,14 +170,7 @@ static int diff(const struct diff_opts *o)
 	    .stats = cmp,
 	    .folded_value = o->view.folded_value,
 	};
-	ret = fmt->print(stdout, &r);
-	if (fflush(stdout) || ferror(stdout) || ret) {
-		fprintf(stderr, "allocsnoop: cannot write the report: %s\n",
-			strerror(ret ? -ret : errno));
-		ret = 1;
-		goto cleanup;
-	}
-	ret = 0;
+	ret = as_report_emit(stdout, &o->view, &r) ? 1 : 0;
 cleanup:
 	as_stats_free(cmp);
 	as_stats_free(st_new);

@@ -108,7 +108,6 @@ static int show(const struct show_opts *o)
 {
 	struct as_stats *stats = NULL, *cmp = NULL;
 	struct as_snapshot *s = NULL;
-	const struct as_format *fmt;
 	struct as_group_opts go;
 	struct as_filter filter;
 	struct as_report r;
@@ -165,9 +164,6 @@ static int show(const struct show_opts *o)
 		ret = 1;
 		goto cleanup;
 	}
-	fmt = as_report_format_find(o->view.json     ? "json"
-				    : o->view.folded ? "folded"
-						     : "text");
 	r = (struct as_report){
 	    .seq = 1,
 	    .final = true,
@@ -180,14 +176,7 @@ static int show(const struct show_opts *o)
 	    .stats = cmp,
 	    .folded_value = o->view.folded_value,
 	};
-	ret = fmt->print(stdout, &r);
-	if (fflush(stdout) || ferror(stdout) || ret) {
-		fprintf(stderr, "allocsnoop: cannot write the report: %s\n",
-			strerror(ret ? -ret : errno));
-		ret = 1;
-		goto cleanup;
-	}
-	ret = 0;
+	ret = as_report_emit(stdout, &o->view, &r) ? 1 : 0;
 cleanup:
 	as_stats_free(cmp);
 	as_stats_free(stats);

@@ -351,7 +351,6 @@ static int report(struct trace_ctx *c, bool final)
 		.cumulative = c->o->view.cumulative,
 	};
 	struct as_stats *stats = NULL, *diff = NULL;
-	const struct as_format *fmt;
 	struct as_filter filter;
 	struct as_snapshot *s;
 	struct timespec t0, t1;
@@ -380,9 +379,6 @@ static int report(struct trace_ctx *c, bool final)
 	err = err ?: as_compare(stats, c->prev_stats, &diff);
 	if (err)
 		goto cleanup;
-	fmt = as_report_format_find(c->o->view.json     ? "json"
-				    : c->o->view.folded ? "folded"
-							: "text");
 	r = (struct as_report){
 		.seq = ++c->seq,
 		.final = final,
@@ -398,8 +394,7 @@ static int report(struct trace_ctx *c, bool final)
 		.folded_value = c->o->view.folded_value,
 		.filter = &filter,
 	};
-	err = fmt->print(stdout, &r);
-	fflush(stdout);
+	err = as_report_emit(stdout, &c->o->view, &r);
 	if (c->o->output)
 		write_snapshot(c, s);
 	/* The exited processes were shown once, marked: now drop them. */

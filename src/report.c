@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "viewopts.h"
 
 const struct as_format as_report_formats[] = {
     {"text", as_report_text},
@@ -175,4 +176,22 @@ int as_report_processes(const struct as_report *r, size_t limit,
 	*out = procs;
 	*n = k;
 	return 0;
+}
+
+int as_report_emit(FILE *out, const struct as_view_opts *view,
+		   const struct as_report *r)
+{
+	const struct as_format *fmt;
+	int err;
+
+	fmt = as_report_format_find(view->json	   ? "json"
+				    : view->folded ? "folded"
+						   : "text");
+	err = fmt->print(out, r);
+	if (!err && (fflush(out) || ferror(out)))
+		err = -errno;
+	if (err)
+		fprintf(stderr, "allocsnoop: cannot write the report: %s\n",
+			strerror(-err));
+	return err;
 }

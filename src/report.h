@@ -40,6 +40,15 @@ int as_report_text(FILE *out, const struct as_report *r);
 int as_report_json(FILE *out, const struct as_report *r);
 int as_report_folded(FILE *out, const struct as_report *r);
 
+/*
+ * Prints @r to @out in the format the view options chose (text, json or
+ * folded) and flushes; says why on stderr when that fails. Returns 0 or a
+ * negative errno.
+ */
+struct as_view_opts;
+int as_report_emit(FILE *out, const struct as_view_opts *view,
+		   const struct as_report *r);
+
 /* NULL-terminated table of the formats above. */
 extern const struct as_format as_report_formats[];
 const struct as_format *as_report_format_find(const char *name);

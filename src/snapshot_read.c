@@ -24,6 +24,7 @@
 
 #include "profile.pb-c.h"
 #include "snapshot.h"
+#include "snapshot_err.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
 typedef Perftools__Profiles__Sample pb_sample;
@@ -72,20 +73,6 @@ struct reader {
 	bool has_processes;
 };
 
-static int set_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static int corrupt(const struct reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -98,7 +85,7 @@ static int corrupt(const struct reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return set_err(r->err, r->errlen, -EINVAL, "%s is corrupted: %s",
+	return as_snapshot_err(r->err, r->errlen, -EINVAL, "%s is corrupted: %s",
 		       r->name, what);
 }
 
@@ -277,7 +264,7 @@ static int read_meta(struct reader *r)
 		goto cleanup;
 	}
 	if (format > AS_SNAPSHOT_FORMAT) {
-		ret = set_err(r->err, r->errlen, -ENOTSUP,
+		ret = as_snapshot_err(r->err, r->errlen, -ENOTSUP,
 			      "%s: snapshot format %lld is newer than this "
 			      "allocsnoop supports (%d); upgrade allocsnoop",
 			      r->name, (long long)format, AS_SNAPSHOT_FORMAT);
@@ -471,7 +458,7 @@ static int check_header(struct reader *r)
 		return corrupt(r, "the period type has a string index out of "
 				  "range");
 	if (r->st[0] < 0 && r->st[1] < 0 && r->st[2] < 0 && r->st[3] < 0)
-		return set_err(r->err, r->errlen, -EINVAL,
+		return as_snapshot_err(r->err, r->errlen, -EINVAL,
 			       "%s is not a heap profile: it has none of the "
 			       "sample types inuse_space, inuse_objects, "
 			       "alloc_space, alloc_objects",
@@ -771,11 +758,11 @@ static int convert(struct reader *r, bool raw)
 
 	if (!p->n_string_table || p->string_table[0][0]) {
 		if (raw)
-			return set_err(r->err, r->errlen, -EINVAL,
+			return as_snapshot_err(r->err, r->errlen, -EINVAL,
 				       "%s is not a gzip file or pprof "
 				       "profile",
 				       r->name);
-		return set_err(r->err, r->errlen, -EINVAL,
+		return as_snapshot_err(r->err, r->errlen, -EINVAL,
 			       "%s is a gzip file, but not a pprof profile",
 			       r->name);
 	}
@@ -818,7 +805,7 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 	int zr, ret = 0;
 
 	if (len > UINT_MAX)
-		return set_err(r->err, r->errlen, -EFBIG,
+		return as_snapshot_err(r->err, r->errlen, -EFBIG,
 			       "%s is too large for a snapshot", r->name);
 	if (inflateInit2(&z, 15 + 16) != Z_OK)
 		return -ENOMEM;
@@ -833,7 +820,7 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 	for (;;) {
 		if (n == cap) {
 			if (cap >= AS_MAX_INPUT) {
-				ret = set_err(r->err, r->errlen, -EFBIG,
+				ret = as_snapshot_err(r->err, r->errlen, -EFBIG,
 					      "%s is too large: it inflates "
 					      "to more than 1 GiB",
 					      r->name);
@@ -864,7 +851,7 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 		} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
 			/* all input used, room left, yet no end: cut short */
 			if (!z.avail_in && z.avail_out) {
-				ret = set_err(r->err, r->errlen, -EINVAL,
+				ret = as_snapshot_err(r->err, r->errlen, -EINVAL,
 					      "%s is truncated", r->name);
 				goto cleanup;
 			}
@@ -903,7 +890,7 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 	if (err && errlen)
 		err[0] = '\0';
 	if (!len)
-		return set_err(err, errlen, -EINVAL,
+		return as_snapshot_err(err, errlen, -EINVAL,
 			       "%s is empty; it is not a snapshot", name);
 	if (!raw) {
 		ret = gunzip(&r, data, len, &plain, &len);
@@ -914,11 +901,11 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 	p = perftools__profiles__profile__unpack(NULL, len, data);
 	if (!p) {
 		if (raw)
-			ret = set_err(err, errlen, -EINVAL,
+			ret = as_snapshot_err(err, errlen, -EINVAL,
 				      "%s is not a gzip file or pprof profile",
 				      name);
 		else
-			ret = set_err(err, errlen, -EINVAL,
+			ret = as_snapshot_err(err, errlen, -EINVAL,
 				      "%s is a gzip file, but not a pprof "
 				      "profile",
 				      name);
@@ -933,7 +920,7 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 cleanup:
 	/* allocation failures come back without a message */
 	if (ret && err && errlen && !err[0])
-		set_err(err, errlen, ret, "cannot read %s: %s", name,
+		as_snapshot_err(err, errlen, ret, "cannot read %s: %s", name,
 			strerror(-ret));
 	as_snapshot_free(r.s);
 	free(r.map_ids);
@@ -964,7 +951,7 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return set_err(err, errlen, -errno, "cannot open %s: %s", path,
+		return as_snapshot_err(err, errlen, -errno, "cannot open %s: %s", path,
 			       strerror(errno));
 	/* read to the end rather than trust st_size: pipes, /proc, growth */
 	for (;;) {
@@ -973,7 +960,7 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 				cap *= 2;
 			nbuf = realloc(buf, cap);
 			if (!nbuf) {
-				ret = set_err(err, errlen, -ENOMEM,
+				ret = as_snapshot_err(err, errlen, -ENOMEM,
 					      "cannot read %s: out of memory",
 					      path);
 				goto cleanup;
@@ -984,7 +971,7 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = set_err(err, errlen, -errno, "cannot read %s: %s",
+			ret = as_snapshot_err(err, errlen, -errno, "cannot read %s: %s",
 				      path, strerror(errno));
 			goto cleanup;
 		}
@@ -992,7 +979,7 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 			break;
 		len += (size_t)n;
 		if (len > AS_MAX_INPUT) {
-			ret = set_err(err, errlen, -EFBIG,
+			ret = as_snapshot_err(err, errlen, -EFBIG,
 				      "%s is too large for a snapshot (over "
 				      "1 GiB)",
 				      path);

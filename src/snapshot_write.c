@@ -19,6 +19,7 @@
 
 #include "profile.pb-c.h"
 #include "snapshot.h"
+#include "snapshot_err.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
 typedef Perftools__Profiles__ValueType pb_value_type;
@@ -64,20 +65,6 @@ struct writer {
 	bool (*has)[4];
 };
 
-static int set_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -304,7 +291,7 @@ static int check_model(const struct as_snapshot *s, char *err, size_t errlen)
 		int32_t m = s->locations[i].module;
 
 		if (m < -1 || (m >= 0 && (size_t)m >= s->nmodules))
-			return set_err(err, errlen, -EINVAL,
+			return as_snapshot_err(err, errlen, -EINVAL,
 				       "cannot write snapshot: location %zu "
 				       "names module %d of %zu; this is a bug "
 				       "in allocsnoop, please report it",
@@ -313,14 +300,14 @@ static int check_model(const struct as_snapshot *s, char *err, size_t errlen)
 	for (i = 0; i < s->nsamples; i++)
 		for (j = 0; j < s->samples[i].nlocs; j++)
 			if (s->samples[i].locs[j] >= s->nlocations)
-				return set_err(
+				return as_snapshot_err(
 				    err, errlen, -EINVAL,
 				    "cannot write snapshot: sample %zu "
 				    "names location %u of %zu; this is a "
 				    "bug in allocsnoop, please report it",
 				    i, s->samples[i].locs[j], s->nlocations);
 	if (s->nmodules >= UINT32_MAX || s->nlocations >= UINT32_MAX)
-		return set_err(err, errlen, -E2BIG,
+		return as_snapshot_err(err, errlen, -E2BIG,
 			       "cannot write snapshot: too many modules or "
 			       "locations");
 	return 0;
@@ -758,7 +745,7 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 
 	base = slash ? slash + 1 : path;
 	if (!*base) {
-		ret = set_err(err, errlen, -EISDIR,
+		ret = as_snapshot_err(err, errlen, -EISDIR,
 			      "cannot write snapshot %s: it names a "
 			      "directory; give a file name",
 			      path);
@@ -770,13 +757,13 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 		dir = strdup(".");
 	if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
 		tmp = NULL;
-		ret = set_err(err, errlen, -ENOMEM,
+		ret = as_snapshot_err(err, errlen, -ENOMEM,
 			      "cannot write snapshot %s: out of memory", path);
 		goto cleanup;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		ret = set_err(err, errlen, -errno,
+		ret = as_snapshot_err(err, errlen, -errno,
 			      "cannot create a temporary file in %s for "
 			      "snapshot %s: %s; check that the directory "
 			      "exists and is writable",
@@ -786,7 +773,7 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 		goto cleanup;
 	}
 	if (fchmod(fd, 0600)) {
-		ret = set_err(err, errlen, -errno,
+		ret = as_snapshot_err(err, errlen, -errno,
 			      "cannot make %s private (mode 0600): %s", tmp,
 			      strerror(errno));
 		goto cleanup;
@@ -795,7 +782,7 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (ret) {
-		set_err(err, errlen, ret, "cannot write snapshot %s: %s%s",
+		as_snapshot_err(err, errlen, ret, "cannot write snapshot %s: %s%s",
 			path, strerror(-ret), space_hint(ret));
 		goto cleanup;
 	}
@@ -803,12 +790,12 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 	fd = -1;
 	if (ret) {
 		ret = -errno;
-		set_err(err, errlen, ret, "cannot write snapshot %s: %s%s",
+		as_snapshot_err(err, errlen, ret, "cannot write snapshot %s: %s%s",
 			path, strerror(-ret), space_hint(ret));
 		goto cleanup;
 	}
 	if (rename(tmp, path)) {
-		ret = set_err(err, errlen, -errno,
+		ret = as_snapshot_err(err, errlen, -errno,
 			      "cannot write snapshot %s: rename from %s: %s",
 			      path, tmp, strerror(errno));
 		goto cleanup;
@@ -819,7 +806,7 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		if (fsync(dfd) && errno != EINVAL)
-			ret = set_err(err, errlen, -errno,
+			ret = as_snapshot_err(err, errlen, -errno,
 				      "wrote snapshot %s, but syncing its "
 				      "directory failed: %s",
 				      path, strerror(errno));
@@ -856,7 +843,7 @@ int as_snapshot_write(const struct as_snapshot *s, const char *path, char *err,
 	ret = ret ?: build(&w, &pb);
 	ret = ret ?: pack(&w, &pb, &buf, &len);
 	if (ret) {
-		set_err(err, errlen, ret, "cannot write snapshot %s: %s", path,
+		as_snapshot_err(err, errlen, ret, "cannot write snapshot %s: %s", path,
 			strerror(-ret));
 		goto cleanup;
 	}

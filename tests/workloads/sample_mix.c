@@ -10,10 +10,10 @@
 
 #include "workload.h"
 
-#define NKEEP	16000
-#define NCALLOC 16000
+#define NKEEP	24000
+#define NCALLOC 24000
 #define NCHURN	64000
-#define NCHAIN	8000
+#define NCHAIN	12000
 #define NSTEPS	4
 
 static size_t size_of(uint64_t i)
