@@ -38,7 +38,9 @@ SAN_OBJS   := $(patsubst $(BUILD)/obj/%.o,$(BUILD)/san/%.o,$(LIB_OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WL_SRCS    := $(wildcard tests/workloads/*.c)
-WL_BINS    := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS))
+WL_CXX     := $(wildcard tests/workloads/*.cc)
+WL_BINS    := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS)) \
+              $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX))
 DEMO_BIN   := $(BUILD)/demo/orders
 HDRS       := $(wildcard src/*.h bpf/*.h)
 
@@ -91,6 +93,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS)
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror $< -o $@ -lpthread
+
+$(BUILD)/workloads/%: tests/workloads/%.cc tests/workloads/workload.h
+	@mkdir -p $(@D)
+	clang++ -O0 -g -fno-omit-frame-pointer -Wall -Werror $< -o $@
 
 $(DEMO_BIN): demo/orders.c
 	@mkdir -p $(@D)

@@ -25,6 +25,7 @@
 const volatile __u32 self_tgid = 0; /* never trace the tracer itself */
 const volatile __u32 stack_depth = AS_MAX_STACK_DEPTH;
 const volatile __u64 sample_bytes = 0; /* mean bytes per sample, 0 = exact */
+const volatile bool follow_forks = false; /* trace only tgids in follow */
 
 __u64 lost[AS_LOST_MAX] = {};
 
@@ -81,6 +82,38 @@ struct {
 	__type(value, struct as_stack);
 } scratch SEC(".maps");
 
+/* Runtime libraries (by device and inode) -> module id, and the unwind
+ * rules of their call sites; filled by userspace before attaching. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct as_rt_file_key);
+	__type(value, __u32);
+} rt_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 17);
+	__type(key, struct as_unwind_key);
+	__type(value, struct as_unwind_val);
+} unwind SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct as_vma_cache);
+} vmas SEC(".maps");
+
+/* --follow-forks: the traced process and its descendants. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} follow SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -120,10 +153,18 @@ static __always_inline struct as_proc_val *proc_get(__u32 tgid)
 		count_lost(AS_LOST_PROC_MAP_FULL);
 		return NULL;
 	}
+	/* A new process: userspace reads its maps now. */
 	if (!err)
-		emit(AS_EV_NEW_PROCESS,
-		     tgid); /* userspace reads its maps now */
+		emit(AS_EV_NEW_PROCESS, tgid);
 	return bpf_map_lookup_elem(&procs, &tgid);
+}
+
+/* Is this process traced? Only --follow-forks asks the kernel-side set. */
+static __always_inline bool untraced(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return true;
+	return follow_forks && !bpf_map_lookup_elem(&follow, &tgid);
 }
 
 static __always_inline struct as_thread_state *thread_get(__u32 tid)
@@ -142,11 +183,114 @@ static __always_inline struct as_thread_state *thread_get(__u32 tid)
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 
+struct vma_lookup {
+	struct as_vma v;
+	int found;
+};
+
+static long vma_found(struct task_struct *task, struct vm_area_struct *vma,
+		      struct vma_lookup *out)
+{
+	struct as_rt_file_key key = {};
+	struct file *f = vma->vm_file;
+	__u32 *module;
+
+	out->v.start = vma->vm_start;
+	out->v.end = vma->vm_end;
+	out->v.bias = vma->vm_start - (vma->vm_pgoff << 12);
+	out->v.module = AS_RT_NONE;
+	out->found = 1;
+	if (f) {
+		key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+		key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+		module = bpf_map_lookup_elem(&rt_files, &key);
+		if (module)
+			out->v.module = *module;
+	}
+	return 0;
+}
+
+/* The mapping of @addr: from the process's cache, else from the kernel. */
+static __always_inline const struct as_vma *vma_of(struct as_vma_cache *vc,
+						   __u64 addr)
+{
+	struct vma_lookup l = {};
+	__u32 i, slot;
+
+	for (i = 0; i < AS_VMA_SLOTS; i++)
+		if (addr >= vc->v[i].start && addr < vc->v[i].end)
+			return &vc->v[i];
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, vma_found, &l, 0) ||
+	    !l.found)
+		return NULL;
+	slot = vc->next++ & (AS_VMA_SLOTS - 1);
+	vc->v[slot] = l.v;
+	return &vc->v[slot];
+}
+
+static __always_inline struct as_vma_cache *vma_cache(__u32 tgid)
+{
+	struct as_vma_cache *vc;
+
+	vc = bpf_map_lookup_elem(&vmas, &tgid);
+	if (vc)
+		return vc;
+	/* an empty cache: start == end matches nothing */
+	bpf_map_update_elem(&vmas, &tgid, &(struct as_vma_cache){},
+			    BPF_NOEXIST);
+	return bpf_map_lookup_elem(&vmas, &tgid);
+}
+
 /*
- * Walks the user stack by frame pointers and stores it once. The kernel's
- * own walk omits the direct caller when the probe is not on push %rbp /
- * endbr64, so the return address is read from [rsp] here, skipping the
- * words the function pushed before the probe site.
+ * Steps from return address *@ret, found at stack address *@slot, through
+ * frames of the runtime (libc, libstdc++) with their CFI rules, appending
+ * each caller to @st. Stops at the first frame outside the runtime, which
+ * keeps frame pointers if anything does; *@fp is then the rbp to walk on.
+ */
+static __always_inline __u32 runtime_steps(struct as_stack *st, __u32 n,
+					   __u64 *ret, __u64 *slot, __u64 *fp)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, i;
+	struct as_unwind_key key = {};
+	const struct as_unwind_val *u;
+	const struct as_vma *v;
+	struct as_vma_cache *vc;
+	__u64 cfa;
+
+	vc = vma_cache(tgid);
+	if (!vc)
+		return n;
+	for (i = 0; i < AS_RT_MAX_STEPS; i++) {
+		v = vma_of(vc, *ret);
+		if (!v || v->module == AS_RT_NONE)
+			break;
+		key.module = v->module;
+		key.offset = *ret - v->bias;
+		u = bpf_map_lookup_elem(&unwind, &key);
+		if (!u)
+			break;
+		cfa = (u->cfa_reg == AS_UNWIND_CFA_RBP ? *fp : *slot + 8) +
+		      u->cfa_off;
+		if (u->rbp_off && bpf_probe_read_user(fp, sizeof(*fp),
+						      (void *)(cfa + u->rbp_off)))
+			break;
+		if (bpf_probe_read_user(ret, sizeof(*ret), (void *)(cfa - 8)))
+			break;
+		*slot = cfa - 8;
+		if (n >= AS_MAX_STACK_DEPTH)
+			break;
+		st->ips[n & (AS_MAX_STACK_DEPTH - 1)] = *ret;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Walks the user stack and stores it once. The kernel's own walk omits the
+ * direct caller when the probe is not on push %rbp / endbr64, so the
+ * return address is read from [rsp] here, skipping the words the function
+ * pushed before the probe site; frames of the runtime are stepped through
+ * with CFI; the rest follows frame pointers.
  */
 static __always_inline __u64 stack_store(struct pt_regs *ctx, __u64 cookie)
 {
@@ -155,7 +299,7 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u64 cookie)
 		__u64 ret;
 	} fr;
 	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), prev, ret = 0;
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = 0xcbf29ce484222325ULL, slot;
 	__u32 zero = 0, i, n = 0, flags = 0;
 	struct as_stack *st;
 	long err;
@@ -163,20 +307,21 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u64 cookie)
 	st = bpf_map_lookup_elem(&scratch, &zero);
 	if (!st)
 		return AS_STACK_NONE;
-	if (bpf_probe_read_user(&ret, sizeof(ret),
-				(void *)(sp + 8 * AS_COOKIE_WORDS(cookie)))) {
+	slot = sp + 8 * AS_COOKIE_WORDS(cookie);
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)slot)) {
 		count_lost(AS_LOST_READ_FAILED);
 		return AS_STACK_NONE;
 	}
 	st->ips[0] = ret;
-	n = 1;
-	/* A frame must lie above the stack pointer and frames must grow
-	 * upwards in small steps; anything else is not a frame chain (code
-	 * built without frame pointers) and ends the walk. */
-	prev = sp;
-	for (i = 1; i < AS_MAX_STACK_DEPTH; i++) {
-		if (i >= stack_depth) {
-			flags |= AS_STACK_F_TRUNCATED;
+	n = runtime_steps(st, 1, &ret, &slot, &fp);
+	/* A frame must lie above the last stack slot used and frames must
+	 * grow upwards in small steps; anything else is not a frame chain
+	 * (code built without frame pointers) and ends the walk. */
+	prev = slot;
+	for (i = 0; i < AS_MAX_STACK_DEPTH; i++) {
+		if (n >= stack_depth || n >= AS_MAX_STACK_DEPTH) {
+			if (fp > prev && fp - prev <= (8 << 20))
+				flags |= AS_STACK_F_TRUNCATED;
 			break;
 		}
 		if (fp <= prev || fp - prev > (8 << 20) || (fp & 7))
@@ -185,13 +330,11 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u64 cookie)
 			break;
 		if (fr.ret < 4096)
 			break;
-		st->ips[i] = fr.ret;
-		n = i + 1;
+		st->ips[n & (AS_MAX_STACK_DEPTH - 1)] = fr.ret;
+		n++;
 		prev = fp;
 		fp = fr.next;
 	}
-	if (i == AS_MAX_STACK_DEPTH && fp > prev && fp - prev <= (8 << 20))
-		flags |= AS_STACK_F_TRUNCATED;
 	if (flags & AS_STACK_F_TRUNCATED)
 		count_lost(AS_LOST_STACK_TRUNCATED);
 
@@ -217,11 +360,11 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u64 cookie)
 	return h;
 }
 
-static __always_inline int stat_add(__u32 tgid, __u64 stack, __s64 size,
-				    __s64 count, __u64 alloc_size,
+static __always_inline int stat_add(__u32 tgid, __u32 gen, __u64 stack,
+				    __s64 size, __s64 count, __u64 alloc_size,
 				    __u64 alloc_count)
 {
-	struct as_stat_key key = {.tgid = tgid, .stack = stack};
+	struct as_stat_key key = {.tgid = tgid, .gen = gen, .stack = stack};
 	struct as_stat_val zero = {}, *v;
 	long err;
 
@@ -249,10 +392,11 @@ static __always_inline int stat_add(__u32 tgid, __u64 stack, __s64 size,
  * Ends a live record: what it stands for (@bytes, @count: its size and 1
  * when exact) leaves its stack and its process.
  */
-static __always_inline void release(__u32 tgid, __u64 stack, __u64 bytes,
-				    __u64 count, struct as_proc_val *p)
+static __always_inline void release(__u32 tgid, __u32 gen, __u64 stack,
+				    __u64 bytes, __u64 count,
+				    struct as_proc_val *p)
 {
-	struct as_stat_key key = {.tgid = tgid, .stack = stack};
+	struct as_stat_key key = {.tgid = tgid, .gen = gen, .stack = stack};
 	struct as_stat_val *v;
 
 	v = bpf_map_lookup_elem(&stats, &key);
@@ -260,7 +404,8 @@ static __always_inline void release(__u32 tgid, __u64 stack, __u64 bytes,
 		__sync_fetch_and_add(&v->size, -(__s64)bytes);
 		__sync_fetch_and_add(&v->count, -(__s64)count);
 	}
-	if (p) {
+	/* a block of an image replaced by exec is no longer in current */
+	if (p && p->gen == gen) {
 		__sync_fetch_and_add(&p->current, -(__s64)bytes);
 		__sync_fetch_and_add(&p->free_count, count);
 		__sync_fetch_and_add(&p->free_bytes, bytes);
@@ -289,8 +434,12 @@ static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
 					 struct as_proc_val *p)
 {
 	struct as_alloc_key key = {.tgid = tgid, .addr = ptr};
-	struct as_alloc_val val = {
-	    .size = size, .stack = stack, .weight = w, .count_weight = cw};
+	__u32 gen = p ? p->gen : 0;
+	struct as_alloc_val val = {.size = size,
+				   .stack = stack,
+				   .weight = w,
+				   .count_weight = cw,
+				   .gen = gen};
 	struct as_alloc_val *old;
 	__s64 cur;
 	long err;
@@ -301,8 +450,9 @@ static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
 		 * path we do not probe): end the stale record first. */
 		old = bpf_map_lookup_elem(&allocs, &key);
 		if (old) {
-			release(tgid, old->stack, old->weight,
+			release(tgid, old->gen, old->stack, old->weight,
 				old->count_weight, p);
+			old->gen = gen;
 			old->size = size;
 			old->stack = stack;
 			old->weight = w;
@@ -313,7 +463,7 @@ static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
 	}
 	if (err) {
 		count_lost(AS_LOST_ALLOC_MAP_FULL);
-		stat_add(tgid, stack, 0, 0, w, cw);
+		stat_add(tgid, gen, stack, 0, 0, w, cw);
 		if (p) {
 			__sync_fetch_and_add(&p->untracked, cw);
 			__sync_fetch_and_add(&p->alloc_count, cw);
@@ -321,7 +471,7 @@ static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
 		}
 		return;
 	}
-	stat_add(tgid, stack, w, cw, w, cw);
+	stat_add(tgid, gen, stack, w, cw, w, cw);
 	if (p) {
 		cur = __sync_fetch_and_add(&p->current, w) + w;
 		__sync_fetch_and_add(&p->alloc_count, cw);
@@ -427,6 +577,7 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 			ts->old_stack = old->stack;
 			ts->old_weight = old->weight;
 			ts->old_count_weight = old->count_weight;
+			ts->old_gen = old->gen;
 			if (!bpf_map_delete_elem(&allocs, &key))
 				ts->old_found = 1;
 		}
@@ -464,8 +615,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		if (ts->old_ptr && ts->size == 0 && fn == AS_FN_REALLOC) {
 			/* realloc(p, 0) is a free */
 			if (ts->old_found)
-				release(tgid, ts->old_stack, ts->old_weight,
-					ts->old_count_weight, p);
+				release(tgid, ts->old_gen, ts->old_stack,
+					ts->old_weight, ts->old_count_weight, p);
 			else if (p && !sample_bytes)
 				__sync_fetch_and_add(&p->unmatched_free_count,
 						     1);
@@ -485,6 +636,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 				back.stack = ts->old_stack;
 				back.weight = ts->old_weight;
 				back.count_weight = ts->old_count_weight;
+				back.gen = ts->old_gen;
 				if (bpf_map_update_elem(&allocs, &key, &back,
 							BPF_NOEXIST))
 					count_lost(AS_LOST_ALLOC_MAP_FULL);
@@ -493,8 +645,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		}
 		if (ts->old_ptr) {
 			if (ts->old_found)
-				release(tgid, ts->old_stack, ts->old_weight,
-					ts->old_count_weight, p);
+				release(tgid, ts->old_gen, ts->old_stack,
+					ts->old_weight, ts->old_count_weight, p);
 			else if (p && !sample_bytes)
 				__sync_fetch_and_add(&p->unmatched_free_count,
 						     1);
@@ -532,7 +684,7 @@ int BPF_KPROBE(alloc_enter)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct as_thread_state *ts;
 
-	if (tgid == self_tgid)
+	if (untraced(tgid))
 		return 0;
 	ts = thread_get(tid);
 	if (!ts)
@@ -568,7 +720,7 @@ int BPF_KPROBE(alloc_session)
 
 	if (bpf_session_is_return())
 		return alloc_end(ctx);
-	if (tgid == self_tgid)
+	if (untraced(tgid))
 		return 1;
 	ts = thread_get(tid);
 	if (!ts || ts->depth)
@@ -589,8 +741,9 @@ int BPF_KPROBE(free_enter, void *ptr)
 	struct as_alloc_val *v;
 	struct as_proc_val *p;
 	__u64 stack, w, cw;
+	__u32 gen;
 
-	if (!ptr || tgid == self_tgid)
+	if (!ptr || untraced(tgid))
 		return 0;
 	if (sample_bytes) {
 		/* Most blocks were not recorded: one lookup, then out. */
@@ -618,20 +771,49 @@ int BPF_KPROBE(free_enter, void *ptr)
 	stack = v->stack;
 	w = v->weight;
 	cw = v->count_weight;
+	gen = v->gen;
 	if (bpf_map_delete_elem(&allocs, &key))
 		return 0; /* another thread freed it first */
-	release(tgid, stack, w, cw, bpf_map_lookup_elem(&procs, &tgid));
+	release(tgid, gen, stack, w, cw, bpf_map_lookup_elem(&procs, &tgid));
 	return 0;
 }
 
 /* Raw tracepoints attach by name: no tracefs needed. */
+/*
+ * exec replaces the image: its live blocks are gone. New records carry the
+ * next generation; userspace purges the old one's and reports the new
+ * image from zero live bytes.
+ */
 SEC("raw_tp/sched_process_exec")
 int handle_exec(void *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct as_proc_val *p;
 
-	if (bpf_map_lookup_elem(&procs, &tgid))
-		emit(AS_EV_EXEC, tgid);
+	bpf_map_delete_elem(&vmas, &tgid);
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (!p)
+		return 0;
+	__sync_fetch_and_add(&p->gen, 1);
+	p->current = 0;
+	p->peak = 0;
+	emit(AS_EV_EXEC, tgid);
+	return 0;
+}
+
+/* --follow-forks: a child of a followed process is followed. */
+SEC("raw_tp/sched_process_fork")
+int handle_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (void *)ctx->args[0];
+	struct task_struct *child = (void *)ctx->args[1];
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (follow_forks && ptgid != ctgid &&
+	    bpf_map_lookup_elem(&follow, &ptgid))
+		bpf_map_update_elem(&follow, &ctgid, &one, BPF_ANY);
 	return 0;
 }
 
@@ -642,7 +824,11 @@ int handle_exit(void *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 
 	bpf_map_delete_elem(&threads, &tid);
-	if (tid == tgid && bpf_map_lookup_elem(&procs, &tgid))
+	if (tid != tgid)
+		return 0;
+	bpf_map_delete_elem(&vmas, &tgid);
+	bpf_map_delete_elem(&follow, &tgid);
+	if (bpf_map_lookup_elem(&procs, &tgid))
 		emit(AS_EV_EXIT, tgid);
 	return 0;
 }

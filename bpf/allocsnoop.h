@@ -111,6 +111,8 @@ struct as_alloc_val {
 	__u64 stack;	    /* key into stacks, AS_STACK_NONE when not stored */
 	__u64 weight;	    /* bytes it stands for: = size when exact */
 	__u64 count_weight; /* allocations it stands for: 1 when exact */
+	__u32 gen;	    /* the process image (as_proc_val.gen) it belongs to */
+	__u32 pad;
 };
 
 #define AS_STACK_NONE 0ULL
@@ -127,7 +129,7 @@ struct as_stack {
 /* stats: per (process, stack) counters. */
 struct as_stat_key {
 	__u32 tgid;
-	__u32 pad;
+	__u32 gen; /* process image: bumped at every exec */
 	__u64 stack;
 };
 
@@ -154,6 +156,8 @@ struct as_proc_val {
 	__u64 free_bytes;
 	__u64 untracked; /* allocations counted but not kept live (a map was
 			    full) */
+	__u32 gen;	 /* the current image; old images' records are purged */
+	__u32 pad;
 };
 
 /* threads: the state of one thread inside an allocator call. */
@@ -169,6 +173,8 @@ struct as_thread_state {
 	__u64 old_stack;
 	__u64 old_weight;
 	__u64 old_count_weight;
+	__u32 old_gen;
+	__u32 old_pad;
 	__u32 old_found;
 	__u32 sampled; /* the call's new block is to be recorded */
 	/* what the new block stands for: its size and 1 when exact */
@@ -189,6 +195,51 @@ struct as_event {
 	__u32 type;
 	__u32 tgid;
 	char comm[AS_TASK_COMM_LEN];
+};
+
+/*
+ * Stepping through frames of the C/C++ runtime, which keeps no frame
+ * pointers, with per-call-site CFI rules computed in userspace (unwind.h).
+ */
+#define AS_RT_NONE	  0xffffffffU /* a mapping that is not a runtime file */
+#define AS_RT_MAX_STEPS	  8
+#define AS_VMA_SLOTS	  8
+#define AS_UNWIND_CFA_RSP 0
+#define AS_UNWIND_CFA_RBP 1
+
+/* rt_files: a runtime library by the kernel's (device, inode). */
+struct as_rt_file_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+/* unwind: the rule at one return address of a runtime library. */
+struct as_unwind_key {
+	__u32 module; /* value in rt_files */
+	__u32 pad;
+	__u64 offset; /* file offset of the return address */
+};
+
+struct as_unwind_val {
+	__s32 cfa_off;
+	__s16 rbp_off;
+	__u8 cfa_reg;
+	__u8 pad;
+};
+
+/* vmas: per process, the last executable mappings a stack walk met. */
+struct as_vma {
+	__u64 start;
+	__u64 end;
+	__u64 bias; /* start - file offset of the mapping */
+	__u32 module; /* AS_RT_NONE when not a runtime library */
+	__u32 pad;
+};
+
+struct as_vma_cache {
+	__u32 next; /* slot to replace next */
+	__u32 pad;
+	struct as_vma v[AS_VMA_SLOTS];
 };
 
 #endif

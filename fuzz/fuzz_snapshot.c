@@ -30,10 +30,20 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 			       unsigned int seed);
 
-static void fail(const char *what, size_t i)
+static void fail(const char *what, int ret)
 {
-	fprintf(stderr, "fuzz_snapshot: read succeeded but %s (entry %zu)\n",
-		what, i);
+	fprintf(stderr,
+		"fuzz_snapshot: as_snapshot_read_mem %s (returned %d)\n", what,
+		ret);
+	abort();
+}
+
+/* The read succeeded but handed back something broken. */
+static void bad(const char *what, size_t i)
+{
+	fprintf(stderr,
+		"fuzz_snapshot: the read succeeded, but %s (entry %zu)\n", what,
+		i);
 	abort();
 }
 
@@ -42,10 +52,13 @@ static size_t str_len(const char *s)
 	return s ? strlen(s) : 0;
 }
 
-static void check_lines(const struct as_line *lines, uint32_t n)
+static size_t lines_len(const struct as_line *lines, uint32_t n)
 {
+	size_t len = 0;
+
 	for (uint32_t i = 0; i < n; i++)
-		(void)(str_len(lines[i].function) + str_len(lines[i].file));
+		len += str_len(lines[i].function) + str_len(lines[i].file);
+	return len;
 }
 
 static void check(const struct as_snapshot *s)
@@ -62,32 +75,32 @@ static void check(const struct as_snapshot *s)
 
 		if (l->module < -1 ||
 		    (l->module >= 0 && (size_t)l->module >= s->nmodules))
-			fail("a location names a module out of range", i);
+			bad("a location names a module out of range", i);
 		if (l->nlines && !l->lines)
-			fail("a location has lines but no array", i);
-		check_lines(l->lines, l->nlines);
+			bad("a location has lines but no array", i);
+		sink += lines_len(l->lines, l->nlines);
 	}
 	for (size_t i = 0; i < s->nsamples; i++) {
 		const struct as_sample *sm = &s->samples[i];
 		int site;
 
 		if (sm->nlocs && !sm->locs)
-			fail("a sample has frames but no array", i);
+			bad("a sample has frames but no array", i);
 		for (uint32_t j = 0; j < sm->nlocs; j++)
 			if (sm->locs[j] >= s->nlocations)
-				fail("a sample names a location out of range",
-				     i);
+				bad("a sample names a location out of range",
+				    i);
 		site = as_sample_site(s, sm);
 		if (sm->nlocs ? site < 0 || (uint32_t)site >= sm->nlocs
 			      : site != -1)
-			fail("as_sample_site is out of range", i);
+			bad("as_sample_site is out of range", i);
 		sink += (size_t)(as_snapshot_find_process(s, sm->pid) != NULL);
 	}
 	for (size_t i = 0; i < s->nprocesses; i++)
 		sink += str_len(s->processes[i].comm);
 	for (size_t i = 0; i < s->ncounters; i++) {
 		if (!s->counters[i].name)
-			fail("a counter has no name", i);
+			bad("a counter has no name", i);
 		sink += as_snapshot_counter(s, s->counters[i].name);
 	}
 	(void)sink;
@@ -102,17 +115,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ret = as_snapshot_read_mem(data, size, &s, err, sizeof(err));
 	if (ret == 0) {
 		if (!s)
-			fail("returned no snapshot", 0);
+			fail("returned no snapshot", ret);
 		check(s);
 		as_snapshot_free(s);
 	} else {
 		if (ret > 0)
-			fail("returned a positive value", (size_t)ret);
+			fail("returned a positive value", ret);
 		if (s)
-			fail("returned a snapshot with an error", 0);
+			fail("returned a snapshot with an error", ret);
 		/* Every failure must say why, in one line. */
-		if (!err[0] || strchr(err, '\n'))
-			fail("failed without a one-line message", 0);
+		if (!err[0] || strchr(err, '\n')) {
+			fprintf(stderr, "message: [%s]\n", err);
+			fail("failed without a one-line message", ret);
+		}
 	}
 	return 0;
 }

@@ -9,8 +9,15 @@
  * offsets, as return addresses and as plain ones. Each input gets a new
  * symbolizer, so the result cache never hides a second parse, and every
  * line handed back is read in full so that ASan checks its strings.
+ *
+ * libdw and libelf are not instrumented, so coverage cannot guide the
+ * fuzzer through them; most byte mutations would instead break the ELF
+ * headers. A custom mutator therefore usually mutates the bytes of one
+ * section in place (mostly DWARF and symbol tables), keeping the file's
+ * layout valid.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +32,9 @@
 #define MAX_OFFSETS 24
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+			       unsigned int seed);
 
 static void fail(const char *what, uint64_t off)
 {
@@ -102,8 +112,13 @@ static void check_symbol(const struct as_symbol *sym, uint64_t off)
 			sink += strlen(l->function);
 		if (l->file)
 			sink += strlen(l->file);
-		if (l->line < 0)
+		/* model.h: a line number, or 0 when unknown */
+		if (l->line < 0) {
+			fprintf(stderr, "line %u: %s %s:%lld\n", i,
+				l->function ? l->function : "?",
+				l->file ? l->file : "?", (long long)l->line);
 			fail("negative line number", off);
+		}
 	}
 	(void)sink;
 }
@@ -187,4 +202,100 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(file.fd);
 	check_fds();
 	return 0;
+}
+
+/* --- section-aware mutation ------------------------------------------- */
+
+#define MAX_SECTIONS 64
+
+struct section {
+	size_t off, size;
+	bool preferred; /* .debug_*, symbol and string tables, notes */
+};
+
+/* The sections with file bytes, bounds-checked against @size. */
+static size_t sections(const uint8_t *data, size_t size, struct section *out)
+{
+	uint64_t shoff, stroff = 0, strsize = 0;
+	size_t shnum, shentsize, shstrndx, n = 0;
+
+	if (size < 64 || memcmp(data, "\177ELF", 4) != 0 || data[4] != 2)
+		return 0;
+	shoff = get(data, size, 40, 8);
+	shentsize = get(data, size, 58, 2);
+	shnum = get(data, size, 60, 2);
+	shstrndx = get(data, size, 62, 2);
+	if (shentsize < 64 || shoff > size ||
+	    shnum > (size - shoff) / shentsize)
+		return 0;
+	if (shstrndx < shnum) {
+		size_t sh = (size_t)shoff + shstrndx * shentsize;
+
+		stroff = get(data, size, sh + 24, 8);
+		strsize = get(data, size, sh + 32, 8);
+		if (stroff > size || strsize > size - stroff)
+			strsize = 0;
+	}
+	for (size_t i = 1; i < shnum && n < MAX_SECTIONS; i++) {
+		size_t sh = (size_t)shoff + i * shentsize;
+		uint64_t name = get(data, size, sh, 4);
+		uint64_t type = get(data, size, sh + 4, 4);
+		uint64_t off = get(data, size, sh + 24, 8);
+		uint64_t sz = get(data, size, sh + 32, 8);
+		const char *nm = "";
+
+		if (type == 8 /* SHT_NOBITS */ || !sz || off > size ||
+		    sz > size - off)
+			continue;
+		/* a name only when its NUL lies inside .shstrtab */
+		if (name < strsize &&
+		    memchr(data + stroff + name, '\0', strsize - name))
+			nm = (const char *)data + stroff + name;
+		out[n++] = (struct section){
+		    .off = off,
+		    .size = sz,
+		    .preferred = strncmp(nm, ".debug", 6) == 0 ||
+				 strncmp(nm, ".zdebug", 7) == 0 ||
+				 strcmp(nm, ".symtab") == 0 ||
+				 strcmp(nm, ".strtab") == 0 ||
+				 strcmp(nm, ".dynsym") == 0 ||
+				 strcmp(nm, ".dynstr") == 0 ||
+				 strncmp(nm, ".note", 5) == 0 ||
+				 strcmp(nm, ".gnu_debuglink") == 0,
+		};
+	}
+	return n;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+			       unsigned int seed)
+{
+	struct section secs[MAX_SECTIONS], *sec;
+	size_t n, npref = 0, pick, len;
+	uint8_t *copy;
+
+	n = sections(data, size, secs);
+	/* A quarter of the time, and for what is no ELF: the whole file. */
+	if (!n || seed % 4 == 0)
+		return LLVMFuzzerMutate(data, size, max_size);
+	for (size_t i = 0; i < n; i++)
+		npref += secs[i].preferred;
+	seed /= 4;
+	if (npref && seed % 4 != 0) {
+		pick = (seed / 4) % npref;
+		for (sec = secs; !sec->preferred || pick--; sec++)
+			;
+	} else {
+		sec = &secs[(seed / 4) % n];
+	}
+	/* The section keeps its size: what the mutation shortens keeps its
+	 * old bytes at the end. */
+	copy = malloc(sec->size);
+	if (!copy)
+		return LLVMFuzzerMutate(data, size, max_size);
+	memcpy(copy, data + sec->off, sec->size);
+	len = LLVMFuzzerMutate(copy, sec->size, sec->size);
+	memcpy(data + sec->off, copy, len);
+	free(copy);
+	return size;
 }

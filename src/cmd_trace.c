@@ -65,6 +65,7 @@ enum {
 	OPT_MAX_THREADS,
 	OPT_STACK_DEPTH,
 	OPT_SAMPLE_BYTES,
+	OPT_FOLLOW_FORKS,
 };
 
 static const char doc[] =
@@ -111,6 +112,10 @@ static const struct argp_option options[] = {
 	 "Threads tracked (default 16384)", 1},
 	{"stack-depth", OPT_STACK_DEPTH, "N", 0,
 	 "Frames kept per stack, 1-64 (default 64)", 1},
+	{"follow-forks", OPT_FOLLOW_FORKS, NULL, 0,
+	 "With -p or -c, also trace the processes it forks, each with its own "
+	 "counts",
+	 0},
 	{"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
 	 "Sample one allocation per N bytes on average (Poisson, unbiased "
 	 "totals; K/M/G suffixes); default 0 = trace every allocation",
@@ -208,6 +213,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   arg, AS_MAX_STACK_DEPTH);
 		o->tracer.stack_depth = v;
 		break;
+	case OPT_FOLLOW_FORKS:
+		o->tracer.follow_forks = true;
+		break;
 	case OPT_SAMPLE_BYTES:
 		if (parse_bytes(arg, &v))
 			argp_error(state,
@@ -241,6 +249,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->pid && o->command)
 			argp_error(state, "-p and -c exclude each other");
+		if (o->tracer.follow_forks && !o->pid && !o->command)
+			argp_error(state,
+				   "--follow-forks needs -p or -c: without "
+				   "them every process is traced already");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -257,10 +269,13 @@ static void on_event(const struct as_event *ev, void *arg)
 	comm[AS_TASK_COMM_LEN] = 0;
 	switch (ev->type) {
 	case AS_EV_NEW_PROCESS:
-	case AS_EV_EXEC:
 		collector__set_comm(c->col, ev->tgid, comm);
 		/* Read the maps now: the process may be short-lived. */
 		procmaps__refresh(c->pm, ev->tgid);
+		break;
+	case AS_EV_EXEC:
+		collector__set_comm(c->col, ev->tgid, comm);
+		collector__purge_old_images(c->col, &c->maps, ev->tgid);
 		break;
 	default:
 		break;
@@ -347,7 +362,9 @@ static int report(struct trace_ctx *c, bool final)
 {
 	struct as_group_opts go = {
 		.by = c->o->view.group_by,
-		.per_process = !c->o->pid && !c->o->command,
+		/* rows name their process when there can be several */
+		.per_process = (!c->o->pid && !c->o->command) ||
+			       c->o->tracer.follow_forks,
 		.cumulative = c->o->view.cumulative,
 	};
 	struct as_stats *stats = NULL, *diff = NULL;
@@ -424,7 +441,7 @@ static void child_at_exit(pid_t pid, void *arg)
 }
 
 /* The allocator libraries of a process: its libc and known others. */
-static int attach_process(struct trace_ctx *c, pid_t pid)
+static int attach_process(struct trace_ctx *c, pid_t pid, pid_t filter)
 {
 	static const char *const libs[] = {"libc.so", "libjemalloc.so",
 					   "libtcmalloc", "libmimalloc.so"};
@@ -438,14 +455,16 @@ static int attach_process(struct trace_ctx *c, pid_t pid)
 			return n;
 		if (n)
 			continue;
-		n = tracer__attach_lib(c->tracer, path, pid);
+		if (i == 0)
+			tracer__add_runtime(c->tracer, pid, path);
+		n = tracer__attach_lib(c->tracer, path, filter);
 		if (n < 0 && n != -ENOENT)
 			return n;
 		total += n > 0 ? n : 0;
 	}
 	/* A static binary carries its own malloc. */
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = tracer__attach_lib(c->tracer, path, pid);
+	n = tracer__attach_lib(c->tracer, path, filter);
 	if (n < 0 && n != -ENOENT)
 		return n;
 	total += n > 0 ? n : 0;
@@ -462,7 +481,13 @@ static int attach(struct trace_ctx *c)
 	if (err)
 		return err;
 	if (c->o->pid) {
-		err = attach_process(c, c->o->pid);
+		/* following forks needs probes for any pid; the BPF side
+		 * keeps the set of followed processes */
+		err = attach_process(c, c->o->pid,
+				     c->o->tracer.follow_forks ? -1
+							       : c->o->pid);
+		if (!err && c->o->tracer.follow_forks)
+			err = tracer__follow(c->tracer, c->o->pid);
 		if (err == -ESRCH || kill(c->o->pid, 0))
 			fprintf(stderr,
 				"allocsnoop: process %d exited while "
@@ -489,6 +514,13 @@ static int attach(struct trace_ctx *c)
 		return err;
 	}
 	pid = c->child ? child__pid(c->child) : -1;
+	tracer__add_runtime(c->tracer, 0, libc);
+	if (c->child && c->o->tracer.follow_forks) {
+		err = tracer__follow(c->tracer, pid);
+		if (err)
+			return err;
+		pid = -1;
+	}
 	err = tracer__attach_lib(c->tracer, libc, pid);
 	if (err < 0) {
 		if (err == -ENOENT)

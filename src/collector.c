@@ -37,6 +37,8 @@ struct collector {
 	struct u64map *stack_idx;
 	struct as_stack *stacks;
 	size_t nstacks, cap_stacks;
+	/* pid -> the generation (exec count) of its current image */
+	struct u64map *gens;
 	/* pid -> index into comms[] */
 	struct u64map *comm_idx;
 	struct comm_entry *comms;
@@ -68,6 +70,7 @@ int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 	c->sym = sym;
 	err = u64map__new(&c->stack_idx);
 	err = err ?: u64map__new(&c->comm_idx);
+	err = err ?: u64map__new(&c->gens);
 	if (err) {
 		collector__free(c);
 		return err;
@@ -82,6 +85,7 @@ void collector__free(struct collector *c)
 		return;
 	u64map__free(c->stack_idx);
 	u64map__free(c->comm_idx);
+	u64map__free(c->gens);
 	free(c->stacks);
 	free(c->comms);
 	free(c);
@@ -162,11 +166,14 @@ static int read_procs(struct collector *c, const struct tracer_maps *m,
 	void *prev = NULL;
 	int idx;
 
+	u64map__clear(c->gens);
 	while (bpf_map_get_next_key(m->procs, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(m->procs, &key, &v))
 			continue;
+		if (u64map__set(c->gens, key, v.gen))
+			return -ENOMEM;
 		idx = as_snapshot_add_process(snap, key, comm_of(c, key));
 		if (idx < 0)
 			return idx;
@@ -293,7 +300,12 @@ static int add_sample(struct collector *c, struct loc_index *li,
 	const struct as_stack *st = NULL;
 	int loc;
 
+	uint64_t gen;
+
 	if (!v->alloc_count && !v->count)
+		return 0;
+	/* an image replaced by exec, not yet purged */
+	if (u64map__get(c->gens, k->tgid, &gen) && gen != k->gen)
 		return 0;
 	if (k->stack != AS_STACK_NONE)
 		st = stack_get(c, m->stacks, k->stack);
@@ -378,8 +390,30 @@ int collector__collect(struct collector *c, const struct tracer_maps *m,
 	return 0;
 }
 
-/* Deletes the entries of @map whose key starts with a __u32 equal to pid. */
-static int purge_map(int fd, size_t key_size, size_t val_size, uint32_t pid)
+typedef bool (*doomed_fn)(const void *key, const void *val, uint32_t pid,
+			  uint32_t gen);
+
+static bool stat_doomed(const void *key, const void *val, uint32_t pid,
+			uint32_t gen)
+{
+	const struct as_stat_key *k = key;
+
+	(void)val;
+	return k->tgid == pid && k->gen < gen;
+}
+
+static bool alloc_doomed(const void *key, const void *val, uint32_t pid,
+			 uint32_t gen)
+{
+	const struct as_alloc_key *k = key;
+	const struct as_alloc_val *v = val;
+
+	return k->tgid == pid && v->gen < gen;
+}
+
+/* Deletes the entries of @map that @doomed picks for (@pid, @gen). */
+static int purge_map(int fd, size_t key_size, size_t val_size, uint32_t pid,
+		     uint32_t gen, doomed_fn doomed)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	char *keys, *vals, *del, token[64];
@@ -402,14 +436,11 @@ static int purge_map(int fd, size_t key_size, size_t val_size, uint32_t pid)
 			ret = err;
 			goto cleanup;
 		}
-		for (i = 0, ndel = 0; i < count; i++) {
-			__u32 kpid;
-
-			memcpy(&kpid, keys + i * key_size, sizeof(kpid));
-			if (kpid == pid)
+		for (i = 0, ndel = 0; i < count; i++)
+			if (doomed(keys + i * key_size, vals + i * val_size,
+				   pid, gen))
 				memcpy(del + ndel++ * key_size,
 				       keys + i * key_size, key_size);
-		}
 		/* Deleting by key keeps the iteration valid: the batch
 		 * token is a bucket position, not a key. */
 		for (i = 0; i < ndel; i++)
@@ -428,11 +459,31 @@ int collector__purge(struct collector *c, const struct tracer_maps *m,
 {
 	int err;
 
+	/* every generation: gen below UINT32_MAX covers them all */
 	err = purge_map(m->stats, sizeof(struct as_stat_key),
-			sizeof(struct as_stat_val), pid);
+			sizeof(struct as_stat_val), pid, UINT32_MAX,
+			stat_doomed);
 	err = err ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
-			       sizeof(struct as_alloc_val), pid);
+			       sizeof(struct as_alloc_val), pid, UINT32_MAX,
+			       alloc_doomed);
 	bpf_map_delete_elem(m->procs, &pid);
 	procmaps__forget(c->pm, pid);
+	return err;
+}
+
+int collector__purge_old_images(struct collector *c,
+				const struct tracer_maps *m, uint32_t pid)
+{
+	struct as_proc_val v;
+	int err;
+
+	if (bpf_map_lookup_elem(m->procs, &pid, &v))
+		return 0;
+	err = purge_map(m->stats, sizeof(struct as_stat_key),
+			sizeof(struct as_stat_val), pid, v.gen, stat_doomed);
+	err = err ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
+			       sizeof(struct as_alloc_val), pid, v.gen,
+			       alloc_doomed);
+	procmaps__refresh(c->pm, pid);
 	return err;
 }

@@ -32,6 +32,13 @@ int collector__collect(struct collector *c, const struct tracer_maps *m,
 int collector__purge(struct collector *c, const struct tracer_maps *m,
 		     uint32_t pid);
 
+/*
+ * After @pid exec'd: deletes the records of its earlier images (their
+ * memory is gone) and re-reads its module maps.
+ */
+int collector__purge_old_images(struct collector *c,
+				const struct tracer_maps *m, uint32_t pid);
+
 /* The names of the loss counters, indexed by enum as_lost. */
 const char *collector__lost_name(unsigned int idx);
 

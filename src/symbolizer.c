@@ -15,6 +15,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -408,7 +409,8 @@ static int line_add(struct line_buf *lb, char *function, const char *file,
 	l->file = file ? strdup(file) : NULL;
 	if (file && !l->file)
 		goto nomem;
-	l->line = line;
+	/* corrupt DWARF can say anything: a line is 1..INT32_MAX or unknown */
+	l->line = line > 0 && line <= INT32_MAX ? line : 0;
 	lb->n++;
 	return 0;
 nomem:

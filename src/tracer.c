@@ -15,6 +15,7 @@
 #include "elfsym.h"
 #include "probes.h"
 #include "probesite.h"
+#include "rtunwind.h"
 #include "session.h"
 #include "tracer.h"
 
@@ -27,9 +28,9 @@ struct tracer {
 	size_t nsessions, cap_sessions;
 	tracer_event_fn on_event;
 	void *ctx;
-	uint64_t sample_bytes;
 	bool session; /* sampled malloc/calloc/realloc run as sessions */
 	bool verbose;
+	struct rtunwind *rt;
 };
 
 static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt,
@@ -177,6 +178,7 @@ static int skel_load(struct tracer *t, const struct tracer_opts *o,
 	t->skel->rodata->self_tgid = o->self_tgid;
 	t->skel->rodata->stack_depth = o->stack_depth;
 	t->skel->rodata->sample_bytes = o->sample_bytes;
+	t->skel->rodata->follow_forks = o->follow_forks;
 	err = set_size(t->skel->maps.allocs, o->max_allocs, "--max-allocs");
 	err = err
 		  ?: set_size(t->skel->maps.stacks, o->max_stacks,
@@ -236,7 +238,6 @@ int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
 	t->on_event = on_event;
 	t->ctx = ctx;
 	t->verbose = o->verbose;
-	t->sample_bytes = o->sample_bytes;
 	t->session = o->sample_bytes != 0;
 
 	err = skel_load(t, o, &loading);
@@ -268,6 +269,11 @@ int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
 		if (err)
 			goto cleanup;
 	}
+	err = rtunwind__new(bpf_map__fd(t->skel->maps.rt_files),
+			    bpf_map__fd(t->skel->maps.unwind), t->verbose,
+			    &t->rt);
+	if (err)
+		goto cleanup;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_ringbuf,
 				 t, NULL);
 	if (!t->rb) {
@@ -298,6 +304,7 @@ void tracer__free(struct tracer *t)
 		close(t->session_fds[i]);
 	free(t->session_fds);
 	ring_buffer__free(t->rb);
+	rtunwind__free(t->rt);
 	allocsnoop_bpf__destroy(t->skel);
 	free(t);
 }
@@ -502,26 +509,42 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 
 int tracer__attach_lifecycle(struct tracer *t)
 {
+	struct bpf_program *progs[] = {t->skel->progs.handle_exec,
+				       t->skel->progs.handle_exit,
+				       t->skel->progs.handle_fork};
 	struct bpf_link *link;
+	size_t i;
 	int err;
 
-	link = bpf_program__attach(t->skel->progs.handle_exec);
-	if (!link)
-		goto fail;
-	err = add_link(t, link);
-	if (err)
-		return err;
-	link = bpf_program__attach(t->skel->progs.handle_exit);
-	if (!link)
-		goto fail;
-	return add_link(t, link);
-fail:
-	err = -errno;
-	fprintf(stderr,
-		"allocsnoop: cannot attach the sched_process_exec/exit raw "
-		"tracepoints: %s; run with -v for libbpf's reason\n",
-		strerror(-err));
-	return err;
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		link = bpf_program__attach(progs[i]);
+		if (!link) {
+			err = -errno;
+			fprintf(stderr,
+				"allocsnoop: cannot attach the raw tracepoint "
+				"of %s: %s; run with -v for libbpf's reason\n",
+				bpf_program__name(progs[i]), strerror(-err));
+			return err;
+		}
+		err = add_link(t, link);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int tracer__follow(struct tracer *t, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+
+	return bpf_map__update_elem(t->skel->maps.follow, &key, sizeof(key),
+				    &one, sizeof(one), BPF_ANY);
+}
+
+void tracer__add_runtime(struct tracer *t, pid_t pid, const char *libc_path)
+{
+	rtunwind__add_process(t->rt, pid, libc_path);
 }
 
 int tracer__event_fd(const struct tracer *t)

@@ -29,6 +29,8 @@ struct tracer_opts {
 	uint32_t max_threads;  /* threads inside an allocator call at once */
 	uint64_t sample_bytes; /* mean bytes between samples, 0 = exact;
 				  at most AS_SAMPLE_BYTES_MAX */
+	bool follow_forks;     /* trace only tracer__follow()ed processes
+				  and their descendants */
 	bool verbose;
 };
 
@@ -54,8 +56,18 @@ void tracer__free(struct tracer *t);
  * another negative errno (printed).
  */
 int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid);
-/* Attaches the exec/exit tracepoints. */
+/* Attaches the exec/exit/fork tracepoints. */
 int tracer__attach_lifecycle(struct tracer *t);
+
+/* --follow-forks: traces @pid and, from now on, its descendants. */
+int tracer__follow(struct tracer *t, pid_t pid);
+
+/*
+ * Loads the unwind tables of the runtime libraries @pid maps (0: those
+ * next to @libc_path), so that allocations made through strdup, fopen or
+ * operator new are charged to their callers. Failures only cost that.
+ */
+void tracer__add_runtime(struct tracer *t, pid_t pid, const char *libc_path);
 
 /* The ring buffer's epoll fd, for the caller's event loop. */
 int tracer__event_fd(const struct tracer *t);

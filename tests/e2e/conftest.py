@@ -29,6 +29,8 @@ def markers(workload):
     """{marker: line number} from the '@name' comments of a workload."""
     out = {}
     src = WL_SRC / f"{workload}.c"
+    if not src.exists():
+        src = WL_SRC / f"{workload}.cc"
     for n, line in enumerate(src.read_text().splitlines(), 1):
         m = re.search(r"/\* @(\w+) \*/", line)
         if m:
@@ -47,8 +49,8 @@ def rows_at(report, workload, pid=None):
     for row in report["top"]:
         if pid is not None and row["pid"] not in (pid, None):
             continue
-        if row["file"] and row["file"].endswith(f"/{workload}.c") \
-                and row["line"] in lines:
+        if row["file"] and row["file"].rsplit("/", 1)[-1] in \
+                (f"{workload}.c", f"{workload}.cc") and row["line"] in lines:
             out[lines[row["line"]]] = row
     return out
 
@@ -104,10 +106,16 @@ class Workload:
         self.pid = self.proc.pid
 
     def go(self, timeout=60):
+        """Starts the work; returns what the workload printed before done."""
         self.proc.stdin.write("go\n")
         self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        assert line.strip() == "done", line
+        said = []
+        while True:
+            line = self.proc.stdout.readline()
+            assert line, f"workload ended early after {said}"
+            if line.strip() == "done":
+                return said
+            said.append(line.strip())
 
     def finish(self):
         self.proc.stdin.close()

@@ -99,3 +99,26 @@ def test_frees_of_blocks_from_before_attach(mode):
     # never subtracted from anyone
     assert p["current_bytes"] == 4242
     assert all(r["size"] >= 0 for r in rows.values())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_runtime_wrappers_charged_to_caller(mode):
+    """strdup/asprintf/fopen allocate inside libc, which keeps no frame
+    pointers: the tracer steps through libc's frames with its CFI."""
+    final, rows, pid = final_rows(mode, "runtime")
+    expect_row(rows, "strdup", 16, 1, 16, 1)
+    expect_row(rows, "strndup", 6, 1, 6, 1)
+    # glibc's asprintf mallocs 100 bytes, then shrinks them with realloc
+    expect_row(rows, "asprintf", 12, 1, 112, 2)
+    assert rows["fopen"]["count"] == 1 and rows["fopen"]["size"] > 0
+    libc_rows = [r for r in final["top"] if r["pid"] in (pid, None)
+                 and (r["module"] or "").endswith("libc.so.6")]
+    assert not libc_rows, libc_rows
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cxx_new_charged_to_new_expression(mode):
+    final, rows, pid = final_rows(mode, "cxx_new")
+    expect_row(rows, "new_one", 56, 1, 56, 1)
+    expect_row(rows, "new_array", 560, 1, 560, 1)
+    expect_row(rows, "new_vector", 24, 1, 24, 1)

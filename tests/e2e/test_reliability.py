@@ -10,8 +10,8 @@ import time
 import pytest
 
 from conftest import (TOOL, WORKLOADS, Tracer, Workload, expect_row,
-                      reports, require_root, rows_at, trace_command,
-                      trace_pid)
+                      reports, require_root, rows_at, trace_all,
+                      trace_command)
 
 
 OUR_PROGS = ("alloc_enter", "alloc_exit", "free_enter", "handle_exec",
@@ -226,3 +226,58 @@ def test_stripped_and_deleted_binaries_degrade(tmp_path):
     rows = [r for r in final["top"] if r["size"] == 1000]
     assert rows and rows[0]["line"] is not None
     assert rows[0]["module"].endswith("(deleted)")
+
+
+def test_exec_drops_old_image_and_traces_new():
+    env = dict(os.environ, WL_EXEC=str(WORKLOADS / "allocators"))
+    p = subprocess.run([str(TOOL), "-c", str(WORKLOADS / "execer"),
+                        "--json", "-T", "0", "3600"], capture_output=True,
+                       text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    final = reports(p.stdout)[-1]
+    assert "before_exec" not in rows_at(final, "execer")
+    rows = rows_at(final, "allocators")
+    expect_row(rows, "malloc", 1000, 1, 1000, 1)
+    proc = final["processes"][0]
+    assert proc["comm"] == "allocators"
+    # only the new image's blocks are live (allocators keeps 5029 bytes)
+    assert proc["current_bytes"] == 5029
+    assert not [r for r in final["top"] if r["size"] == 3333]
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_fork_in_pid_mode(follow):
+    wl = Workload("forker")
+    try:
+        extra = ["--follow-forks"] if follow else []
+        tr = Tracer(["-p", str(wl.pid), "--json", "-T", "0", *extra,
+                     "3600"])
+        wl.proc.stdin.write("go\n")
+        wl.proc.stdin.flush()
+        child = int(wl.proc.stdout.readline().split()[1])
+        assert wl.proc.stdout.readline().strip() == "done"
+        final = tr.stop()[-1]
+    finally:
+        wl.finish()
+    pids = {p["pid"] for p in final["processes"]}
+    assert wl.pid in pids
+    assert (child in pids) == follow, final["processes"]
+    parent_rows = rows_at(final, "forker", wl.pid)
+    expect_row(parent_rows, "parent", 1111, 1, 1111, 1)
+    if follow:
+        child_rows = {r["line"]: r for r in final["top"]
+                      if r["pid"] == child}
+        assert any(r["size"] == 2222 for r in child_rows.values())
+
+
+def test_fork_system_wide_child_has_own_counts():
+    pid, reps = trace_all("forker")
+    final = reps[-1]
+    kids = [p for p in final["processes"]
+            if p["comm"] == "forker" and p["pid"] != pid]
+    assert kids, final["processes"]
+    rows = [r for r in final["top"] if r["pid"] == kids[0]["pid"]
+            and r["file"] and r["file"].endswith("/forker.c")]
+    assert [r["size"] for r in rows] == [2222]
+    parent = rows_at(final, "forker", pid)
+    expect_row(parent, "parent", 1111, 1, 1111, 1)

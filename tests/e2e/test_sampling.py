@@ -95,7 +95,7 @@ def test_sampled_uses_sessions():
     assert p.returncode == 0, p.stderr
     sess = [l for l in p.stderr.splitlines() if l.endswith(
         ": uprobe session")]
-    funcs = {l.split(": ")[1].split(" ")[0] for l in sess}
+    funcs = {l.split(": ")[2].split(" ")[0] for l in sess}
     assert funcs == {"malloc", "calloc", "realloc"}, p.stderr
     assert "no uprobe sessions" not in p.stderr
     assert reps and reps[-1]["final"] is True

@@ -6,6 +6,7 @@
  * it prints "ready PID", waits for a line on stdin (the tracer is
  * attached by then), works, prints "done", and stays alive until stdin
  * closes, so the tracer can report on it (for -p and system-wide).
+ * --wait-go skips the handshake (a workload exec'd by another).
  * Allocation lines carry a marker comment "@name" that the tests look up.
  */
 #ifndef WORKLOAD_H
@@ -17,12 +18,17 @@
 
 static int wl_waiting;
 
-static void wl_begin(int argc, char **argv)
+static inline void wl_begin(int argc, char **argv)
 {
 	char line[64];
 
 	/* Unbuffered stdio: a buffer allocation would blur the numbers. */
 	setvbuf(stdout, NULL, _IONBF, 0);
+	/* --wait-go: exec'd by a workload that already did the handshake */
+	if (argc > 1 && strcmp(argv[1], "--wait-go") == 0) {
+		wl_waiting = 1;
+		return;
+	}
 	wl_waiting = argc > 1 && strcmp(argv[1], "--wait") == 0;
 	if (!wl_waiting)
 		return;
@@ -31,7 +37,7 @@ static void wl_begin(int argc, char **argv)
 		_exit(3);
 }
 
-static void wl_end(void)
+static inline void wl_end(void)
 {
 	char buf[64];
 

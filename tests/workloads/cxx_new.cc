@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/* C++ allocations through libstdc++'s operator new: charged to the
+ * new-expression's line. */
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "workload.h"
+}
+
+struct Order {
+	long id;
+	double amount[6];
+};
+
+static Order *one;
+static Order *many;
+static std::vector<int> *vec;
+
+static void allocate()
+{
+	one = new Order();			/* @new_one */
+	many = new Order[10];			/* @new_array */
+	vec = new std::vector<int>(100);	/* @new_vector */
+}
+
+int main(int argc, char **argv)
+{
+	wl_begin(argc, argv);
+	allocate();
+	wl_end();
+	return 0;
+}
