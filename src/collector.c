@@ -454,6 +454,8 @@ cleanup:
 	return ret;
 }
 
+static int purge_stacks(const struct tracer_maps *m);
+
 int collector__purge(struct collector *c, const struct tracer_maps *m,
 		     uint32_t pid)
 {
@@ -468,7 +470,74 @@ int collector__purge(struct collector *c, const struct tracer_maps *m,
 			       alloc_doomed);
 	bpf_map_delete_elem(m->procs, &pid);
 	procmaps__forget(c->pm, pid);
-	return err;
+	return err ?: purge_stacks(m);
+}
+
+/*
+ * Deletes the stacks that no (process, stack) counter refers to any more:
+ * stacks are shared between processes, so they outlive a purge otherwise.
+ */
+static int purge_stacks(const struct tracer_maps *m)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct as_stat_key *keys = NULL;
+	struct as_stat_val *vals = NULL;
+	struct u64map *used = NULL;
+	__u64 key, next, *prev = NULL, *dead = NULL;
+	size_t ndead = 0, cap = 0, i;
+	char token[64];
+	void *in = NULL;
+	__u32 count;
+	int err, ret = 0;
+
+	keys = calloc(BATCH, sizeof(*keys));
+	vals = calloc(BATCH, sizeof(*vals));
+	if (!keys || !vals || u64map__new(&used)) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	do {
+		count = BATCH;
+		err = bpf_map_lookup_batch(m->stats, in, token, keys, vals,
+					   &count, &opts);
+		if (err && err != -ENOENT) {
+			ret = err;
+			goto cleanup;
+		}
+		for (i = 0; i < count; i++)
+			if (u64map__set(used, keys[i].stack, 1)) {
+				ret = -ENOMEM;
+				goto cleanup;
+			}
+		in = token;
+	} while (!err);
+	while (bpf_map_get_next_key(m->stacks, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (u64map__get(used, key, NULL))
+			continue;
+		if (ndead == cap) {
+			__u64 *n = realloc(dead, (cap ? cap * 2 : 256) *
+						     sizeof(*dead));
+
+			if (!n) {
+				ret = -ENOMEM;
+				goto cleanup;
+			}
+			dead = n;
+			cap = cap ? cap * 2 : 256;
+		}
+		dead[ndead++] = key;
+	}
+	/* deleted after the walk: deleting during it restarts the walk */
+	for (i = 0; i < ndead; i++)
+		bpf_map_delete_elem(m->stacks, &dead[i]);
+cleanup:
+	u64map__free(used);
+	free(dead);
+	free(keys);
+	free(vals);
+	return ret;
 }
 
 int collector__purge_old_images(struct collector *c,
@@ -485,5 +554,5 @@ int collector__purge_old_images(struct collector *c,
 			       sizeof(struct as_alloc_val), pid, v.gen,
 			       alloc_doomed);
 	procmaps__refresh(c->pm, pid);
-	return err;
+	return err ?: purge_stacks(m);
 }

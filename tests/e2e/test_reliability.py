@@ -281,3 +281,29 @@ def test_fork_system_wide_child_has_own_counts():
     assert [r["size"] for r in rows] == [2222]
     parent = rows_at(final, "forker", pid)
     expect_row(parent, "parent", 1111, 1, 1111, 1)
+
+
+def test_followed_child_exit_is_reported_once_then_purged():
+    wl = Workload("forker")
+    try:
+        tr = Tracer(["-p", str(wl.pid), "--follow-forks", "--json", "-T",
+                     "0", "1"])
+        said = wl.go()
+        child = int(said[0].split()[1])
+        time.sleep(3.5)
+        reps = tr.stop()
+    finally:
+        wl.finish()
+    seen = [[p for p in r["processes"] if p["pid"] == child]
+            for r in reps]
+    shown = [i for i, procs in enumerate(seen) if procs]
+    assert len(shown) == 1, seen
+    assert seen[shown[0]][0]["exited"] is True
+    assert seen[shown[0]][0]["current_bytes"] == 2222
+    # afterwards the child's rows show once as gone (size 0, negative
+    # diff, like tracemalloc's compare_to), then not at all
+    after = [[r for r in rep["top"] if r["pid"] == child]
+             for rep in reps[shown[0] + 1:]]
+    assert after and all(r["size"] == 0 and r["size_diff"] == -2222
+                         for r in after[0])
+    assert all(not rows for rows in after[1:])
