@@ -29,6 +29,10 @@ const volatile bool follow_forks = false; /* trace only tgids in follow */
 
 __u64 lost[AS_LOST_MAX] = {};
 
+/* Zeroed initial values for new map entries: too big for the BPF stack. */
+static struct as_thread_state thread_zero = {};
+static struct as_vma_cache vma_zero = {};
+
 /* Filled by userspace before attaching when sampling (allocsnoop.h). */
 __u64 sample_draws[AS_SAMPLE_DRAWS] = {};
 __u64 sample_gain[AS_SAMPLE_GAIN_N + 1] = {};
@@ -169,13 +173,13 @@ static __always_inline bool untraced(__u32 tgid)
 
 static __always_inline struct as_thread_state *thread_get(__u32 tid)
 {
-	struct as_thread_state zero = {}, *ts;
+	struct as_thread_state *ts;
 	long err;
 
 	ts = bpf_map_lookup_elem(&threads, &tid);
 	if (ts)
 		return ts;
-	err = bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST);
+	err = bpf_map_update_elem(&threads, &tid, &thread_zero, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		count_lost(AS_LOST_THREAD_MAP_FULL);
 		return NULL;
@@ -236,8 +240,7 @@ static __always_inline struct as_vma_cache *vma_cache(__u32 tgid)
 	if (vc)
 		return vc;
 	/* an empty cache: start == end matches nothing */
-	bpf_map_update_elem(&vmas, &tgid, &(struct as_vma_cache){},
-			    BPF_NOEXIST);
+	bpf_map_update_elem(&vmas, &tgid, &vma_zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&vmas, &tgid);
 }
 
@@ -247,7 +250,8 @@ static __always_inline struct as_vma_cache *vma_cache(__u32 tgid)
  * each caller to @st. Stops at the first frame outside the runtime, which
  * keeps frame pointers if anything does; *@fp is then the rbp to walk on.
  */
-static __always_inline __u32 runtime_steps(struct as_stack *st, __u32 n,
+static __always_inline __u32 runtime_steps(struct as_thread_state *ts,
+					   struct as_stack *st, __u32 n,
 					   __u64 *ret, __u64 *slot, __u64 *fp)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, i;
@@ -257,13 +261,22 @@ static __always_inline __u32 runtime_steps(struct as_stack *st, __u32 n,
 	struct as_vma_cache *vc;
 	__u64 cfa;
 
+	if (*ret >= ts->user_start && *ret < ts->user_end)
+		return n;
 	vc = vma_cache(tgid);
 	if (!vc)
 		return n;
 	for (i = 0; i < AS_RT_MAX_STEPS; i++) {
 		v = vma_of(vc, *ret);
-		if (!v || v->module == AS_RT_NONE)
+		if (!v)
 			break;
+		if (v->module == AS_RT_NONE) {
+			if (i == 0) {
+				ts->user_start = v->start;
+				ts->user_end = v->end;
+			}
+			break;
+		}
 		key.module = v->module;
 		key.offset = *ret - v->bias;
 		u = bpf_map_lookup_elem(&unwind, &key);
@@ -292,7 +305,9 @@ static __always_inline __u32 runtime_steps(struct as_stack *st, __u32 n,
  * pushed before the probe site; frames of the runtime are stepped through
  * with CFI; the rest follows frame pointers.
  */
-static __always_inline __u64 stack_store(struct pt_regs *ctx, __u64 cookie)
+static __always_inline __u64 stack_store(struct pt_regs *ctx,
+					 struct as_thread_state *ts,
+					 __u64 cookie)
 {
 	struct {
 		__u64 next;
@@ -313,7 +328,7 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u64 cookie)
 		return AS_STACK_NONE;
 	}
 	st->ips[0] = ret;
-	n = runtime_steps(st, 1, &ret, &slot, &fp);
+	n = runtime_steps(ts, st, 1, &ret, &slot, &fp);
 	/* A frame must lie above the last stack slot used and frames must
 	 * grow upwards in small steps; anything else is not a frame chain
 	 * (code built without frame pointers) and ends the walk. */
@@ -582,7 +597,7 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 				ts->old_found = 1;
 		}
 	}
-	ts->stack = ts->sampled ? stack_store(ctx, cookie) : AS_STACK_NONE;
+	ts->stack = ts->sampled ? stack_store(ctx, ts, cookie) : AS_STACK_NONE;
 	ts->depth = 1;
 	return ts->sampled || ts->old_found ||
 	       (fn == AS_FN_REALLOC && !ts->old_ptr);
@@ -754,13 +769,14 @@ int BPF_KPROBE(free_enter, void *ptr)
 		if (ts && ts->depth)
 			return 0;
 	} else {
-		/* A free inside an allocator call (realloc(p, 0)) is that
-		 * call's. */
-		ts = bpf_map_lookup_elem(&threads, &tid);
-		if (ts && ts->depth)
-			return 0;
 		v = bpf_map_lookup_elem(&allocs, &key);
 		if (!v) {
+			/* A free inside an allocator call (realloc(p, 0))
+			 * is that call's; realloc took the record out at
+			 * its entry, so only a miss needs this check. */
+			ts = bpf_map_lookup_elem(&threads, &tid);
+			if (ts && ts->depth)
+				return 0;
 			p = proc_get(tgid);
 			if (p)
 				__sync_fetch_and_add(&p->unmatched_free_count,
@@ -790,7 +806,16 @@ int handle_exec(void *ctx)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct as_proc_val *p;
 
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct as_thread_state *ts;
+
 	bpf_map_delete_elem(&vmas, &tgid);
+	/* the new image maps other files at other places */
+	ts = bpf_map_lookup_elem(&threads, &tid);
+	if (ts) {
+		ts->user_start = 0;
+		ts->user_end = 0;
+	}
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p)
 		return 0;

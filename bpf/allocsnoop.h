@@ -175,6 +175,10 @@ struct as_thread_state {
 	__u64 old_count_weight;
 	__u32 old_gen;
 	__u32 old_pad;
+	/* the last mapping outside the runtime a stack started in: most
+	 * calls come from there, and need no mapping lookup */
+	__u64 user_start;
+	__u64 user_end;
 	__u32 old_found;
 	__u32 sampled; /* the call's new block is to be recorded */
 	/* what the new block stands for: its size and 1 when exact */

@@ -10,6 +10,8 @@ allocsnoop profile, a foreign pprof heap profile, and malformed variants.
 symbolizer/: fuzz/seed_prog.c built freestanding with DWARF 5, DWARF 4,
 compressed DWARF, as a shared object, and with debug info or all
 symbols stripped.
+The crash-* files next to them are reproducers the fuzzers found; they
+are kept as seeds so every run checks the fix, and are not generated here.
 """
 import gzip
 import json

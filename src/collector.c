@@ -33,10 +33,11 @@ struct comm_entry {
 struct collector {
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
-	/* stack hash -> index into stacks[]: stacks never change */
+	/* stack hash -> (offset in frames[] << 8 | depth): stacks never
+	 * change, and only their used frames are kept */
 	struct u64map *stack_idx;
-	struct as_stack *stacks;
-	size_t nstacks, cap_stacks;
+	__u64 *frames;
+	size_t nframes, cap_frames;
 	/* pid -> the generation (exec count) of its current image */
 	struct u64map *gens;
 	/* pid -> index into comms[] */
@@ -86,7 +87,7 @@ void collector__free(struct collector *c)
 	u64map__free(c->stack_idx);
 	u64map__free(c->comm_idx);
 	u64map__free(c->gens);
-	free(c->stacks);
+	free(c->frames);
 	free(c->comms);
 	free(c);
 }
@@ -195,30 +196,39 @@ static int read_procs(struct collector *c, const struct tracer_maps *m,
 	return 0;
 }
 
-static const struct as_stack *stack_get(struct collector *c, int fd,
-					__u64 hash)
+/* The frames of stack @hash (*nr of them), or NULL when unreadable. */
+static const __u64 *stack_get(struct collector *c, int fd, __u64 hash,
+			      __u32 *nr)
 {
-	struct as_stack *n;
-	uint64_t idx;
+	struct as_stack st;
+	uint64_t v;
+	__u64 *n;
 
-	if (u64map__get(c->stack_idx, hash, &idx))
-		return &c->stacks[idx];
-	if (c->nstacks == c->cap_stacks) {
-		size_t cap = c->cap_stacks ? c->cap_stacks * 2 : 256;
+	if (u64map__get(c->stack_idx, hash, &v)) {
+		*nr = v & 0xff;
+		return &c->frames[v >> 8];
+	}
+	if (bpf_map_lookup_elem(fd, &hash, &st))
+		return NULL;
+	if (st.nr > AS_MAX_STACK_DEPTH)
+		st.nr = AS_MAX_STACK_DEPTH;
+	if (c->nframes + st.nr > c->cap_frames) {
+		size_t cap = c->cap_frames ? c->cap_frames * 2 : 4096;
 
-		n = realloc(c->stacks, cap * sizeof(*n));
+		while (cap < c->nframes + st.nr)
+			cap *= 2;
+		n = realloc(c->frames, cap * sizeof(*n));
 		if (!n)
 			return NULL;
-		c->stacks = n;
-		c->cap_stacks = cap;
+		c->frames = n;
+		c->cap_frames = cap;
 	}
-	if (bpf_map_lookup_elem(fd, &hash, &c->stacks[c->nstacks]))
+	memcpy(&c->frames[c->nframes], st.ips, st.nr * sizeof(*st.ips));
+	if (u64map__set(c->stack_idx, hash, (c->nframes << 8) | st.nr))
 		return NULL;
-	if (c->stacks[c->nstacks].nr > AS_MAX_STACK_DEPTH)
-		c->stacks[c->nstacks].nr = AS_MAX_STACK_DEPTH;
-	if (u64map__set(c->stack_idx, hash, c->nstacks))
-		return NULL;
-	return &c->stacks[c->nstacks++];
+	c->nframes += st.nr;
+	*nr = st.nr;
+	return &c->frames[c->nframes - st.nr];
 }
 
 static struct u64map *loc_map(struct loc_index *li, uint32_t pid)
@@ -297,10 +307,10 @@ static int add_sample(struct collector *c, struct loc_index *li,
 		      const struct as_stat_key *k, const struct as_stat_val *v)
 {
 	uint32_t locs[AS_MAX_STACK_DEPTH], n = 0, i;
-	const struct as_stack *st = NULL;
-	int loc;
-
+	const __u64 *ips = NULL;
+	__u32 nr = 0;
 	uint64_t gen;
+	int loc;
 
 	if (!v->alloc_count && !v->count)
 		return 0;
@@ -308,9 +318,10 @@ static int add_sample(struct collector *c, struct loc_index *li,
 	if (u64map__get(c->gens, k->tgid, &gen) && gen != k->gen)
 		return 0;
 	if (k->stack != AS_STACK_NONE)
-		st = stack_get(c, m->stacks, k->stack);
-	for (i = 0; st && i < st->nr; i++) {
-		loc = location_of(c, li, snap, k->tgid, st->ips[i]);
+		ips = stack_get(c, m->stacks, k->stack, &nr);
+	for (i = 0; ips && i < nr; i++) {
+		/* location_of does not touch the frame pool */
+		loc = location_of(c, li, snap, k->tgid, ips[i]);
 		if (loc < 0)
 			return loc;
 		locs[n++] = (uint32_t)loc;

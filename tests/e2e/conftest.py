@@ -72,6 +72,7 @@ class Tracer:
         self.proc = subprocess.Popen([str(TOOL), *args],
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
+        LIVE.add(self)
         self.stderr = ""
         deadline = time.time() + timeout
         # Wait for the attach banner on stderr.
@@ -82,16 +83,39 @@ class Tracer:
             self.stderr += line
             if line.startswith("Tracing"):
                 return
+        self.kill()
         out, err = self.proc.communicate(timeout=10)
         pytest.fail(f"allocsnoop did not attach: {self.stderr}{err}")
 
     def stop(self, timeout=60):
         self.proc.send_signal(signal.SIGINT)
-        out, err = self.proc.communicate(timeout=timeout)
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        finally:
+            self.kill()
         self.stderr += err
         assert self.proc.returncode == 0, \
             f"allocsnoop exited {self.proc.returncode}: {self.stderr}"
         return reports(out)
+
+
+    def kill(self):
+        """Never leave a tracer behind, whatever failed."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        LIVE.discard(self)
+
+
+# Tracers still running when a test ends are killed by the fixture below.
+LIVE = set()
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_tracers():
+    yield
+    for tr in list(LIVE):
+        tr.kill()
 
 
 class Workload:
