@@ -123,7 +123,7 @@ fuzz: deps
 	@./fuzz/run $(BUILD)
 
 format:
-	clang-format -i $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/workloads/*.c tests/workloads/*.h demo/*.c bench/*.c fuzz/*.c)
+	clang-format -i $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/workloads/*.c tests/workloads/*.cc tests/workloads/*.h demo/*.c bench/*.c fuzz/*.c)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

@@ -24,7 +24,7 @@
 
 const volatile __u32 self_tgid = 0; /* never trace the tracer itself */
 const volatile __u32 stack_depth = AS_MAX_STACK_DEPTH;
-const volatile __u64 sample_bytes = 0; /* mean bytes per sample, 0 = exact */
+const volatile __u64 sample_bytes = 0;	  /* mean bytes per sample, 0 = exact */
 const volatile bool follow_forks = false; /* trace only tgids in follow */
 
 __u64 lost[AS_LOST_MAX] = {};
@@ -284,8 +284,9 @@ static __always_inline __u32 runtime_steps(struct as_thread_state *ts,
 			break;
 		cfa = (u->cfa_reg == AS_UNWIND_CFA_RBP ? *fp : *slot + 8) +
 		      u->cfa_off;
-		if (u->rbp_off && bpf_probe_read_user(fp, sizeof(*fp),
-						      (void *)(cfa + u->rbp_off)))
+		if (u->rbp_off &&
+		    bpf_probe_read_user(fp, sizeof(*fp),
+					(void *)(cfa + u->rbp_off)))
 			break;
 		if (bpf_probe_read_user(ret, sizeof(*ret), (void *)(cfa - 8)))
 			break;
@@ -631,7 +632,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 			/* realloc(p, 0) is a free */
 			if (ts->old_found)
 				release(tgid, ts->old_gen, ts->old_stack,
-					ts->old_weight, ts->old_count_weight, p);
+					ts->old_weight, ts->old_count_weight,
+					p);
 			else if (p && !sample_bytes)
 				__sync_fetch_and_add(&p->unmatched_free_count,
 						     1);
@@ -661,7 +663,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		if (ts->old_ptr) {
 			if (ts->old_found)
 				release(tgid, ts->old_gen, ts->old_stack,
-					ts->old_weight, ts->old_count_weight, p);
+					ts->old_weight, ts->old_count_weight,
+					p);
 			else if (p && !sample_bytes)
 				__sync_fetch_and_add(&p->unmatched_free_count,
 						     1);

@@ -111,7 +111,7 @@ struct as_alloc_val {
 	__u64 stack;	    /* key into stacks, AS_STACK_NONE when not stored */
 	__u64 weight;	    /* bytes it stands for: = size when exact */
 	__u64 count_weight; /* allocations it stands for: 1 when exact */
-	__u32 gen;	    /* the process image (as_proc_val.gen) it belongs to */
+	__u32 gen; /* the process image (as_proc_val.gen) it belongs to */
 	__u32 pad;
 };
 
@@ -235,7 +235,7 @@ struct as_unwind_val {
 struct as_vma {
 	__u64 start;
 	__u64 end;
-	__u64 bias; /* start - file offset of the mapping */
+	__u64 bias;   /* start - file offset of the mapping */
 	__u32 module; /* AS_RT_NONE when not a runtime library */
 	__u32 pad;
 };

@@ -38,8 +38,8 @@ static void pause_phase(void)
 
 static int gen(const char *path, long n)
 {
-	static const char *const names[] = {"acme", "globex", "initech",
-					    "umbrella", "hooli", "vandelay"};
+	static const char *const names[] = {"acme",	"globex", "initech",
+					    "umbrella", "hooli",  "vandelay"};
 	FILE *f = fopen(path, "w");
 	long i;
 
@@ -135,7 +135,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "gen") == 0)
 		return gen(argv[2], atol(argv[3]));
 	if (argc != 3 || strcmp(argv[1], "load") != 0) {
-		fprintf(stderr, "usage: orders gen FILE N | orders load FILE\n");
+		fprintf(stderr,
+			"usage: orders gen FILE N | orders load FILE\n");
 		return 2;
 	}
 	if (load_csv(&t, argv[2]))

@@ -15,8 +15,8 @@
 
 struct child {
 	pid_t pid;
-	int go_fd;    /* write end: one byte releases the child */
-	bool traced;  /* ptrace exit hold in place */
+	int go_fd;   /* write end: one byte releases the child */
+	bool traced; /* ptrace exit hold in place */
 	bool ended;
 	int status;
 	char program[4096];
@@ -187,9 +187,9 @@ int child__reap(struct child *ch, void (*at_exit)(pid_t pid, void *ctx),
 			ptrace(PTRACE_LISTEN, ch->pid, NULL, NULL);
 		} else {
 			/* signal-delivery stop: pass the signal on */
-			ptrace(PTRACE_CONT, ch->pid, NULL,
-			       (void *)(long)(sig == SIGTRAP && event ? 0
-								      : sig));
+			ptrace(
+			    PTRACE_CONT, ch->pid, NULL,
+			    (void *)(long)(sig == SIGTRAP && event ? 0 : sig));
 		}
 	}
 	return 1;

@@ -11,8 +11,8 @@
 #ifndef ALLOCSNOOP_CHILD_H
 #define ALLOCSNOOP_CHILD_H
 
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct child;

@@ -69,58 +69,58 @@ enum {
 };
 
 static const char doc[] =
-	"Trace memory allocations and show which source lines hold memory.\n"
-	"\n"
-	"USAGE: allocsnoop [-p PID | -c CMD] [OPTIONS] [interval [count]]\n"
-	"       allocsnoop show FILE [OPTIONS]\n"
-	"       allocsnoop diff OLD NEW [OPTIONS]\n"
-	"\n"
-	"Every interval seconds (default 5) print the top lines holding live "
-	"memory and how that changed since the previous report, like "
-	"Python's tracemalloc compare_to(). Without -p or -c, trace every "
-	"process that uses the system's C library.\n"
-	"\n"
-	"EXAMPLES:\n"
-	"    allocsnoop -p 4242                # trace PID 4242, report every 5 s\n"
-	"    allocsnoop -c './orders data.csv' # run a command, traced from its start\n"
-	"    allocsnoop 10 3                   # all processes, 3 reports 10 s apart\n"
-	"    allocsnoop -p 4242 -g traceback   # whole stacks\n"
-	"    allocsnoop -p 4242 --json 1 1     # one JSON report after 1 s\n"
-	"    allocsnoop -p 4242 -o before.pb.gz 5 1   # a snapshot file\n"
-	"    allocsnoop diff before.pb.gz after.pb.gz # compare two snapshots\n"
-	"\v"
-	"Snapshot file names may contain %n (report number), %p (pid) and %t "
-	"(time, YYYYmmdd-HHMMSS). SIGUSR1 writes a snapshot at once. Live "
-	"bytes are requested sizes; see allocsnoop(8).";
+    "Trace memory allocations and show which source lines hold memory.\n"
+    "\n"
+    "USAGE: allocsnoop [-p PID | -c CMD] [OPTIONS] [interval [count]]\n"
+    "       allocsnoop show FILE [OPTIONS]\n"
+    "       allocsnoop diff OLD NEW [OPTIONS]\n"
+    "\n"
+    "Every interval seconds (default 5) print the top lines holding live "
+    "memory and how that changed since the previous report, like "
+    "Python's tracemalloc compare_to(). Without -p or -c, trace every "
+    "process that uses the system's C library.\n"
+    "\n"
+    "EXAMPLES:\n"
+    "    allocsnoop -p 4242                # trace PID 4242, report every 5 s\n"
+    "    allocsnoop -c './orders data.csv' # run a command, traced from its "
+    "start\n"
+    "    allocsnoop 10 3                   # all processes, 3 reports 10 s "
+    "apart\n"
+    "    allocsnoop -p 4242 -g traceback   # whole stacks\n"
+    "    allocsnoop -p 4242 --json 1 1     # one JSON report after 1 s\n"
+    "    allocsnoop -p 4242 -o before.pb.gz 5 1   # a snapshot file\n"
+    "    allocsnoop diff before.pb.gz after.pb.gz # compare two snapshots\n"
+    "\v"
+    "Snapshot file names may contain %n (report number), %p (pid) and %t "
+    "(time, YYYYmmdd-HHMMSS). SIGUSR1 writes a snapshot at once. Live "
+    "bytes are requested sizes; see allocsnoop(8).";
 
 static const struct argp_option options[] = {
-	{"pid", 'p', "PID", 0, "Trace this process only", 0},
-	{"command", 'c', "CMD", 0,
-	 "Run and trace CMD (quoted, with its arguments); exit with its status",
-	 0},
-	{"output", 'o', "FILE", 0,
-	 "Write a snapshot (gzipped pprof) at every report", 0},
-	{"verbose", 'v', NULL, 0,
-	 "Print probe sites, libbpf messages and the verifier log", 0},
-	{"max-allocs", OPT_MAX_ALLOCS, "N", 0,
-	 "Live allocations tracked (default 1048576)", 1},
-	{"max-stacks", OPT_MAX_STACKS, "N", 0,
-	 "Distinct stacks stored (default 65536)", 1},
-	{"max-procs", OPT_MAX_PROCS, "N", 0, "Processes tracked (default 4096)",
-	 1},
-	{"max-threads", OPT_MAX_THREADS, "N", 0,
-	 "Threads tracked (default 16384)", 1},
-	{"stack-depth", OPT_STACK_DEPTH, "N", 0,
-	 "Frames kept per stack, 1-64 (default 64)", 1},
-	{"follow-forks", OPT_FOLLOW_FORKS, NULL, 0,
-	 "With -p or -c, also trace the processes it forks, each with its own "
-	 "counts",
-	 0},
-	{"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
-	 "Sample one allocation per N bytes on average (Poisson, unbiased "
-	 "totals; K/M/G suffixes); default 0 = trace every allocation",
-	 1},
-	{0},
+    {"pid", 'p', "PID", 0, "Trace this process only", 0},
+    {"command", 'c', "CMD", 0,
+     "Run and trace CMD (quoted, with its arguments); exit with its status", 0},
+    {"output", 'o', "FILE", 0,
+     "Write a snapshot (gzipped pprof) at every report", 0},
+    {"verbose", 'v', NULL, 0,
+     "Print probe sites, libbpf messages and the verifier log", 0},
+    {"max-allocs", OPT_MAX_ALLOCS, "N", 0,
+     "Live allocations tracked (default 1048576)", 1},
+    {"max-stacks", OPT_MAX_STACKS, "N", 0,
+     "Distinct stacks stored (default 65536)", 1},
+    {"max-procs", OPT_MAX_PROCS, "N", 0, "Processes tracked (default 4096)", 1},
+    {"max-threads", OPT_MAX_THREADS, "N", 0, "Threads tracked (default 16384)",
+     1},
+    {"stack-depth", OPT_STACK_DEPTH, "N", 0,
+     "Frames kept per stack, 1-64 (default 64)", 1},
+    {"follow-forks", OPT_FOLLOW_FORKS, NULL, 0,
+     "With -p or -c, also trace the processes it forks, each with its own "
+     "counts",
+     0},
+    {"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
+     "Sample one allocation per N bytes on average (Poisson, unbiased "
+     "totals; K/M/G suffixes); default 0 = trace every allocation",
+     1},
+    {0},
 };
 
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -228,8 +228,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (o->npositional == 0) {
 			errno = 0;
 			o->interval = strtod(arg, &end);
-			if (errno || *end || end == arg ||
-			    !(o->interval > 0) || o->interval > 86400 * 365)
+			if (errno || *end || end == arg || !(o->interval > 0) ||
+			    o->interval > 86400 * 365)
 				argp_error(state,
 					   "invalid interval '%s': expected "
 					   "seconds > 0",
@@ -361,11 +361,11 @@ static struct as_snapshot *take_snapshot(struct trace_ctx *c)
 static int report(struct trace_ctx *c, bool final)
 {
 	struct as_group_opts go = {
-		.by = c->o->view.group_by,
-		/* rows name their process when there can be several */
-		.per_process = (!c->o->pid && !c->o->command) ||
-			       c->o->tracer.follow_forks,
-		.cumulative = c->o->view.cumulative,
+	    .by = c->o->view.group_by,
+	    /* rows name their process when there can be several */
+	    .per_process =
+		(!c->o->pid && !c->o->command) || c->o->tracer.follow_forks,
+	    .cumulative = c->o->view.cumulative,
 	};
 	struct as_stats *stats = NULL, *diff = NULL;
 	struct as_filter filter;
@@ -387,7 +387,7 @@ static int report(struct trace_ctx *c, bool final)
 			(unsigned long long)c->seq + 1, s->nsamples,
 			s->nlocations,
 			(t1.tv_sec - t0.tv_sec) * 1e3 +
-				(t1.tv_nsec - t0.tv_nsec) / 1e6);
+			    (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	err = as_view_filter(&c->o->view, &filter);
 	if (err)
 		goto cleanup;
@@ -397,19 +397,19 @@ static int report(struct trace_ctx *c, bool final)
 	if (err)
 		goto cleanup;
 	r = (struct as_report){
-		.seq = ++c->seq,
-		.final = final,
-		.group_by = c->o->view.group_by,
-		.top = c->o->view.top,
-		.system_wide = go.per_process,
-		.pid = c->o->pid ? (uint32_t)c->o->pid
-		       : c->child ? (uint32_t)child__pid(c->child)
-				  : 0,
-		.snap = s,
-		.prev = c->prev,
-		.stats = diff,
-		.folded_value = c->o->view.folded_value,
-		.filter = &filter,
+	    .seq = ++c->seq,
+	    .final = final,
+	    .group_by = c->o->view.group_by,
+	    .top = c->o->view.top,
+	    .system_wide = go.per_process,
+	    .pid = c->o->pid  ? (uint32_t)c->o->pid
+		   : c->child ? (uint32_t)child__pid(c->child)
+			      : 0,
+	    .snap = s,
+	    .prev = c->prev,
+	    .stats = diff,
+	    .folded_value = c->o->view.folded_value,
+	    .filter = &filter,
 	};
 	err = as_report_emit(stdout, &c->o->view, &r);
 	if (c->o->output)
@@ -483,9 +483,8 @@ static int attach(struct trace_ctx *c)
 	if (c->o->pid) {
 		/* following forks needs probes for any pid; the BPF side
 		 * keeps the set of followed processes */
-		err = attach_process(c, c->o->pid,
-				     c->o->tracer.follow_forks ? -1
-							       : c->o->pid);
+		err = attach_process(
+		    c, c->o->pid, c->o->tracer.follow_forks ? -1 : c->o->pid);
 		if (!err && c->o->tracer.follow_forks)
 			err = tracer__follow(c->tracer, c->o->pid);
 		if (err == -ESRCH || kill(c->o->pid, 0))
@@ -531,8 +530,8 @@ static int attach(struct trace_ctx *c)
 	}
 	if (c->child) {
 		/* A static command carries its own malloc. */
-		err = tracer__attach_lib(c->tracer,
-					 child__program(c->child), pid);
+		err = tracer__attach_lib(c->tracer, child__program(c->child),
+					 pid);
 		if (err < 0 && err != -ENOENT)
 			return err;
 	}
@@ -698,8 +697,7 @@ static int trace(struct trace_opts *o)
 		err = child__spawn(o->command, &old, o->verbose, &c.child);
 		if (err)
 			goto cleanup;
-		snprintf(c.target, sizeof(c.target), "%d",
-			 child__pid(c.child));
+		snprintf(c.target, sizeof(c.target), "%d", child__pid(c.child));
 	}
 	o->tracer.self_tgid = getpid();
 	o->tracer.verbose = o->verbose;
@@ -743,19 +741,19 @@ cleanup:
 int cmd_trace(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
-		{&as_view_argp, 0, "Report options:", 2},
-		{0},
+	    {&as_view_argp, 0, "Report options:", 2},
+	    {0},
 	};
 	static const struct argp argp = {
-		.options = options,
-		.parser = parse_opt,
-		.args_doc = "[interval [count]]",
-		.doc = doc,
-		.children = children,
+	    .options = options,
+	    .parser = parse_opt,
+	    .args_doc = "[interval [count]]",
+	    .doc = doc,
+	    .children = children,
 	};
 	struct trace_opts o = {
-		.interval = 5,
-		.tracer = {.stack_depth = AS_MAX_STACK_DEPTH},
+	    .interval = 5,
+	    .tracer = {.stack_depth = AS_MAX_STACK_DEPTH},
 	};
 	int rc;
 

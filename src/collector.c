@@ -15,15 +15,15 @@
 #define BATCH 4096
 
 static const char *const lost_names[AS_LOST_MAX] = {
-	[AS_LOST_ALLOC_MAP_FULL] = "alloc_map_full",
-	[AS_LOST_STACK_MAP_FULL] = "stack_map_full",
-	[AS_LOST_STAT_MAP_FULL] = "stat_map_full",
-	[AS_LOST_PROC_MAP_FULL] = "proc_map_full",
-	[AS_LOST_THREAD_MAP_FULL] = "thread_map_full",
-	[AS_LOST_EVENTS] = "events_lost",
-	[AS_LOST_STACK_TRUNCATED] = "stacks_truncated",
-	[AS_LOST_READ_FAILED] = "read_failed",
-	[AS_LOST_STALE_ALLOC] = "stale_allocs",
+    [AS_LOST_ALLOC_MAP_FULL] = "alloc_map_full",
+    [AS_LOST_STACK_MAP_FULL] = "stack_map_full",
+    [AS_LOST_STAT_MAP_FULL] = "stat_map_full",
+    [AS_LOST_PROC_MAP_FULL] = "proc_map_full",
+    [AS_LOST_THREAD_MAP_FULL] = "thread_map_full",
+    [AS_LOST_EVENTS] = "events_lost",
+    [AS_LOST_STACK_TRUNCATED] = "stacks_truncated",
+    [AS_LOST_READ_FAILED] = "read_failed",
+    [AS_LOST_STALE_ALLOC] = "stale_allocs",
 };
 
 struct comm_entry {
@@ -48,7 +48,7 @@ struct collector {
 
 /* Per-collect state: one location per (pid, address). */
 struct loc_index {
-	struct u64map *pids; /* pid -> index into maps[] */
+	struct u64map *pids;  /* pid -> index into maps[] */
 	struct u64map **maps; /* address -> location index */
 	size_t n;
 	struct u64map *refreshed; /* pids whose maps were re-read this round */
@@ -179,18 +179,18 @@ static int read_procs(struct collector *c, const struct tracer_maps *m,
 		if (idx < 0)
 			return idx;
 		snap->processes[idx] = (struct as_process){
-			.pid = key,
-			.comm = snap->processes[idx].comm,
-			.current_bytes = v.current,
-			.peak_bytes = v.peak,
-			.alloc_count = v.alloc_count,
-			.free_count = v.free_count,
-			.failed_count = v.failed_count,
-			.unmatched_free_count = v.unmatched_free_count,
-			.alloc_bytes = v.alloc_bytes,
-			.free_bytes = v.free_bytes,
-			.exited = process_exited(key),
-			.inexact = v.untracked > 0,
+		    .pid = key,
+		    .comm = snap->processes[idx].comm,
+		    .current_bytes = v.current,
+		    .peak_bytes = v.peak,
+		    .alloc_count = v.alloc_count,
+		    .free_count = v.free_count,
+		    .failed_count = v.failed_count,
+		    .unmatched_free_count = v.unmatched_free_count,
+		    .alloc_bytes = v.alloc_bytes,
+		    .free_bytes = v.free_bytes,
+		    .exited = process_exited(key),
+		    .inexact = v.untracked > 0,
 		};
 	}
 	return 0;
@@ -285,14 +285,12 @@ static int location_of(struct collector *c, struct loc_index *li,
 				       err == 0 ? ai.file_offset : 0);
 	if (loc < 0)
 		return loc;
-	if (err == 0 &&
-	    symbolizer__resolve(c->sym, ai.file, ai.file_offset, true, &sym) ==
-		    0) {
+	if (err == 0 && symbolizer__resolve(c->sym, ai.file, ai.file_offset,
+					    true, &sym) == 0) {
 		for (i = 0; i < sym.nlines; i++) {
-			err = as_snapshot_add_line(snap, loc,
-						   sym.lines[i].function,
-						   sym.lines[i].file,
-						   sym.lines[i].line);
+			err = as_snapshot_add_line(
+			    snap, loc, sym.lines[i].function, sym.lines[i].file,
+			    sym.lines[i].line);
 			if (err)
 				return err;
 		}
@@ -473,10 +471,11 @@ int collector__purge(struct collector *c, const struct tracer_maps *m,
 	int err;
 
 	/* every generation: gen below UINT32_MAX covers them all */
-	err = purge_map(m->stats, sizeof(struct as_stat_key),
-			sizeof(struct as_stat_val), pid, UINT32_MAX,
-			stat_doomed);
-	err = err ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
+	err =
+	    purge_map(m->stats, sizeof(struct as_stat_key),
+		      sizeof(struct as_stat_val), pid, UINT32_MAX, stat_doomed);
+	err = err
+		  ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
 			       sizeof(struct as_alloc_val), pid, UINT32_MAX,
 			       alloc_doomed);
 	bpf_map_delete_elem(m->procs, &pid);
@@ -561,7 +560,8 @@ int collector__purge_old_images(struct collector *c,
 		return 0;
 	err = purge_map(m->stats, sizeof(struct as_stat_key),
 			sizeof(struct as_stat_val), pid, v.gen, stat_doomed);
-	err = err ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
+	err = err
+		  ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
 			       sizeof(struct as_alloc_val), pid, v.gen,
 			       alloc_doomed);
 	procmaps__refresh(c->pm, pid);

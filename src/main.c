@@ -9,9 +9,9 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } cmds[] = {
-	{"show", cmd_show},
-	{"diff", cmd_diff},
-	{"trace", cmd_trace},
+    {"show", cmd_show},
+    {"diff", cmd_diff},
+    {"trace", cmd_trace},
 };
 
 int main(int argc, char **argv)

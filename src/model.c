@@ -279,8 +279,8 @@ uint64_t as_snapshot_counter(const struct as_snapshot *s, const char *name)
 bool as_module_is_runtime(const char *path)
 {
 	static const char *const prefixes[] = {
-		"libc.so", "libc-",	"libstdc++.so", "ld-linux",
-		"ld.so",   "libgcc_s.", "libc++.so",	"libc++abi.so",
+	    "libc.so", "libc-",	    "libstdc++.so", "ld-linux",
+	    "ld.so",   "libgcc_s.", "libc++.so",    "libc++abi.so",
 	};
 	const char *base;
 	size_t i;

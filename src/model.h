@@ -26,19 +26,22 @@ struct as_line {
 
 /* A loaded object file (pprof Mapping). */
 struct as_module {
-	char *path;	/* as the process mapped it, e.g. /usr/lib/x86_64-linux-gnu/libc.so.6 */
+	char *path;	/* as the process mapped it, e.g.
+			   /usr/lib/x86_64-linux-gnu/libc.so.6 */
 	char *build_id; /* lowercase hex, NULL when the file has none */
-	uint64_t start; /* address range and file offset of the executable mapping */
+	uint64_t
+	    start; /* address range and file offset of the executable mapping */
 	uint64_t limit;
 	uint64_t offset;
 };
 
 /* One frame address (pprof Location). */
 struct as_location {
-	uint64_t address;    /* as seen in the process (a return address) */
-	int32_t module;	     /* index into snapshot modules, -1 when unknown */
-	uint64_t rel_offset; /* file offset inside the module (symbolization key) */
-	uint32_t nlines;     /* 0 when unsymbolized */
+	uint64_t address; /* as seen in the process (a return address) */
+	int32_t module;	  /* index into snapshot modules, -1 when unknown */
+	uint64_t
+	    rel_offset;	 /* file offset inside the module (symbolization key) */
+	uint32_t nlines; /* 0 when unsymbolized */
 	struct as_line *lines; /* innermost (most deeply inlined) first */
 };
 
@@ -91,7 +94,7 @@ struct as_snapshot {
 	struct as_counter *counters;
 	/* private: allocated capacities */
 	size_t cap_processes, cap_samples, cap_locations, cap_modules,
-		cap_counters;
+	    cap_counters;
 };
 
 struct as_snapshot *as_snapshot_new(void);

@@ -26,8 +26,8 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 int privs_check(char *missing, size_t len)
 {
 	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-		.pid = 0,
+	    .version = _LINUX_CAPABILITY_VERSION_3,
+	    .pid = 0,
 	};
 	struct __user_cap_data_struct data[2];
 	bool admin;

@@ -16,7 +16,7 @@
 
 struct as_probe_def {
 	const char *name;
-	uint32_t fn; /* enum as_fn */
+	uint32_t fn;	    /* enum as_fn */
 	uint32_t regs_read; /* AS_REG_* mask, see probesite.h */
 	bool required;
 	bool has_return;

@@ -18,9 +18,10 @@
 
 /* One distinct object file, shared by every process that maps it. */
 struct as_module_file {
-	char *path;	/* path as the process named it (may end in " (deleted)") */
+	char *path; /* path as the process named it (may end in " (deleted)") */
 	char *build_id; /* lowercase hex, NULL when none */
-	int fd;		/* open read-only descriptor of the file, -1 if it could not be opened */
+	int fd; /* open read-only descriptor of the file, -1 if it could not be
+		   opened */
 	dev_t dev;
 	ino_t ino;
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* report.c - the table of output formats and what they share. */
-#include <math.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -99,7 +99,6 @@ static json_object *j_time(int *err, const struct timespec *ts)
 	return j_str(err, buf);
 }
 
-
 static json_object *j_process(int *err, const struct as_process *p)
 {
 	json_object *o = check(err, json_object_new_object());

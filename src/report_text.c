@@ -290,7 +290,6 @@ static long long rate(uint64_t now, uint64_t before, double dt)
 	return llround((double)(now - before) / dt);
 }
 
-
 static void put_lost(FILE *out, const struct as_snapshot *s)
 {
 	bool any = false;

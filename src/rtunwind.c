@@ -75,8 +75,8 @@ static int load_table(struct rtunwind *u, const char *path, __u32 module)
 						 .cfa_reg = e[i].cfa_reg};
 	}
 	count = (__u32)n;
-	err = n ? bpf_map_update_batch(u->table_fd, keys, vals, &count, NULL)
-		: 0;
+	err =
+	    n ? bpf_map_update_batch(u->table_fd, keys, vals, &count, NULL) : 0;
 	if (u->verbose)
 		fprintf(stderr,
 			"allocsnoop: %s: %zu call sites to unwind through%s\n",
@@ -100,8 +100,8 @@ int rtunwind__add(struct rtunwind *u, const char *path)
 		return -errno;
 	/* the kernel's dev_t, as the BPF side reads it from the inode */
 	key = (struct as_rt_file_key){
-		.dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev),
-		.ino = st.st_ino,
+	    .dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev),
+	    .ino = st.st_ino,
 	};
 	for (i = 0; i < u->nloaded; i++)
 		if (!memcmp(&u->loaded[i], &key, sizeof(key)))
@@ -124,8 +124,7 @@ int rtunwind__add(struct rtunwind *u, const char *path)
 	return 0;
 }
 
-int rtunwind__add_process(struct rtunwind *u, pid_t pid,
-			  const char *libc_path)
+int rtunwind__add_process(struct rtunwind *u, pid_t pid, const char *libc_path)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
 	size_t i;

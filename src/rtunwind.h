@@ -32,7 +32,6 @@ int rtunwind__add(struct rtunwind *u, const char *path);
  * Adds the runtime libraries that @pid maps (0: the system's, found next
  * to the C library at @libc_path).
  */
-int rtunwind__add_process(struct rtunwind *u, pid_t pid,
-			  const char *libc_path);
+int rtunwind__add_process(struct rtunwind *u, pid_t pid, const char *libc_path);
 
 #endif

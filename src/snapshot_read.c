@@ -73,7 +73,6 @@ struct reader {
 	bool has_processes;
 };
 
-
 static int corrupt(const struct reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -85,8 +84,8 @@ static int corrupt(const struct reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return as_snapshot_err(r->err, r->errlen, -EINVAL, "%s is corrupted: %s",
-		       r->name, what);
+	return as_snapshot_err(r->err, r->errlen, -EINVAL,
+			       "%s is corrupted: %s", r->name, what);
 }
 
 static bool str_ok(const struct reader *r, int64_t i)
@@ -264,10 +263,11 @@ static int read_meta(struct reader *r)
 		goto cleanup;
 	}
 	if (format > AS_SNAPSHOT_FORMAT) {
-		ret = as_snapshot_err(r->err, r->errlen, -ENOTSUP,
-			      "%s: snapshot format %lld is newer than this "
-			      "allocsnoop supports (%d); upgrade allocsnoop",
-			      r->name, (long long)format, AS_SNAPSHOT_FORMAT);
+		ret = as_snapshot_err(
+		    r->err, r->errlen, -ENOTSUP,
+		    "%s: snapshot format %lld is newer than this "
+		    "allocsnoop supports (%d); upgrade allocsnoop",
+		    r->name, (long long)format, AS_SNAPSHOT_FORMAT);
 		goto cleanup;
 	}
 	if (!jget_bool(o, "has_meta", &has_meta) ||
@@ -458,11 +458,12 @@ static int check_header(struct reader *r)
 		return corrupt(r, "the period type has a string index out of "
 				  "range");
 	if (r->st[0] < 0 && r->st[1] < 0 && r->st[2] < 0 && r->st[3] < 0)
-		return as_snapshot_err(r->err, r->errlen, -EINVAL,
-			       "%s is not a heap profile: it has none of the "
-			       "sample types inuse_space, inuse_objects, "
-			       "alloc_space, alloc_objects",
-			       r->name);
+		return as_snapshot_err(
+		    r->err, r->errlen, -EINVAL,
+		    "%s is not a heap profile: it has none of the "
+		    "sample types inuse_space, inuse_objects, "
+		    "alloc_space, alloc_objects",
+		    r->name);
 	return 0;
 }
 
@@ -759,12 +760,12 @@ static int convert(struct reader *r, bool raw)
 	if (!p->n_string_table || p->string_table[0][0]) {
 		if (raw)
 			return as_snapshot_err(r->err, r->errlen, -EINVAL,
-				       "%s is not a gzip file or pprof "
-				       "profile",
-				       r->name);
-		return as_snapshot_err(r->err, r->errlen, -EINVAL,
-			       "%s is a gzip file, but not a pprof profile",
-			       r->name);
+					       "%s is not a gzip file or pprof "
+					       "profile",
+					       r->name);
+		return as_snapshot_err(
+		    r->err, r->errlen, -EINVAL,
+		    "%s is a gzip file, but not a pprof profile", r->name);
 	}
 	r->s = as_snapshot_new();
 	if (!r->s)
@@ -806,7 +807,8 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 
 	if (len > UINT_MAX)
 		return as_snapshot_err(r->err, r->errlen, -EFBIG,
-			       "%s is too large for a snapshot", r->name);
+				       "%s is too large for a snapshot",
+				       r->name);
 	if (inflateInit2(&z, 15 + 16) != Z_OK)
 		return -ENOMEM;
 	cap = len < AS_MAX_INPUT / 8 ? len * 4 + 4096 : AS_MAX_INPUT;
@@ -820,10 +822,11 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 	for (;;) {
 		if (n == cap) {
 			if (cap >= AS_MAX_INPUT) {
-				ret = as_snapshot_err(r->err, r->errlen, -EFBIG,
-					      "%s is too large: it inflates "
-					      "to more than 1 GiB",
-					      r->name);
+				ret = as_snapshot_err(
+				    r->err, r->errlen, -EFBIG,
+				    "%s is too large: it inflates "
+				    "to more than 1 GiB",
+				    r->name);
 				goto cleanup;
 			}
 			cap = cap * 2 < AS_MAX_INPUT ? cap * 2 : AS_MAX_INPUT;
@@ -851,8 +854,9 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 		} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
 			/* all input used, room left, yet no end: cut short */
 			if (!z.avail_in && z.avail_out) {
-				ret = as_snapshot_err(r->err, r->errlen, -EINVAL,
-					      "%s is truncated", r->name);
+				ret =
+				    as_snapshot_err(r->err, r->errlen, -EINVAL,
+						    "%s is truncated", r->name);
 				goto cleanup;
 			}
 			if (zr == Z_BUF_ERROR && z.avail_out) {
@@ -891,7 +895,8 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 		err[0] = '\0';
 	if (!len)
 		return as_snapshot_err(err, errlen, -EINVAL,
-			       "%s is empty; it is not a snapshot", name);
+				       "%s is empty; it is not a snapshot",
+				       name);
 	if (!raw) {
 		ret = gunzip(&r, data, len, &plain, &len);
 		if (ret)
@@ -901,14 +906,15 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 	p = perftools__profiles__profile__unpack(NULL, len, data);
 	if (!p) {
 		if (raw)
-			ret = as_snapshot_err(err, errlen, -EINVAL,
-				      "%s is not a gzip file or pprof profile",
-				      name);
+			ret = as_snapshot_err(
+			    err, errlen, -EINVAL,
+			    "%s is not a gzip file or pprof profile", name);
 		else
-			ret = as_snapshot_err(err, errlen, -EINVAL,
-				      "%s is a gzip file, but not a pprof "
-				      "profile",
-				      name);
+			ret = as_snapshot_err(
+			    err, errlen, -EINVAL,
+			    "%s is a gzip file, but not a pprof "
+			    "profile",
+			    name);
 		goto cleanup;
 	}
 	r.p = p;
@@ -921,7 +927,7 @@ cleanup:
 	/* allocation failures come back without a message */
 	if (ret && err && errlen && !err[0])
 		as_snapshot_err(err, errlen, ret, "cannot read %s: %s", name,
-			strerror(-ret));
+				strerror(-ret));
 	as_snapshot_free(r.s);
 	free(r.map_ids);
 	free(r.loc_ids);
@@ -951,8 +957,9 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return as_snapshot_err(err, errlen, -errno, "cannot open %s: %s", path,
-			       strerror(errno));
+		return as_snapshot_err(err, errlen, -errno,
+				       "cannot open %s: %s", path,
+				       strerror(errno));
 	/* read to the end rather than trust st_size: pipes, /proc, growth */
 	for (;;) {
 		if (len == cap || !buf) {
@@ -960,9 +967,9 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 				cap *= 2;
 			nbuf = realloc(buf, cap);
 			if (!nbuf) {
-				ret = as_snapshot_err(err, errlen, -ENOMEM,
-					      "cannot read %s: out of memory",
-					      path);
+				ret = as_snapshot_err(
+				    err, errlen, -ENOMEM,
+				    "cannot read %s: out of memory", path);
 				goto cleanup;
 			}
 			buf = nbuf;
@@ -971,18 +978,20 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = as_snapshot_err(err, errlen, -errno, "cannot read %s: %s",
-				      path, strerror(errno));
+			ret = as_snapshot_err(err, errlen, -errno,
+					      "cannot read %s: %s", path,
+					      strerror(errno));
 			goto cleanup;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > AS_MAX_INPUT) {
-			ret = as_snapshot_err(err, errlen, -EFBIG,
-				      "%s is too large for a snapshot (over "
-				      "1 GiB)",
-				      path);
+			ret = as_snapshot_err(
+			    err, errlen, -EFBIG,
+			    "%s is too large for a snapshot (over "
+			    "1 GiB)",
+			    path);
 			goto cleanup;
 		}
 	}

@@ -18,7 +18,8 @@
 
 struct as_symbol {
 	uint32_t nlines;
-	const struct as_line *lines; /* innermost first; owned by the symbolizer */
+	const struct as_line
+	    *lines; /* innermost first; owned by the symbolizer */
 };
 
 struct as_symbolizer;

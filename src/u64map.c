@@ -15,8 +15,8 @@ struct slot {
 
 struct u64map {
 	struct slot *slots;
-	size_t cap; /* power of two */
-	size_t used; /* live entries */
+	size_t cap;    /* power of two */
+	size_t used;   /* live entries */
 	size_t filled; /* live + dead */
 };
 

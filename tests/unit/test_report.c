@@ -884,8 +884,9 @@ static void test_report_processes(void **state)
 		idx = as_snapshot_add_process(s, pid, "p");
 		assert_true(idx >= 0);
 		/* pid 20 holds the most, then 40 */
-		s->processes[idx].current_bytes =
-		    pid == 20 ? 900 : pid == 40 ? 500 : (int64_t)pid;
+		s->processes[idx].current_bytes = pid == 20   ? 900
+						  : pid == 40 ? 500
+							      : (int64_t)pid;
 	}
 	assert_int_equal(as_report_processes(&r, 2, &procs, &n, &total), 0);
 	assert_int_equal(total, 4);

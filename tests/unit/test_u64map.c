@@ -78,8 +78,8 @@ static void test_many_with_churn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_get_del),
-		cmocka_unit_test(test_many_with_churn),
+	    cmocka_unit_test(test_set_get_del),
+	    cmocka_unit_test(test_many_with_churn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,9 +11,9 @@ static void big(void)
 {
 	void *p;
 
-	keep = malloc(64 << 20);	/* @big_keep */
+	keep = malloc(64 << 20); /* @big_keep */
 	memset(keep, 1, 4096);
-	p = malloc(32 << 20);		/* @big_freed */
+	p = malloc(32 << 20); /* @big_freed */
 	free(p);
 }
 

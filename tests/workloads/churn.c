@@ -12,7 +12,7 @@ static void churn(void)
 	int i;
 
 	for (i = 0; i < N; i++) {
-		p = malloc(64 + (i % 4) * 16);	/* @churn */
+		p = malloc(64 + (i % 4) * 16); /* @churn */
 		p[0] = 1;
 		free((void *)p);
 	}

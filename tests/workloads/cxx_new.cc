@@ -19,9 +19,9 @@ static std::vector<int> *vec;
 
 static void allocate()
 {
-	one = new Order();			/* @new_one */
-	many = new Order[10];			/* @new_array */
-	vec = new std::vector<int>(100);	/* @new_vector */
+	one = new Order();		 /* @new_one */
+	many = new Order[10];		 /* @new_array */
+	vec = new std::vector<int>(100); /* @new_vector */
 }
 
 int main(int argc, char **argv)

@@ -12,7 +12,7 @@ int main(int argc, char **argv)
 	const char *next = getenv("WL_EXEC");
 
 	wl_begin(argc, argv);
-	keep = malloc(3333);			/* @before_exec */
+	keep = malloc(3333); /* @before_exec */
 	if (!next)
 		return 2;
 	/* the new image keeps the --wait protocol going */

@@ -12,11 +12,11 @@ int main(int argc, char **argv)
 	pid_t child;
 
 	wl_begin(argc, argv);
-	keep = malloc(1111);			/* @parent */
+	keep = malloc(1111); /* @parent */
 	child = fork();
 	if (child == 0) {
-		keep = malloc(2222);		/* @child */
-		usleep(300 * 1000); /* alive while the parent reports */
+		keep = malloc(2222); /* @child */
+		usleep(300 * 1000);  /* alive while the parent reports */
 		_exit(0);
 	}
 	waitpid(child, NULL, 0);

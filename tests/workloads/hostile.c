@@ -12,7 +12,7 @@ int main(int argc, char **argv)
 {
 	prctl(PR_SET_NAME, "\x1b[31mevil\x07", 0, 0, 0);
 	wl_begin(argc, argv);
-	keep = malloc(777);			/* @hostile */
+	keep = malloc(777); /* @hostile */
 	wl_end();
 	return 0;
 }

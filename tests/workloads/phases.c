@@ -12,7 +12,7 @@ static void phase1(void)
 	int i;
 
 	for (i = 0; i < 100; i++)
-		a[i] = malloc(1000);		/* @phase1_keep */
+		a[i] = malloc(1000); /* @phase1_keep */
 }
 
 static void phase2(void)
@@ -20,7 +20,7 @@ static void phase2(void)
 	int i;
 
 	for (i = 0; i < 50; i++)
-		b[i] = calloc(4, 512);		/* @phase2_new */
+		b[i] = calloc(4, 512); /* @phase2_new */
 	for (i = 0; i < 40; i++)
 		free(a[i]);
 }

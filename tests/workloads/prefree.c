@@ -15,11 +15,11 @@ int main(int argc, char **argv)
 	int i;
 
 	for (i = 0; i < OLD; i++)
-		old[i] = malloc(256);	/* before attach: not seen */
+		old[i] = malloc(256); /* before attach: not seen */
 	wl_begin(argc, argv);
 	for (i = 0; i < OLD; i++)
 		free(old[i]);
-	keep = malloc(4242);		/* @after_attach */
+	keep = malloc(4242); /* @after_attach */
 	wl_end();
 	return 0;
 }

@@ -13,11 +13,11 @@ static FILE *f;
 
 static void wrappers(void)
 {
-	keep[0] = strdup("sixteen chars..");	/* @strdup */
-	keep[1] = strndup("abcdefgh", 5);	/* @strndup */
+	keep[0] = strdup("sixteen chars..");		     /* @strdup */
+	keep[1] = strndup("abcdefgh", 5);		     /* @strndup */
 	if (asprintf(&keep[2], "%d-%s", 42, "asprintf") < 0) /* @asprintf */
 		abort();
-	f = fopen("/dev/null", "r");		/* @fopen */
+	f = fopen("/dev/null", "r"); /* @fopen */
 }
 
 int main(int argc, char **argv)

@@ -6,8 +6,8 @@
 #include "workload.h"
 
 #define MAX_THREADS 16
-#define KEEP	2000
-#define CHURN	5000
+#define KEEP	    2000
+#define CHURN	    5000
 
 static void *kept[MAX_THREADS][KEEP];
 
@@ -18,12 +18,12 @@ static void *worker(void *arg)
 	int i;
 
 	for (i = 0; i < KEEP; i++) {
-		kept[t][i] = malloc(48);	/* @thread_keep */
-		p = malloc(24);			/* @thread_churn */
+		kept[t][i] = malloc(48); /* @thread_keep */
+		p = malloc(24);		 /* @thread_churn */
 		free(p);
 	}
 	for (i = 0; i < CHURN - KEEP; i++) {
-		p = malloc(24);			/* @thread_churn2 */
+		p = malloc(24); /* @thread_churn2 */
 		free(p);
 	}
 	return NULL;
