@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/bpf.h>
@@ -39,8 +41,9 @@ _Static_assert(offsetof(struct link_create_uprobe_multi, cnt) == 48,
 _Static_assert(offsetof(struct link_create_uprobe_multi, pid) == 56,
 	       "uprobe_multi.pid is at byte 56 of bpf_attr");
 
-int session_attach(int prog_fd, const char *path, const uint64_t *offsets,
-		   const uint64_t *cookies, size_t n, pid_t pid)
+static int link_create(int prog_fd, uint32_t attach_type, uint32_t flags,
+		       const char *path, const uint64_t *offsets,
+		       const uint64_t *cookies, size_t n, pid_t pid)
 {
 	struct link_create_uprobe_multi attr;
 	long fd;
@@ -49,14 +52,41 @@ int session_attach(int prog_fd, const char *path, const uint64_t *offsets,
 		return -EINVAL;
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_fd = (uint32_t)prog_fd;
-	attr.attach_type = AS_BPF_TRACE_UPROBE_SESSION;
+	attr.attach_type = attach_type;
 	attr.path = (uint64_t)(uintptr_t)path;
 	attr.offsets = (uint64_t)(uintptr_t)offsets;
 	attr.cookies = (uint64_t)(uintptr_t)cookies;
 	attr.cnt = (uint32_t)n;
+	attr.multi_flags = flags;
 	attr.pid = (uint32_t)pid;
 	fd = syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	return fd < 0 ? -errno : (int)fd;
+}
+
+int session_attach(int prog_fd, const char *path, const uint64_t *offsets,
+		   const uint64_t *cookies, size_t n, pid_t pid)
+{
+	return link_create(prog_fd, AS_BPF_TRACE_UPROBE_SESSION, 0, path,
+			   offsets, cookies, n, pid);
+}
+
+int multi_attach(int prog_fd, bool ret, const char *path,
+		 const uint64_t *offsets, const uint64_t *cookies, size_t n,
+		 pid_t pid)
+{
+	/* BPF_F_UPROBE_MULTI_RETURN */
+	return link_create(prog_fd, AS_BPF_TRACE_UPROBE_MULTI, ret ? 1 : 0,
+			   path, offsets, cookies, n, pid);
+}
+
+bool multi_supported(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 6);
 }
 
 bool session_unsupported(int err)

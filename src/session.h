@@ -18,8 +18,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* enum bpf_attach_type value, newer than the installed linux/bpf.h */
+/* enum bpf_attach_type values, newer than the installed linux/bpf.h */
+#define AS_BPF_TRACE_UPROBE_MULTI   48
 #define AS_BPF_TRACE_UPROBE_SESSION 57
+
+/*
+ * Attaches program @prog_fd, loaded with expected attach type
+ * AS_BPF_TRACE_UPROBE_MULTI (Linux >= 6.6), as one uprobe_multi link to
+ * the @n probes in @path (return probes when @ret), like session_attach.
+ * One link for many probes also detaches with one RCU wait, not one each.
+ */
+int multi_attach(int prog_fd, bool ret, const char *path,
+		 const uint64_t *offsets, const uint64_t *cookies, size_t n,
+		 pid_t pid);
+
+/* True when the running kernel has uprobe_multi links (Linux >= 6.6). */
+bool multi_supported(void);
 
 /*
  * Attaches program @prog_fd as one session link to @n probes in the object

@@ -24,11 +24,12 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
-	int *session_fds; /* uprobe session links */
+	int *session_fds; /* raw uprobe_multi and session links */
 	size_t nsessions, cap_sessions;
 	tracer_event_fn on_event;
 	void *ctx;
 	bool session; /* sampled malloc/calloc/realloc run as sessions */
+	bool multi;   /* entry/return/free probes as uprobe_multi links */
 	bool verbose;
 	struct rtunwind *rt;
 };
@@ -204,6 +205,18 @@ static int skel_load(struct tracer *t, const struct tracer_opts *o,
 			strerror(-err));
 		return err;
 	}
+	if (t->multi) {
+		struct bpf_program *progs[] = {t->skel->progs.alloc_enter,
+					       t->skel->progs.alloc_exit,
+					       t->skel->progs.free_enter};
+		size_t i;
+
+		for (i = 0; i < 3 && !err; i++)
+			err = bpf_program__set_expected_attach_type(
+			    progs[i], AS_BPF_TRACE_UPROBE_MULTI);
+		if (err)
+			return err;
+	}
 	*loading = true;
 	return allocsnoop_bpf__load(t->skel);
 }
@@ -239,8 +252,16 @@ int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
 	t->ctx = ctx;
 	t->verbose = o->verbose;
 	t->session = o->sample_bytes != 0;
+	t->multi = multi_supported();
 
 	err = skel_load(t, o, &loading);
+	if (err && loading && t->multi) {
+		/* no uprobe_multi after all: one perf event per probe */
+		allocsnoop_bpf__destroy(t->skel);
+		t->skel = NULL;
+		t->multi = false;
+		err = skel_load(t, o, &loading);
+	}
 	if (err && loading && t->session) {
 		/* A kernel before 6.13 rejects the session program: the
 		 * classic probes still sample. */
@@ -337,12 +358,75 @@ static int attach_one(struct tracer *t, struct bpf_program *prog,
 }
 
 /* A function probed with a uprobe and a uretprobe. */
+/* Probes gathered for one library's uprobe_multi links. */
+enum { PLAN_ENTER, PLAN_EXIT, PLAN_FREE, PLAN_MAX };
+
+struct multi_plan {
+	uint64_t offsets[PLAN_MAX][AS_FN_MAX];
+	uint64_t cookies[PLAN_MAX][AS_FN_MAX];
+	size_t n[PLAN_MAX];
+};
+
+static void plan_add(struct multi_plan *mp, int kind, uint64_t offset,
+		     uint64_t cookie)
+{
+	if (mp->n[kind] < AS_FN_MAX) {
+		mp->offsets[kind][mp->n[kind]] = offset;
+		mp->cookies[kind][mp->n[kind]++] = cookie;
+	}
+}
+
+/* One link per program for the whole library. */
+static int attach_plan(struct tracer *t, const char *path, pid_t pid,
+		       const struct multi_plan *mp)
+{
+	struct bpf_program *progs[PLAN_MAX] = {t->skel->progs.alloc_enter,
+					       t->skel->progs.alloc_exit,
+					       t->skel->progs.free_enter};
+	int k, fd, err;
+
+	for (k = 0; k < PLAN_MAX; k++) {
+		if (!mp->n[k])
+			continue;
+		fd = multi_attach(bpf_program__fd(progs[k]), k == PLAN_EXIT,
+				  path, mp->offsets[k], mp->cookies[k],
+				  mp->n[k], pid < 0 ? 0 : pid);
+		if (fd < 0) {
+			if (fd != -ESRCH)
+				fprintf(stderr,
+					"allocsnoop: cannot attach the "
+					"allocator probes to %s: %s%s\n",
+					path, strerror(-fd),
+					fd == -EPERM || fd == -EACCES
+					    ? "; run as root or grant "
+					      "CAP_PERFMON"
+					    : "");
+			return fd;
+		}
+		err = add_session_fd(t, fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int attach_classic(struct tracer *t, const char *path, pid_t pid,
 			  const struct as_probe_def *d, uint64_t func_offset,
-			  const struct as_probe_site *site)
+			  const struct as_probe_site *site,
+			  struct multi_plan *mp)
 {
 	int err;
 
+	if (t->multi) {
+		plan_add(mp, d->fn == AS_FN_FREE ? PLAN_FREE : PLAN_ENTER,
+			 site->offset, AS_COOKIE(d->fn, site->pushed_words));
+		if (d->has_return)
+			plan_add(mp, PLAN_EXIT,
+				 site->pushed_words ? func_offset
+						    : site->offset,
+				 AS_COOKIE(d->fn, 0));
+		return 0;
+	}
 	err = attach_one(t,
 			 d->fn == AS_FN_FREE ? t->skel->progs.free_enter
 					     : t->skel->progs.alloc_enter,
@@ -377,7 +461,7 @@ struct session_plan {
 /* Attaches the planned functions as one session link, or classically
  * when the kernel has no sessions. */
 static int attach_sessions(struct tracer *t, const char *path, pid_t pid,
-			   struct session_plan *sp)
+			   struct session_plan *sp, struct multi_plan *mp)
 {
 	size_t i;
 	int fd, err;
@@ -417,7 +501,7 @@ static int attach_sessions(struct tracer *t, const char *path, pid_t pid,
 	}
 	for (i = 0; i < sp->n; i++) {
 		err = attach_classic(t, path, pid, sp->defs[i],
-				     sp->func_offsets[i], &sp->sites[i]);
+				     sp->func_offsets[i], &sp->sites[i], mp);
 		if (err)
 			return err;
 	}
@@ -429,6 +513,7 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 	uint64_t done[AS_FN_MAX];
 	const struct as_probe_def *defs;
 	struct session_plan sp = {.n = 0};
+	struct multi_plan mp = {0};
 	size_t ndefs, i, ndone = 0, j;
 	int err, attached = 0;
 
@@ -499,11 +584,13 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 			sp.n++;
 			continue;
 		}
-		err = attach_classic(t, path, pid, d, sym.file_offset, &site);
+		err = attach_classic(t, path, pid, d, sym.file_offset, &site,
+				     &mp);
 		if (err)
 			return err;
 	}
-	err = attach_sessions(t, path, pid, &sp);
+	err = attach_sessions(t, path, pid, &sp, &mp);
+	err = err ?: attach_plan(t, path, pid, &mp);
 	return err ? err : attached;
 }
 
