@@ -330,52 +330,94 @@ static int add_sample(struct collector *c, struct loc_index *li,
 	return loc < 0 ? loc : 0;
 }
 
-static int read_stats(struct collector *c, const struct tracer_maps *m,
-		      struct as_snapshot *snap)
+/* Called with each batch of entries read from a map. */
+typedef int (*batch_fn)(const void *keys, const void *vals, __u32 n, void *ctx);
+
+/*
+ * Reads every entry of the hash map @fd in batches (one syscall per BATCH
+ * entries, not two per entry) and hands each batch to @fn. Stops at the
+ * first error, of the map or of @fn.
+ */
+static int for_each_batch(int fd, size_t key_size, size_t val_size, batch_fn fn,
+			  void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct as_stat_key *keys = NULL;
-	struct as_stat_val *vals = NULL;
-	struct loc_index li = {0};
-	char token[64];
+	char *keys, *vals, token[64];
 	void *in = NULL;
-	__u32 count, i;
+	__u32 count;
 	int err, ret = 0;
-	size_t j;
 
-	keys = calloc(BATCH, sizeof(*keys));
-	vals = calloc(BATCH, sizeof(*vals));
-	if (!keys || !vals || u64map__new(&li.pids) ||
-	    u64map__new(&li.refreshed)) {
+	keys = calloc(BATCH, key_size);
+	vals = calloc(BATCH, val_size);
+	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
 	do {
 		count = BATCH;
-		err = bpf_map_lookup_batch(m->stats, in, token, keys, vals,
-					   &count, &opts);
+		err = bpf_map_lookup_batch(fd, in, token, keys, vals, &count,
+					   &opts);
 		if (err && err != -ENOENT) {
 			ret = err;
-			fprintf(stderr,
-				"allocsnoop: cannot read the stats map: %s\n",
-				strerror(-err));
 			goto cleanup;
 		}
-		for (i = 0; i < count; i++) {
-			ret = add_sample(c, &li, m, snap, &keys[i], &vals[i]);
-			if (ret)
-				goto cleanup;
-		}
+		ret = count ? fn(keys, vals, count, ctx) : 0;
+		if (ret)
+			goto cleanup;
 		in = token;
 	} while (!err);
+cleanup:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+struct stats_ctx {
+	struct collector *c;
+	struct loc_index *li;
+	const struct tracer_maps *m;
+	struct as_snapshot *snap;
+};
+
+static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct as_stat_key *k = keys;
+	const struct as_stat_val *v = vals;
+	struct stats_ctx *sc = arg;
+	__u32 i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = add_sample(sc->c, sc->li, sc->m, sc->snap, &k[i], &v[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int read_stats(struct collector *c, const struct tracer_maps *m,
+		      struct as_snapshot *snap)
+{
+	struct loc_index li = {0};
+	struct stats_ctx sc = {.c = c, .li = &li, .m = m, .snap = snap};
+	int ret;
+	size_t j;
+
+	if (u64map__new(&li.pids) || u64map__new(&li.refreshed)) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	ret = for_each_batch(m->stats, sizeof(struct as_stat_key),
+			     sizeof(struct as_stat_val), stats_batch, &sc);
+	if (ret && ret != -ENOMEM)
+		fprintf(stderr, "allocsnoop: cannot read the stats map: %s\n",
+			strerror(-ret));
 cleanup:
 	for (j = 0; j < li.n; j++)
 		u64map__free(li.maps[j]);
 	free(li.maps);
 	u64map__free(li.pids);
 	u64map__free(li.refreshed);
-	free(keys);
-	free(vals);
 	return ret;
 }
 
@@ -420,47 +462,35 @@ static bool alloc_doomed(const void *key, const void *val, uint32_t pid,
 	return k->tgid == pid && v->gen < gen;
 }
 
+struct purge_ctx {
+	int fd;
+	size_t key_size, val_size;
+	uint32_t pid, gen;
+	doomed_fn doomed;
+};
+
+static int purge_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct purge_ctx *pc = arg;
+	const char *k = keys, *v = vals;
+	__u32 i;
+
+	/* Deleting by key keeps the iteration valid: the batch token is a
+	 * bucket position, not a key. */
+	for (i = 0; i < n; i++)
+		if (pc->doomed(k + i * pc->key_size, v + i * pc->val_size,
+			       pc->pid, pc->gen))
+			bpf_map_delete_elem(pc->fd, k + i * pc->key_size);
+	return 0;
+}
+
 /* Deletes the entries of @map that @doomed picks for (@pid, @gen). */
 static int purge_map(int fd, size_t key_size, size_t val_size, uint32_t pid,
 		     uint32_t gen, doomed_fn doomed)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	char *keys, *vals, *del, token[64];
-	void *in = NULL;
-	__u32 count, i, ndel;
-	int err, ret = 0;
+	struct purge_ctx pc = {fd, key_size, val_size, pid, gen, doomed};
 
-	keys = calloc(BATCH, key_size);
-	vals = calloc(BATCH, val_size);
-	del = calloc(BATCH, key_size);
-	if (!keys || !vals || !del) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	do {
-		count = BATCH;
-		err = bpf_map_lookup_batch(fd, in, token, keys, vals, &count,
-					   &opts);
-		if (err && err != -ENOENT) {
-			ret = err;
-			goto cleanup;
-		}
-		for (i = 0, ndel = 0; i < count; i++)
-			if (doomed(keys + i * key_size, vals + i * val_size,
-				   pid, gen))
-				memcpy(del + ndel++ * key_size,
-				       keys + i * key_size, key_size);
-		/* Deleting by key keeps the iteration valid: the batch
-		 * token is a bucket position, not a key. */
-		for (i = 0; i < ndel; i++)
-			bpf_map_delete_elem(fd, del + i * key_size);
-		in = token;
-	} while (!err);
-cleanup:
-	free(keys);
-	free(vals);
-	free(del);
-	return ret;
+	return for_each_batch(fd, key_size, val_size, purge_batch, &pc);
 }
 
 static int purge_stacks(const struct tracer_maps *m);
@@ -483,70 +513,54 @@ int collector__purge(struct collector *c, const struct tracer_maps *m,
 	return err ?: purge_stacks(m);
 }
 
+static int mark_used(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct as_stat_key *k = keys;
+	__u32 i;
+
+	(void)vals;
+	for (i = 0; i < n; i++)
+		if (u64map__set(arg, k[i].stack, 1))
+			return -ENOMEM;
+	return 0;
+}
+
 /*
  * Deletes the stacks that no (process, stack) counter refers to any more:
  * stacks are shared between processes, so they outlive a purge otherwise.
  */
 static int purge_stacks(const struct tracer_maps *m)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct as_stat_key *keys = NULL;
-	struct as_stat_val *vals = NULL;
+	__u64 key, next, *prev = NULL, *dead = NULL, *grown;
 	struct u64map *used = NULL;
-	__u64 key, next, *prev = NULL, *dead = NULL;
 	size_t ndead = 0, cap = 0, i;
-	char token[64];
-	void *in = NULL;
-	__u32 count;
-	int err, ret = 0;
+	int ret;
 
-	keys = calloc(BATCH, sizeof(*keys));
-	vals = calloc(BATCH, sizeof(*vals));
-	if (!keys || !vals || u64map__new(&used)) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	do {
-		count = BATCH;
-		err = bpf_map_lookup_batch(m->stats, in, token, keys, vals,
-					   &count, &opts);
-		if (err && err != -ENOENT) {
-			ret = err;
-			goto cleanup;
-		}
-		for (i = 0; i < count; i++)
-			if (u64map__set(used, keys[i].stack, 1)) {
-				ret = -ENOMEM;
-				goto cleanup;
-			}
-		in = token;
-	} while (!err);
-	while (bpf_map_get_next_key(m->stacks, prev, &next) == 0) {
+	if (u64map__new(&used))
+		return -ENOMEM;
+	ret = for_each_batch(m->stats, sizeof(struct as_stat_key),
+			     sizeof(struct as_stat_val), mark_used, used);
+	while (!ret && bpf_map_get_next_key(m->stacks, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (u64map__get(used, key, NULL))
 			continue;
 		if (ndead == cap) {
-			__u64 *n = realloc(dead, (cap ? cap * 2 : 256) *
-						     sizeof(*dead));
-
-			if (!n) {
-				ret = -ENOMEM;
-				goto cleanup;
-			}
-			dead = n;
 			cap = cap ? cap * 2 : 256;
+			grown = realloc(dead, cap * sizeof(*dead));
+			if (!grown) {
+				ret = -ENOMEM;
+				break;
+			}
+			dead = grown;
 		}
 		dead[ndead++] = key;
 	}
 	/* deleted after the walk: deleting during it restarts the walk */
-	for (i = 0; i < ndead; i++)
+	for (i = 0; !ret && i < ndead; i++)
 		bpf_map_delete_elem(m->stacks, &dead[i]);
-cleanup:
 	u64map__free(used);
 	free(dead);
-	free(keys);
-	free(vals);
 	return ret;
 }
 
