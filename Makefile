@@ -105,21 +105,26 @@ $(DEMO_BIN): demo/orders.c
 $(BUILD):
 	@mkdir -p $(BUILD)
 
-# The README's test command. pytest runs the unit binaries too, so its
-# summary line covers everything.
-test: deps all
+# The README's commands install the packages first, then build in a new
+# make: the pkg-config flags above are read when a make starts. pytest runs
+# the unit binaries too, so its summary line covers everything.
+test: deps
+	@$(MAKE) --no-print-directory all
 	$(PYTHON) -m pytest -v tests/
 
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@./demo/run-demo $(BUILD)
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@./bench/run $(BUILD)
 
 fuzz: deps
+	@$(MAKE) --no-print-directory $(BUILD)/allocsnoop
 	@./fuzz/run $(BUILD)
 
 format:
