@@ -542,8 +542,10 @@ static int group_sample(struct grouper *g, size_t idx)
 		return err;
 	plen = g->key.len;
 	site = as_sample_site(g->s, sm);
-	if (site >= 0)
+	if (site >= 0) {
 		fr.l = &g->s->locations[sm->locs[site]];
+		fr.li = as_location_site_line(fr.l);
+	}
 
 	if (g->o->cumulative && site >= 0 &&
 	    (by == AS_GROUP_LINENO || by == AS_GROUP_FILENAME)) {
@@ -573,12 +575,12 @@ static int group_sample(struct grouper *g, size_t idx)
 		break;
 	case AS_GROUP_TRACEBACK:
 		g->name.len = 0;
-		err = fr.l ? frame_name(&g->name, g->s, fr.l, 0)
+		err = fr.l ? frame_name(&g->name, g->s, fr.l, fr.li)
 			   : sb_add(&g->name, UNKNOWN);
 		err = err ?: traceback_key(g, sm);
 		break;
 	default:
-		err = fr.l ? frame_key(&g->key, g->s, fr.l, 0, by)
+		err = fr.l ? frame_key(&g->key, g->s, fr.l, fr.li, by)
 			   : sb_add(&g->key, UNKNOWN);
 		break;
 	}

@@ -295,6 +295,29 @@ bool as_module_is_runtime(const char *path)
 	return false;
 }
 
+bool as_file_is_runtime(const char *file)
+{
+	return file &&
+	       (strstr(file, "/include/c++/") || strstr(file, "/c++/v1/"));
+}
+
+uint32_t as_location_site_line(const struct as_location *l)
+{
+	uint32_t i;
+
+	for (i = 0; i < l->nlines; i++)
+		if (!as_file_is_runtime(l->lines[i].file))
+			return i;
+	return 0;
+}
+
+/* Every line of @l comes from the runtime's headers. */
+static bool location_in_runtime_headers(const struct as_location *l)
+{
+	return l->nlines && as_file_is_runtime(l->lines[l->nlines - 1].file) &&
+	       as_file_is_runtime(l->lines[as_location_site_line(l)].file);
+}
+
 int as_sample_site(const struct as_snapshot *s, const struct as_sample *sample)
 {
 	uint32_t i;
@@ -307,7 +330,8 @@ int as_sample_site(const struct as_snapshot *s, const struct as_sample *sample)
 
 		if (l->module >= 0 && (size_t)l->module < s->nmodules)
 			path = s->modules[l->module].path;
-		if (!as_module_is_runtime(path))
+		if (!as_module_is_runtime(path) &&
+		    !location_in_runtime_headers(l))
 			return (int)i;
 	}
 	return 0;

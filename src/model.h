@@ -141,9 +141,24 @@ uint64_t as_snapshot_counter(const struct as_snapshot *s, const char *name);
 bool as_module_is_runtime(const char *path);
 
 /*
+ * True for source files of the C++ runtime's headers (libstdc++'s
+ * .../include/c++/<version>/, libc++'s .../c++/v1/): template code from
+ * them is inlined or instantiated into the program, but it is the
+ * runtime's, so std::vector growth is charged to the line using it.
+ */
+bool as_file_is_runtime(const char *file);
+
+/*
+ * Index into l->lines of the line a site names: the innermost one outside
+ * the runtime's headers, or 0 when every line is in them (or none known).
+ */
+uint32_t as_location_site_line(const struct as_location *l);
+
+/*
  * Index into sample->locs of the allocation site: the innermost frame
- * outside the runtime, or 0 when every frame is in the runtime.
- * Returns -1 for an empty stack.
+ * outside the runtime (its module, or every line in the runtime's
+ * headers), or 0 when every frame is in the runtime. Returns -1 for an
+ * empty stack.
  */
 int as_sample_site(const struct as_snapshot *s, const struct as_sample *sample);
 

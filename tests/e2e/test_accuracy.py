@@ -121,4 +121,9 @@ def test_cxx_new_charged_to_new_expression(mode):
     final, rows, pid = final_rows(mode, "cxx_new")
     expect_row(rows, "new_one", 56, 1, 56, 1)
     expect_row(rows, "new_array", 560, 1, 560, 1)
-    expect_row(rows, "new_vector", 24, 1, 24, 1)
+    # the vector object and, from libstdc++'s inlined header code, its
+    # buffer: both charged to the new-expression
+    expect_row(rows, "new_vector", 24 + 400, 2, 24 + 400, 2)
+    # push_back doubles the buffer (1, 2, 4 ... 1024 longs), each growth
+    # freeing the last: only the final 8 KiB is live
+    expect_row(rows, "push_back", 8192, 1, 8 * 2047, 11)

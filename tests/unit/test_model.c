@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests for the model: builders, dedup, and the allocation site. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "model.h"
+
+static void test_builders_dedup(void **state)
+{
+	struct as_snapshot *s = as_snapshot_new();
+
+	(void)state;
+	assert_int_equal(
+	    as_snapshot_add_module(s, "/a", "ab", 0x1000, 0x2000, 0), 0);
+	/* same file mapped elsewhere (another process): another module */
+	assert_int_equal(
+	    as_snapshot_add_module(s, "/a", "ab", 0x5000, 0x6000, 0), 1);
+	assert_int_equal(
+	    as_snapshot_add_module(s, "/a", "ab", 0x1000, 0x2000, 0), 0);
+	assert_int_equal(as_snapshot_add_location(s, 0x1010, 0, 0x10), 0);
+	assert_int_equal(as_snapshot_add_location(s, 0x1010, 0, 0x10), 0);
+	assert_int_equal(as_snapshot_new_location(s, 0x1010, 0, 0x10), 1);
+	assert_int_equal(as_snapshot_add_process(s, 7, "x"), 0);
+	assert_int_equal(as_snapshot_add_process(s, 7, "y"), 0);
+	assert_string_equal(as_snapshot_find_process(s, 7)->comm, "x");
+	assert_int_equal(as_snapshot_set_counter(s, "lost", 3), 0);
+	assert_int_equal(as_snapshot_set_counter(s, "lost", 4), 0);
+	assert_int_equal(as_snapshot_counter(s, "lost"), 4);
+	assert_int_equal(s->ncounters, 1);
+	as_snapshot_free(s);
+}
+
+static void test_runtime_files(void **state)
+{
+	(void)state;
+	assert_true(
+	    as_module_is_runtime("/usr/lib/x86_64-linux-gnu/libc.so.6"));
+	assert_true(as_module_is_runtime("/lib/libstdc++.so.6.0.30"));
+	assert_true(as_module_is_runtime("/lib64/ld-linux-x86-64.so.2"));
+	assert_false(as_module_is_runtime("/usr/bin/libcalc"));
+	assert_false(as_module_is_runtime(NULL));
+	assert_true(
+	    as_file_is_runtime("/usr/include/c++/12/bits/stl_vector.h"));
+	assert_true(
+	    as_file_is_runtime("/usr/lib/llvm-14/include/c++/v1/vector"));
+	assert_false(as_file_is_runtime("/src/app/vector.cc"));
+	assert_false(as_file_is_runtime(NULL));
+}
+
+/*
+ * A stack: malloc in libc, an out-of-line template instantiation in the
+ * program (all lines from libstdc++ headers), then the user's line with
+ * header code inlined into it, then main.
+ */
+static void test_site_skips_runtime_and_its_headers(void **state)
+{
+	struct as_snapshot *s = as_snapshot_new();
+	int libc, prog, l_malloc, l_tmpl, l_user, l_main;
+	uint32_t locs[4];
+
+	(void)state;
+	libc = as_snapshot_add_module(s, "/lib/libc.so.6", NULL, 0, 0, 0);
+	prog = as_snapshot_add_module(s, "/src/app", NULL, 0, 0, 0);
+	l_malloc = as_snapshot_add_location(s, 0x100, libc, 0x100);
+	l_tmpl = as_snapshot_add_location(s, 0x200, prog, 0x200);
+	assert_int_equal(as_snapshot_add_line(s, l_tmpl, "_M_realloc_insert",
+					      "/usr/include/c++/12/bits/"
+					      "vector.tcc",
+					      466),
+			 0);
+	l_user = as_snapshot_add_location(s, 0x300, prog, 0x300);
+	assert_int_equal(as_snapshot_add_line(s, l_user, "allocate",
+					      "/usr/include/c++/12/bits/"
+					      "new_allocator.h",
+					      137),
+			 0);
+	assert_int_equal(
+	    as_snapshot_add_line(s, l_user, "load", "/src/app.cc", 42), 0);
+	l_main = as_snapshot_add_location(s, 0x400, prog, 0x400);
+	locs[0] = l_malloc;
+	locs[1] = l_tmpl;
+	locs[2] = l_user;
+	locs[3] = l_main;
+	assert_true(as_snapshot_add_sample(s, 1, locs, 4, 8, 1, 8, 1) >= 0);
+	assert_int_equal(as_sample_site(s, &s->samples[0]), 2);
+	assert_int_equal(as_location_site_line(&s->locations[l_user]), 1);
+	assert_int_equal(as_location_site_line(&s->locations[l_tmpl]), 0);
+	/* all in the runtime: the innermost frame */
+	assert_true(as_snapshot_add_sample(s, 1, locs, 2, 8, 1, 8, 1) >= 0);
+	assert_int_equal(as_sample_site(s, &s->samples[1]), 0);
+	assert_true(as_snapshot_add_sample(s, 1, NULL, 0, 8, 1, 8, 1) >= 0);
+	assert_int_equal(as_sample_site(s, &s->samples[2]), -1);
+	as_snapshot_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_builders_dedup),
+	    cmocka_unit_test(test_runtime_files),
+	    cmocka_unit_test(test_site_skips_runtime_and_its_headers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
