@@ -5,7 +5,9 @@
  *
  * Hot path budget: an allocation does a thread-slot lookup at entry, a
  * stack lookup (insert only for a new stack), and at return one insert into
- * allocs plus in-place atomic adds on its stats and process entries.
+ * allocs plus in-place atomic adds on its stats and process entries. Only a
+ * call made from inside the C/C++ runtime (strdup, fopen, operator new)
+ * also looks up its mapping and the unwind rules of each runtime frame.
  *
  * Sampling (sample_bytes > 0): only the allocations the per-thread byte
  * countdown picks are recorded, each with the weights that keep totals
