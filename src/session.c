@@ -2,8 +2,8 @@
 /* session.c - uprobe session links through the raw bpf() syscall. */
 #include <errno.h>
 #include <stddef.h>
-#include <string.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>

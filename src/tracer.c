@@ -24,8 +24,8 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
-	int *session_fds; /* raw uprobe_multi and session links */
-	size_t nsessions, cap_sessions;
+	int *link_fds; /* raw uprobe_multi and session links */
+	size_t nlink_fds, cap_link_fds;
 	tracer_event_fn on_event;
 	void *ctx;
 	bool session; /* sampled malloc/calloc/realloc run as sessions */
@@ -79,22 +79,22 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
-static int add_session_fd(struct tracer *t, int fd)
+static int add_link_fd(struct tracer *t, int fd)
 {
 	int *n;
 
-	if (t->nsessions == t->cap_sessions) {
-		size_t cap = t->cap_sessions ? t->cap_sessions * 2 : 8;
+	if (t->nlink_fds == t->cap_link_fds) {
+		size_t cap = t->cap_link_fds ? t->cap_link_fds * 2 : 8;
 
-		n = realloc(t->session_fds, cap * sizeof(*n));
+		n = realloc(t->link_fds, cap * sizeof(*n));
 		if (!n) {
 			close(fd);
 			return -ENOMEM;
 		}
-		t->session_fds = n;
-		t->cap_sessions = cap;
+		t->link_fds = n;
+		t->cap_link_fds = cap;
 	}
-	t->session_fds[t->nsessions++] = fd;
+	t->link_fds[t->nlink_fds++] = fd;
 	return 0;
 }
 
@@ -321,9 +321,9 @@ void tracer__free(struct tracer *t)
 	for (i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	free(t->links);
-	for (i = 0; i < t->nsessions; i++)
-		close(t->session_fds[i]);
-	free(t->session_fds);
+	for (i = 0; i < t->nlink_fds; i++)
+		close(t->link_fds[i]);
+	free(t->link_fds);
 	ring_buffer__free(t->rb);
 	rtunwind__free(t->rt);
 	allocsnoop_bpf__destroy(t->skel);
@@ -403,7 +403,7 @@ static int attach_plan(struct tracer *t, const char *path, pid_t pid,
 					    : "");
 			return fd;
 		}
-		err = add_session_fd(t, fd);
+		err = add_link_fd(t, fd);
 		if (err)
 			return err;
 	}
@@ -483,7 +483,7 @@ static int attach_sessions(struct tracer *t, const char *path, pid_t pid,
 				    (unsigned long long)sp->func_offsets[i],
 				    (unsigned long long)(sp->offsets[i] -
 							 sp->func_offsets[i]));
-			return add_session_fd(t, fd);
+			return add_link_fd(t, fd);
 		}
 		if (!session_unsupported(fd)) {
 			fprintf(stderr,
