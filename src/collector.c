@@ -54,11 +54,6 @@ struct loc_index {
 	struct u64map *refreshed; /* pids whose maps were re-read this round */
 };
 
-const char *collector__lost_name(unsigned int idx)
-{
-	return idx < AS_LOST_MAX ? lost_names[idx] : NULL;
-}
-
 int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 		   struct collector **out)
 {
@@ -159,41 +154,94 @@ static bool process_exited(uint32_t pid)
 	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
 
-static int read_procs(struct collector *c, const struct tracer_maps *m,
-		      struct as_snapshot *snap)
+/* Called with each batch of entries read from a map. */
+typedef int (*batch_fn)(const void *keys, const void *vals, __u32 n, void *ctx);
+
+/*
+ * Reads every entry of the hash map @fd in batches (one syscall per BATCH
+ * entries, not two per entry) and hands each batch to @fn. Stops at the
+ * first error, of the map or of @fn.
+ */
+static int for_each_batch(int fd, size_t key_size, size_t val_size, batch_fn fn,
+			  void *ctx)
 {
-	struct as_proc_val v;
-	__u32 key, next;
-	void *prev = NULL;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys, *vals, token[64];
+	void *in = NULL;
+	__u32 count;
+	int err, ret = 0;
+
+	keys = calloc(BATCH, key_size);
+	vals = calloc(BATCH, val_size);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	do {
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, in, token, keys, vals, &count,
+					   &opts);
+		if (err && err != -ENOENT) {
+			ret = err;
+			goto cleanup;
+		}
+		ret = count ? fn(keys, vals, count, ctx) : 0;
+		if (ret)
+			goto cleanup;
+		in = token;
+	} while (!err);
+cleanup:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+struct procs_ctx {
+	struct collector *c;
+	struct as_snapshot *snap;
+};
+
+static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const __u32 *pid = keys;
+	const struct as_proc_val *v = vals;
+	struct procs_ctx *pc = arg;
+	__u32 i;
 	int idx;
 
-	u64map__clear(c->gens);
-	while (bpf_map_get_next_key(m->procs, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(m->procs, &key, &v))
-			continue;
-		if (u64map__set(c->gens, key, v.gen))
+	for (i = 0; i < n; i++) {
+		if (u64map__set(pc->c->gens, pid[i], v[i].gen))
 			return -ENOMEM;
-		idx = as_snapshot_add_process(snap, key, comm_of(c, key));
+		idx = as_snapshot_add_process(pc->snap, pid[i],
+					      comm_of(pc->c, pid[i]));
 		if (idx < 0)
 			return idx;
-		snap->processes[idx] = (struct as_process){
-		    .pid = key,
-		    .comm = snap->processes[idx].comm,
-		    .current_bytes = v.current,
-		    .peak_bytes = v.peak,
-		    .alloc_count = v.alloc_count,
-		    .free_count = v.free_count,
-		    .failed_count = v.failed_count,
-		    .unmatched_free_count = v.unmatched_free_count,
-		    .alloc_bytes = v.alloc_bytes,
-		    .free_bytes = v.free_bytes,
-		    .exited = process_exited(key),
-		    .inexact = v.untracked > 0,
+		pc->snap->processes[idx] = (struct as_process){
+		    .pid = pid[i],
+		    .comm = pc->snap->processes[idx].comm,
+		    .current_bytes = v[i].current,
+		    .peak_bytes = v[i].peak,
+		    .alloc_count = v[i].alloc_count,
+		    .free_count = v[i].free_count,
+		    .failed_count = v[i].failed_count,
+		    .unmatched_free_count = v[i].unmatched_free_count,
+		    .alloc_bytes = v[i].alloc_bytes,
+		    .free_bytes = v[i].free_bytes,
+		    .exited = process_exited(pid[i]),
+		    .inexact = v[i].untracked > 0,
 		};
 	}
 	return 0;
+}
+
+static int read_procs(struct collector *c, const struct tracer_maps *m,
+		      struct as_snapshot *snap)
+{
+	struct procs_ctx pc = {.c = c, .snap = snap};
+
+	u64map__clear(c->gens);
+	return for_each_batch(m->procs, sizeof(__u32),
+			      sizeof(struct as_proc_val), procs_batch, &pc);
 }
 
 /* The frames of stack @hash (*nr of them), or NULL when unreadable. */
@@ -328,48 +376,6 @@ static int add_sample(struct collector *c, struct loc_index *li,
 				     (int64_t)v->alloc_size,
 				     (int64_t)v->alloc_count);
 	return loc < 0 ? loc : 0;
-}
-
-/* Called with each batch of entries read from a map. */
-typedef int (*batch_fn)(const void *keys, const void *vals, __u32 n, void *ctx);
-
-/*
- * Reads every entry of the hash map @fd in batches (one syscall per BATCH
- * entries, not two per entry) and hands each batch to @fn. Stops at the
- * first error, of the map or of @fn.
- */
-static int for_each_batch(int fd, size_t key_size, size_t val_size, batch_fn fn,
-			  void *ctx)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	char *keys, *vals, token[64];
-	void *in = NULL;
-	__u32 count;
-	int err, ret = 0;
-
-	keys = calloc(BATCH, key_size);
-	vals = calloc(BATCH, val_size);
-	if (!keys || !vals) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	do {
-		count = BATCH;
-		err = bpf_map_lookup_batch(fd, in, token, keys, vals, &count,
-					   &opts);
-		if (err && err != -ENOENT) {
-			ret = err;
-			goto cleanup;
-		}
-		ret = count ? fn(keys, vals, count, ctx) : 0;
-		if (ret)
-			goto cleanup;
-		in = token;
-	} while (!err);
-cleanup:
-	free(keys);
-	free(vals);
-	return ret;
 }
 
 struct stats_ctx {

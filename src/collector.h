@@ -39,7 +39,4 @@ int collector__purge(struct collector *c, const struct tracer_maps *m,
 int collector__purge_old_images(struct collector *c,
 				const struct tracer_maps *m, uint32_t pid);
 
-/* The names of the loss counters, indexed by enum as_lost. */
-const char *collector__lost_name(unsigned int idx);
-
 #endif

@@ -339,14 +339,6 @@ struct grouper {
 	const struct as_process **procs; /* sorted by pid */
 };
 
-static int cmp_proc(const void *a, const void *b)
-{
-	const struct as_process *pa = *(const struct as_process *const *)a;
-	const struct as_process *pb = *(const struct as_process *const *)b;
-
-	return (pa->pid > pb->pid) - (pa->pid < pb->pid);
-}
-
 static const struct as_process *find_proc(const struct grouper *g, uint32_t pid)
 {
 	size_t lo = 0, hi = g->s->nprocesses, mid;
@@ -605,7 +597,8 @@ int as_group(const struct as_snapshot *s, const struct as_group_opts *o,
 			goto cleanup;
 		for (i = 0; i < s->nprocesses; i++)
 			g.procs[i] = &s->processes[i];
-		qsort(g.procs, s->nprocesses, sizeof(*g.procs), cmp_proc);
+		qsort(g.procs, s->nprocesses, sizeof(*g.procs),
+		      as_process_ptr_cmp);
 	}
 	if (sb_reserve(&g.name, 0))
 		goto cleanup;

@@ -255,6 +255,14 @@ int as_snapshot_set_meta(struct as_snapshot *s, const char *tool_version,
 	return 0;
 }
 
+int as_process_ptr_cmp(const void *a, const void *b)
+{
+	const struct as_process *x = *(const struct as_process *const *)a;
+	const struct as_process *y = *(const struct as_process *const *)b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
 const struct as_process *as_snapshot_find_process(const struct as_snapshot *s,
 						  uint32_t pid)
 {

@@ -130,6 +130,9 @@ int as_snapshot_set_counter(struct as_snapshot *s, const char *name,
 int as_snapshot_set_meta(struct as_snapshot *s, const char *tool_version,
 			 const char *hostname, const char *command);
 
+/* qsort/bsearch order of struct as_process pointers: by pid. */
+int as_process_ptr_cmp(const void *a, const void *b);
+
 const struct as_process *as_snapshot_find_process(const struct as_snapshot *s,
 						  uint32_t pid);
 uint64_t as_snapshot_counter(const struct as_snapshot *s, const char *name);

@@ -123,14 +123,6 @@ void as_fputs_escaped(FILE *out, const char *s)
 	}
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	const struct as_process *x = *(const struct as_process *const *)a;
-	const struct as_process *y = *(const struct as_process *const *)b;
-
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
 static int cmp_current_desc(const void *a, const void *b)
 {
 	const struct as_process *x = *(const struct as_process *const *)a;
@@ -138,7 +130,7 @@ static int cmp_current_desc(const void *a, const void *b)
 
 	if (x->current_bytes != y->current_bytes)
 		return x->current_bytes < y->current_bytes ? 1 : -1;
-	return cmp_pid(a, b);
+	return as_process_ptr_cmp(a, b);
 }
 
 static bool pid_kept(const struct as_filter *f, uint32_t pid)
@@ -172,7 +164,7 @@ int as_report_processes(const struct as_report *r, size_t limit,
 		qsort(procs, k, sizeof(*procs), cmp_current_desc);
 		k = limit;
 	}
-	qsort(procs, k, sizeof(*procs), cmp_pid);
+	qsort(procs, k, sizeof(*procs), as_process_ptr_cmp);
 	*out = procs;
 	*n = k;
 	return 0;
