@@ -252,11 +252,12 @@ static __always_inline struct as_vma_cache *vma_cache(__u32 tgid)
  * each caller to @st. Stops at the first frame outside the runtime, which
  * keeps frame pointers if anything does; *@fp is then the rbp to walk on.
  */
-static __always_inline __u32 runtime_steps(struct as_thread_state *ts,
+static __always_inline __u32 runtime_steps(__u32 tgid,
+					   struct as_thread_state *ts,
 					   struct as_stack *st, __u32 n,
 					   __u64 *ret, __u64 *slot, __u64 *fp)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, i;
+	__u32 i;
 	struct as_unwind_key key = {};
 	const struct as_unwind_val *u;
 	const struct as_vma *v;
@@ -308,7 +309,7 @@ static __always_inline __u32 runtime_steps(struct as_thread_state *ts,
  * pushed before the probe site; frames of the runtime are stepped through
  * with CFI; the rest follows frame pointers.
  */
-static __always_inline __u64 stack_store(struct pt_regs *ctx,
+static __always_inline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
 					 struct as_thread_state *ts,
 					 __u64 cookie)
 {
@@ -331,7 +332,7 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx,
 		return AS_STACK_NONE;
 	}
 	st->ips[0] = ret;
-	n = runtime_steps(ts, st, 1, &ret, &slot, &fp);
+	n = runtime_steps(tgid, ts, st, 1, &ret, &slot, &fp);
 	/* A frame must lie above the last stack slot used and frames must
 	 * grow upwards in small steps; anything else is not a frame chain
 	 * (code built without frame pointers) and ends the walk. */
@@ -600,7 +601,8 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 				ts->old_found = 1;
 		}
 	}
-	ts->stack = ts->sampled ? stack_store(ctx, ts, cookie) : AS_STACK_NONE;
+	ts->stack =
+	    ts->sampled ? stack_store(ctx, tgid, ts, cookie) : AS_STACK_NONE;
 	ts->depth = 1;
 	return ts->sampled || ts->old_found ||
 	       (fn == AS_FN_REALLOC && !ts->old_ptr);
