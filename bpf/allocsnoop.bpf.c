@@ -28,8 +28,12 @@ const volatile __u32 self_tgid = 0; /* never trace the tracer itself */
 const volatile __u32 stack_depth = AS_MAX_STACK_DEPTH;
 const volatile __u64 sample_bytes = 0;	  /* mean bytes per sample, 0 = exact */
 const volatile bool follow_forks = false; /* trace only tgids in follow */
+const volatile __u32 table_mask = 0;	  /* buckets in table - 1 */
 
 __u64 lost[AS_LOST_MAX] = {};
+/* Set once a block went to the allocs hash map: until then a block not in
+ * the table is nowhere, which spares most lookups a helper call. */
+__u32 overflow_used = 0;
 
 /* Zeroed initial values for new map entries: too big for the BPF stack. */
 static struct as_thread_state thread_zero = {};
@@ -42,6 +46,15 @@ __u64 sample_gain[AS_SAMPLE_GAIN_N + 1] = {};
 /* Tells a session's return from its entry (Linux >= 6.13). Weak: an older
  * kernel still loads the exact-mode programs, which never call it. */
 extern bool bpf_session_is_return(void) __ksym __weak;
+
+/* Live blocks (allocsnoop.h): the table, then allocs for the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct as_bucket);
+} table SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -124,6 +137,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
+
+#define READ_ONCE(x)	 (*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 static __always_inline void count_lost(enum as_lost what)
 {
@@ -379,6 +395,110 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
 	return h;
 }
 
+static __always_inline struct as_bucket *bucket_of(__u32 tgid, __u64 addr)
+{
+	__u64 h = (addr ^ ((__u64)tgid << 40)) * 0x9e3779b97f4a7c15ULL;
+	__u32 i = (__u32)(h >> 32) & table_mask;
+
+	return bpf_map_lookup_elem(&table, &i);
+}
+
+/*
+ * Takes the live record of (@tgid, @addr) out into *@out. Returns 1, or 0
+ * when there is none (or another thread took it first).
+ */
+static __always_inline int live_take(__u32 tgid, __u64 addr,
+				     struct as_alloc_val *out)
+{
+	struct as_alloc_key key = {.tgid = tgid, .addr = addr};
+	struct as_bucket *b = bucket_of(tgid, addr);
+	struct as_alloc_val *v;
+	int i;
+
+	if (b) {
+#pragma unroll
+		for (i = 0; i < AS_BUCKET_SLOTS; i++) {
+			/* addr is published after tgid and the record */
+			if (READ_ONCE(b->addr[i]) != addr ||
+			    READ_ONCE(b->tgid[i]) != tgid)
+				continue;
+			*out = b->rec[i];
+			return __sync_val_compare_and_swap(
+				   &b->addr[i], addr, AS_SLOT_EMPTY) == addr;
+		}
+	}
+	if (!overflow_used)
+		return 0;
+	v = bpf_map_lookup_elem(&allocs, &key);
+	if (!v)
+		return 0;
+	*out = *v;
+	return !bpf_map_delete_elem(&allocs, &key);
+}
+
+/*
+ * Stores the live record of (@tgid, @addr). Returns 0; 1 when a record of
+ * that address was still live (freed by a path not probed): it is
+ * replaced and returned in *@old; -1 when there is no room.
+ */
+static __always_inline int live_put(__u32 tgid, __u64 addr,
+				    const struct as_alloc_val *val,
+				    struct as_alloc_val *old)
+{
+	struct as_alloc_key key = {.tgid = tgid, .addr = addr};
+	struct as_bucket *b = bucket_of(tgid, addr);
+	struct as_alloc_val *v;
+	__u64 a;
+	int i, nfree = 0;
+	long err;
+
+	if (b) {
+#pragma unroll
+		for (i = 0; i < AS_BUCKET_SLOTS; i++) {
+			a = READ_ONCE(b->addr[i]);
+			nfree += a == AS_SLOT_EMPTY;
+			if (a != addr || READ_ONCE(b->tgid[i]) != tgid)
+				continue;
+			*old = b->rec[i];
+			b->rec[i] = *val;
+			return 1;
+		}
+#pragma unroll
+		for (i = 0; i < AS_BUCKET_SLOTS; i++) {
+			if (!nfree)
+				break;
+			if (READ_ONCE(b->addr[i]) != AS_SLOT_EMPTY ||
+			    __sync_val_compare_and_swap(
+				&b->addr[i], AS_SLOT_EMPTY, AS_SLOT_CLAIMED) !=
+				AS_SLOT_EMPTY)
+				continue;
+			b->tgid[i] = tgid;
+			b->rec[i] = *val;
+			WRITE_ONCE(b->addr[i], addr);
+			if (!overflow_used)
+				return 0;
+			/* a stale record may sit in the hash map */
+			v = bpf_map_lookup_elem(&allocs, &key);
+			if (!v)
+				return 0;
+			*old = *v;
+			return bpf_map_delete_elem(&allocs, &key) ? 0 : 1;
+		}
+	}
+	if (!overflow_used)
+		overflow_used = 1;
+	err = bpf_map_update_elem(&allocs, &key, val, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		v = bpf_map_lookup_elem(&allocs, &key);
+		if (!v)
+			return -1;
+		*old = *v;
+		*v = *val;
+		return 1;
+	}
+	return err ? -1 : 0;
+}
+
 static __always_inline int stat_add(__u32 tgid, __u32 gen, __u64 stack,
 				    __s64 size, __s64 count, __u64 alloc_size,
 				    __u64 alloc_count)
@@ -452,31 +572,22 @@ static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
 					 __u64 w, __u64 cw, __u64 stack,
 					 struct as_proc_val *p)
 {
-	struct as_alloc_key key = {.tgid = tgid, .addr = ptr};
 	__u32 gen = p ? p->gen : 0;
 	struct as_alloc_val val = {.size = size,
 				   .stack = stack,
 				   .weight = w,
 				   .count_weight = cw,
 				   .gen = gen};
-	struct as_alloc_val *old;
+	struct as_alloc_val old;
 	__s64 cur;
-	long err;
+	int err;
 
-	err = bpf_map_update_elem(&allocs, &key, &val, BPF_NOEXIST);
-	if (err == -EEXIST) {
+	err = live_put(tgid, ptr, &val, &old);
+	if (err == 1) {
 		/* The address came back without a free we saw (freed by a
-		 * path we do not probe): end the stale record first. */
-		old = bpf_map_lookup_elem(&allocs, &key);
-		if (old) {
-			release(tgid, old->gen, old->stack, old->weight,
-				old->count_weight, p);
-			old->gen = gen;
-			old->size = size;
-			old->stack = stack;
-			old->weight = w;
-			old->count_weight = cw;
-		}
+		 * path we do not probe): the stale record ends here. */
+		release(tgid, old.gen, old.stack, old.weight, old.count_weight,
+			p);
 		count_lost(AS_LOST_STALE_ALLOC);
 		err = 0;
 	}
@@ -545,8 +656,7 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 				       struct as_thread_state *ts, __u64 cookie)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, fn;
-	struct as_alloc_key key = {.tgid = tgid};
-	struct as_alloc_val *old;
+	struct as_alloc_val old;
 	__u64 n, m;
 
 	fn = AS_COOKIE_FN(cookie);
@@ -589,16 +699,13 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 		/* Take realloc's old record out now: once realloc frees it
 		 * internally another thread may get the address back. A
 		 * failed realloc puts it back. */
-		key.addr = ts->old_ptr;
-		old = bpf_map_lookup_elem(&allocs, &key);
-		if (old) {
-			ts->old_size = old->size;
-			ts->old_stack = old->stack;
-			ts->old_weight = old->weight;
-			ts->old_count_weight = old->count_weight;
-			ts->old_gen = old->gen;
-			if (!bpf_map_delete_elem(&allocs, &key))
-				ts->old_found = 1;
+		if (live_take(tgid, ts->old_ptr, &old)) {
+			ts->old_size = old.size;
+			ts->old_stack = old.stack;
+			ts->old_weight = old.weight;
+			ts->old_count_weight = old.count_weight;
+			ts->old_gen = old.gen;
+			ts->old_found = 1;
 		}
 	}
 	ts->stack =
@@ -613,8 +720,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ret = PT_REGS_RC(ctx), ptr = 0;
 	__u32 tgid = id >> 32, tid = (__u32)id, fn;
-	struct as_alloc_key key = {.tgid = tgid};
-	struct as_alloc_val back = {};
+	struct as_alloc_val back = {}, stale;
 	struct as_thread_state *ts;
 	struct as_proc_val *p;
 
@@ -652,14 +758,13 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 				__sync_fetch_and_add(&p->failed_count,
 						     ts->count_weight);
 			if (ts->old_found) {
-				key.addr = ts->old_ptr;
 				back.size = ts->old_size;
 				back.stack = ts->old_stack;
 				back.weight = ts->old_weight;
 				back.count_weight = ts->old_count_weight;
 				back.gen = ts->old_gen;
-				if (bpf_map_update_elem(&allocs, &key, &back,
-							BPF_NOEXIST))
+				if (live_put(tgid, ts->old_ptr, &back, &stale) <
+				    0)
 					count_lost(AS_LOST_ALLOC_MAP_FULL);
 			}
 			return 0;
@@ -758,46 +863,28 @@ int BPF_KPROBE(free_enter, void *ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct as_alloc_key key = {.tgid = tgid, .addr = (__u64)ptr};
 	struct as_thread_state *ts;
-	struct as_alloc_val *v;
+	struct as_alloc_val v;
 	struct as_proc_val *p;
-	__u64 stack, w, cw;
-	__u32 gen;
 
 	if (!ptr || untraced(tgid))
 		return 0;
-	if (sample_bytes) {
-		/* Most blocks were not recorded: one lookup, then out. */
-		v = bpf_map_lookup_elem(&allocs, &key);
-		if (!v)
-			return 0;
-		ts = bpf_map_lookup_elem(&threads, &tid);
-		if (ts && ts->depth)
-			return 0;
-	} else {
-		v = bpf_map_lookup_elem(&allocs, &key);
-		if (!v) {
-			/* A free inside an allocator call (realloc(p, 0))
-			 * is that call's; realloc took the record out at
-			 * its entry, so only a miss needs this check. */
-			ts = bpf_map_lookup_elem(&threads, &tid);
-			if (ts && ts->depth)
-				return 0;
-			p = proc_get(tgid);
-			if (p)
-				__sync_fetch_and_add(&p->unmatched_free_count,
-						     1);
-			return 0;
-		}
+	if (live_take(tgid, (__u64)ptr, &v)) {
+		release(tgid, v.gen, v.stack, v.weight, v.count_weight,
+			bpf_map_lookup_elem(&procs, &tgid));
+		return 0;
 	}
-	stack = v->stack;
-	w = v->weight;
-	cw = v->count_weight;
-	gen = v->gen;
-	if (bpf_map_delete_elem(&allocs, &key))
-		return 0; /* another thread freed it first */
-	release(tgid, gen, stack, w, cw, bpf_map_lookup_elem(&procs, &tgid));
+	/* Sampling: most blocks were not recorded. */
+	if (sample_bytes)
+		return 0;
+	/* A free inside an allocator call (realloc(p, 0)) is that call's;
+	 * realloc took the record out at its entry. */
+	ts = bpf_map_lookup_elem(&threads, &tid);
+	if (ts && ts->depth)
+		return 0;
+	p = proc_get(tgid);
+	if (p)
+		__sync_fetch_and_add(&p->unmatched_free_count, 1);
 	return 0;
 }
 

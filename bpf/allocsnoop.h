@@ -115,6 +115,24 @@ struct as_alloc_val {
 	__u32 pad;
 };
 
+/*
+ * Live blocks are kept first in a table of buckets: an array map that the
+ * programs search with plain loads and claim slots in with cmpxchg, so
+ * recording and ending a block calls no helper. A block whose bucket is
+ * full goes to the allocs hash map instead. A slot's addr is EMPTY, CLAIMED
+ * while its record is written, or the block's address (never 0 or 1).
+ */
+#define AS_BUCKET_SLOTS	     8
+#define AS_SLOT_EMPTY	     0ULL
+#define AS_SLOT_CLAIMED	     1ULL
+#define AS_TABLE_MAX_BUCKETS (1U << 17)
+
+struct as_bucket {
+	__u64 addr[AS_BUCKET_SLOTS];
+	__u32 tgid[AS_BUCKET_SLOTS];
+	struct as_alloc_val rec[AS_BUCKET_SLOTS];
+};
+
 #define AS_STACK_NONE 0ULL
 
 /* stacks: one distinct user stack, innermost first. */

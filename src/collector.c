@@ -499,6 +499,31 @@ static int purge_map(int fd, size_t key_size, size_t val_size, uint32_t pid,
 	return for_each_batch(fd, key_size, val_size, purge_batch, &pc);
 }
 
+/*
+ * Empties the table slots of @pid's blocks from images before @gen. A
+ * slot is emptied only if it still holds that block: the programs may be
+ * claiming other slots of the bucket meanwhile.
+ */
+static void purge_table(const struct tracer_maps *m, uint32_t pid, uint32_t gen)
+{
+	struct as_bucket *b;
+	__u64 addr;
+	__u32 i, j;
+
+	for (i = 0; i < m->table_buckets; i++) {
+		b = &m->table[i];
+		for (j = 0; j < AS_BUCKET_SLOTS; j++) {
+			addr = __atomic_load_n(&b->addr[j], __ATOMIC_ACQUIRE);
+			if (addr == AS_SLOT_EMPTY || addr == AS_SLOT_CLAIMED ||
+			    b->tgid[j] != pid || b->rec[j].gen >= gen)
+				continue;
+			__atomic_compare_exchange_n(
+			    &b->addr[j], &addr, AS_SLOT_EMPTY, false,
+			    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+		}
+	}
+}
+
 static int purge_stacks(const struct tracer_maps *m);
 
 int collector__purge(struct collector *c, const struct tracer_maps *m,
@@ -514,6 +539,7 @@ int collector__purge(struct collector *c, const struct tracer_maps *m,
 		  ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
 			       sizeof(struct as_alloc_val), pid, UINT32_MAX,
 			       alloc_doomed);
+	purge_table(m, pid, UINT32_MAX);
 	bpf_map_delete_elem(m->procs, &pid);
 	procmaps__forget(c->pm, pid);
 	return err ?: purge_stacks(m);
@@ -584,6 +610,7 @@ int collector__purge_old_images(struct collector *c,
 		  ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
 			       sizeof(struct as_alloc_val), pid, v.gen,
 			       alloc_doomed);
+	purge_table(m, pid, v.gen);
 	procmaps__refresh(c->pm, pid);
 	return err ?: purge_stacks(m);
 }

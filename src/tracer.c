@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -32,6 +33,9 @@ struct tracer {
 	bool multi;   /* entry/return/free probes as uprobe_multi links */
 	bool verbose;
 	struct rtunwind *rt;
+	struct as_bucket *table; /* the live-block table, mapped */
+	size_t table_bytes;
+	__u32 table_buckets;
 };
 
 static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt,
@@ -156,6 +160,21 @@ static int set_size(struct bpf_map *map, uint32_t n, const char *opt)
 }
 
 /*
+ * Buckets of the live-block table for @max_allocs: room for a quarter of
+ * them, which holds what most programs keep live with buckets at most half
+ * full; the hash map takes the rest.
+ */
+static __u32 table_buckets(uint32_t max_allocs)
+{
+	__u32 b = 1;
+
+	while (b < AS_TABLE_MAX_BUCKETS &&
+	       (uint64_t)b * AS_BUCKET_SLOTS * 4 < max_allocs)
+		b <<= 1;
+	return b;
+}
+
+/*
  * Opens and configures the skeleton into t->skel and loads it. *loading
  * tells a failed load (reported by the caller) from a failure before it
  * (reported here).
@@ -180,7 +199,13 @@ static int skel_load(struct tracer *t, const struct tracer_opts *o,
 	t->skel->rodata->stack_depth = o->stack_depth;
 	t->skel->rodata->sample_bytes = o->sample_bytes;
 	t->skel->rodata->follow_forks = o->follow_forks;
+	t->table_buckets = table_buckets(
+	    o->max_allocs ?: bpf_map__max_entries(t->skel->maps.allocs));
+	t->skel->rodata->table_mask = t->table_buckets - 1;
 	err = set_size(t->skel->maps.allocs, o->max_allocs, "--max-allocs");
+	err = err
+		  ?: set_size(t->skel->maps.table, t->table_buckets,
+			      "--max-allocs");
 	err = err
 		  ?: set_size(t->skel->maps.stacks, o->max_stacks,
 			      "--max-stacks");
@@ -283,6 +308,19 @@ int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
 					      : "");
 		goto cleanup;
 	}
+	/* userspace purges exited processes' blocks from the table */
+	t->table_bytes = (size_t)t->table_buckets * sizeof(struct as_bucket);
+	t->table = mmap(NULL, t->table_bytes, PROT_READ | PROT_WRITE,
+			MAP_SHARED, bpf_map__fd(t->skel->maps.table), 0);
+	if (t->table == MAP_FAILED) {
+		err = -errno;
+		t->table = NULL;
+		fprintf(stderr,
+			"allocsnoop: cannot map the live-block table (%zu "
+			"bytes): %s; try a smaller --max-allocs\n",
+			t->table_bytes, strerror(-err));
+		goto cleanup;
+	}
 	if (o->sample_bytes) {
 		err = tracer_sample_tables(o->sample_bytes,
 					   t->skel->bss->sample_draws,
@@ -326,6 +364,8 @@ void tracer__free(struct tracer *t)
 	free(t->link_fds);
 	ring_buffer__free(t->rb);
 	rtunwind__free(t->rt);
+	if (t->table)
+		munmap(t->table, t->table_bytes);
 	allocsnoop_bpf__destroy(t->skel);
 	free(t);
 }
@@ -648,6 +688,8 @@ int tracer__drain(struct tracer *t)
 
 void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 {
+	out->table = t->table;
+	out->table_buckets = t->table_buckets;
 	out->allocs = bpf_map__fd(t->skel->maps.allocs);
 	out->stacks = bpf_map__fd(t->skel->maps.stacks);
 	out->stats = bpf_map__fd(t->skel->maps.stats);

@@ -36,6 +36,8 @@ struct tracer_opts {
 
 /* What the collector reads. */
 struct tracer_maps {
+	struct as_bucket *table; /* live blocks, table_buckets of them; */
+	__u32 table_buckets;	 /* the rest are in allocs */
 	int allocs, stacks, stats, procs;
 	const volatile __u64 *lost; /* AS_LOST_MAX counters */
 };

@@ -82,6 +82,23 @@ def test_four_threads(mode):
     assert final["lost"].get("thread_map_full", 0) == 0
 
 
+def test_blocks_beyond_the_table_stay_exact():
+    """--max-allocs 16384 gives a table of 4096 slots (a quarter), fewer
+    than the 8000 blocks the threads keep: the rest go to the hash map, and
+    counts stay exact with nothing lost."""
+    p, reps = trace_command("threads", extra=("--max-allocs", "16384"))
+    assert p.returncode == 0, p.stderr
+    final = reps[-1]
+    pid = final["processes"][0]["pid"]
+    rows = rows_at(final, "threads", pid)
+    expect_row(rows, "thread_keep", 4 * 2000 * 48, 4 * 2000,
+               4 * 2000 * 48, 4 * 2000)
+    expect_row(rows, "thread_churn", 0, 0, 4 * 2000 * 24, 4 * 2000)
+    expect_row(rows, "thread_churn2", 0, 0, 4 * 3000 * 24, 4 * 3000)
+    assert not any(final["lost"].values()), final["lost"]
+    assert final["processes"][0]["inexact"] is False
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_mmap_backed_block(mode):
     final, rows, pid = final_rows(mode, "bigblock")
