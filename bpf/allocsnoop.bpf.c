@@ -94,11 +94,25 @@ struct {
 	__type(value, struct as_thread_state);
 } threads SEC(".maps");
 
+/*
+ * A walk reads the user stack a window at a time: one read serves every
+ * frame inside it, where a read per frame costs ~60 ns here.
+ */
+#define WIN_BYTES 256
+#define WIN_WORDS (WIN_BYTES / 8)
+
+struct walk {
+	struct as_stack st;
+	__u64 win_base; /* user address of win[0]; 8-aligned */
+	__u64 win_len;	/* bytes of win read, 0 = none */
+	__u64 win[WIN_WORDS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct as_stack);
+	__type(value, struct walk);
 } scratch SEC(".maps");
 
 /* Runtime libraries (by device and inode) -> module id, and the unwind
@@ -263,6 +277,52 @@ static __always_inline struct as_vma_cache *vma_cache(__u32 tgid)
 }
 
 /*
+ * Reads @len bytes (16..WIN_BYTES) of the stack at @addr into the window,
+ * or up to the end of @addr's page when the stack ends sooner. A global
+ * function, verified once: inlined in every step of a walk it multiplies
+ * the states the verifier explores.
+ */
+static __always_inline int win_load(struct walk *w, __u64 addr, __u64 len)
+{
+	__u64 rest = 4096 - (addr & 4095);
+
+	w->win_len = 0;
+	if (len < 16 || len > WIN_BYTES)
+		len = WIN_BYTES;
+	if (bpf_probe_read_user(w->win, len, (void *)addr)) {
+		if (rest >= len)
+			return -1;
+		len = rest;
+		if (bpf_probe_read_user(w->win, len, (void *)addr))
+			return -1;
+	}
+	w->win_base = addr;
+	w->win_len = len;
+	return 0;
+}
+
+/*
+ * The two user stack words at @addr, through the window; when outside it,
+ * a new window of @want bytes is read at @addr.
+ */
+static __always_inline int stack_words(struct walk *w, __u64 addr, __u64 *lo,
+				       __u64 *hi, __u64 want)
+{
+	__u64 off = addr - w->win_base;
+
+	if (addr & 7)
+		return -1; /* not a stack slot */
+	if (addr < w->win_base || off + 16 > w->win_len) {
+		if (win_load(w, addr, want))
+			return -1;
+		off = 0;
+	}
+	*lo = w->win[(off >> 3) & (WIN_WORDS - 1)];
+	*hi = w->win[((off >> 3) + 1) & (WIN_WORDS - 1)];
+	return 0;
+}
+
+/*
  * Steps from return address *@ret, found at stack address *@slot, through
  * frames of the runtime (libc, libstdc++) with their CFI rules, appending
  * each caller to @st. Stops at the first frame outside the runtime, which
@@ -270,15 +330,15 @@ static __always_inline struct as_vma_cache *vma_cache(__u32 tgid)
  */
 static __always_inline __u32 runtime_steps(__u32 tgid,
 					   struct as_thread_state *ts,
-					   struct as_stack *st, __u32 n,
-					   __u64 *ret, __u64 *slot, __u64 *fp)
+					   struct walk *w, __u32 n, __u64 *ret,
+					   __u64 *slot, __u64 *fp)
 {
 	__u32 i;
 	struct as_unwind_key key = {};
 	const struct as_unwind_val *u;
 	const struct as_vma *v;
 	struct as_vma_cache *vc;
-	__u64 cfa;
+	__u64 cfa, hi;
 
 	if (*ret >= ts->user_start && *ret < ts->user_end)
 		return n;
@@ -303,16 +363,21 @@ static __always_inline __u32 runtime_steps(__u32 tgid,
 			break;
 		cfa = (u->cfa_reg == AS_UNWIND_CFA_RBP ? *fp : *slot + 8) +
 		      u->cfa_off;
-		if (u->rbp_off &&
-		    bpf_probe_read_user(fp, sizeof(*fp),
-					(void *)(cfa + u->rbp_off)))
+		/* the saved rbp, when there is one, is below the return
+		 * address: at cfa-16 as a rule */
+		if (u->rbp_off == -16) {
+			if (stack_words(w, cfa - 16, fp, ret, WIN_BYTES))
+				break;
+		} else if (stack_words(w, cfa - 8, ret, &hi, WIN_BYTES) ||
+			   (u->rbp_off &&
+			    bpf_probe_read_user(fp, sizeof(*fp),
+						(void *)(cfa + u->rbp_off)))) {
 			break;
-		if (bpf_probe_read_user(ret, sizeof(*ret), (void *)(cfa - 8)))
-			break;
+		}
 		*slot = cfa - 8;
 		if (n >= AS_MAX_STACK_DEPTH)
 			break;
-		st->ips[n & (AS_MAX_STACK_DEPTH - 1)] = *ret;
+		w->st.ips[n & (AS_MAX_STACK_DEPTH - 1)] = *ret;
 		n++;
 	}
 	return n;
@@ -329,26 +394,26 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
 					 struct as_thread_state *ts,
 					 __u64 cookie)
 {
-	struct {
-		__u64 next;
-		__u64 ret;
-	} fr;
-	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), prev, ret = 0;
+	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), prev, ret = 0, next;
+	__u64 want;
 	__u64 h = 0xcbf29ce484222325ULL, slot;
 	__u32 zero = 0, i, n = 0, flags = 0;
 	struct as_stack *st;
+	struct walk *w;
 	long err;
 
-	st = bpf_map_lookup_elem(&scratch, &zero);
-	if (!st)
+	w = bpf_map_lookup_elem(&scratch, &zero);
+	if (!w)
 		return AS_STACK_NONE;
+	st = &w->st;
+	w->win_len = 0;
 	slot = sp + 8 * AS_COOKIE_WORDS(cookie);
 	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)slot)) {
 		count_lost(AS_LOST_READ_FAILED);
 		return AS_STACK_NONE;
 	}
 	st->ips[0] = ret;
-	n = runtime_steps(tgid, ts, st, 1, &ret, &slot, &fp);
+	n = runtime_steps(tgid, ts, w, 1, &ret, &slot, &fp);
 	/* A frame must lie above the last stack slot used and frames must
 	 * grow upwards in small steps; anything else is not a frame chain
 	 * (code built without frame pointers) and ends the walk. */
@@ -361,14 +426,17 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
 		}
 		if (fp <= prev || fp - prev > (8 << 20) || (fp & 7))
 			break;
-		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp))
+		/* A window pays off when frames are small: most are then
+		 * in it. After a big step, read just the frame record. */
+		want = fp - prev <= WIN_BYTES / 2 ? WIN_BYTES : 16;
+		if (stack_words(w, fp, &next, &ret, want))
 			break;
-		if (fr.ret < 4096)
+		if (ret < 4096)
 			break;
-		st->ips[n & (AS_MAX_STACK_DEPTH - 1)] = fr.ret;
+		st->ips[n & (AS_MAX_STACK_DEPTH - 1)] = ret;
 		n++;
 		prev = fp;
-		fp = fr.next;
+		fp = next;
 	}
 	if (flags & AS_STACK_F_TRUNCATED)
 		count_lost(AS_LOST_STACK_TRUNCATED);
@@ -383,7 +451,7 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
 	h ^= n;
 	if (h == AS_STACK_NONE)
 		h = 1;
-	if (bpf_map_lookup_elem(&stacks, &h))
+	if (h == ts->last_stack || bpf_map_lookup_elem(&stacks, &h))
 		return h;
 	st->nr = n;
 	st->flags = flags;
@@ -567,9 +635,13 @@ static __always_inline void peak_update(struct as_proc_val *p, __s64 cur)
 	}
 }
 
-/* Records a new block standing for @w bytes and @cw allocations. */
-static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
-					 __u64 w, __u64 cw, __u64 stack,
+/*
+ * Records a new block standing for @w bytes and @cw allocations, made by
+ * the thread of @ts.
+ */
+static __always_inline void record_alloc(struct as_thread_state *ts, __u32 tgid,
+					 __u64 ptr, __u64 size, __u64 w,
+					 __u64 cw, __u64 stack,
 					 struct as_proc_val *p)
 {
 	__u32 gen = p ? p->gen : 0;
@@ -601,7 +673,10 @@ static __always_inline void record_alloc(__u32 tgid, __u64 ptr, __u64 size,
 		}
 		return;
 	}
-	stat_add(tgid, gen, stack, w, cw, w, cw);
+	/* a stack a counter refers to stays stored: the next walk that
+	 * finds it again need not look */
+	if (!stat_add(tgid, gen, stack, w, cw, w, cw))
+		ts->last_stack = stack;
 	if (p) {
 		cur = __sync_fetch_and_add(&p->current, w) + w;
 		__sync_fetch_and_add(&p->alloc_count, cw);
@@ -748,7 +823,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 				__sync_fetch_and_add(&p->unmatched_free_count,
 						     1);
 			if (ret && ts->sampled)
-				record_alloc(tgid, ret, 0, ts->weight,
+				record_alloc(ts, tgid, ret, 0, ts->weight,
 					     ts->count_weight, ts->stack, p);
 			return 0;
 		}
@@ -779,7 +854,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 						     1);
 		}
 		if (ts->sampled)
-			record_alloc(tgid, ret, ts->size, ts->weight,
+			record_alloc(ts, tgid, ret, ts->size, ts->weight,
 				     ts->count_weight, ts->stack, p);
 		return 0;
 	}
@@ -798,7 +873,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 					     ts->count_weight);
 		return 0;
 	}
-	record_alloc(tgid, ret, ts->size, ts->weight, ts->count_weight,
+	record_alloc(ts, tgid, ret, ts->size, ts->weight, ts->count_weight,
 		     ts->stack, p);
 	return 0;
 }
@@ -909,6 +984,7 @@ int handle_exec(void *ctx)
 	if (ts) {
 		ts->user_start = 0;
 		ts->user_end = 0;
+		ts->last_stack = AS_STACK_NONE;
 	}
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p)

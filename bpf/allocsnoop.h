@@ -204,6 +204,9 @@ struct as_thread_state {
 	__u64 count_weight;
 	/* sampling: bytes left until the next sample, 0 = not drawn yet */
 	__u64 countdown;
+	/* the stack of this thread's last recorded block: stored, and kept
+	 * while its process's counter refers to it */
+	__u64 last_stack;
 };
 
 /* Ring buffer events: things userspace must act on promptly. */
