@@ -384,18 +384,17 @@ static __always_inline __u32 runtime_steps(__u32 tgid,
 }
 
 /*
- * Walks the user stack and stores it once. The kernel's own walk omits the
- * direct caller when the probe is not on push %rbp / endbr64, so the
- * return address is read from [rsp] here, skipping the words the function
- * pushed before the probe site; frames of the runtime are stepped through
- * with CFI; the rest follows frame pointers.
+ * Walks the user stack from the return of an allocator call and stores it
+ * once. There the caller's return address is the instruction pointer and
+ * the stack and frame pointers are the caller's again, so nothing is read
+ * for the direct caller and the probe site's pushes do not matter. Frames
+ * of the runtime are stepped through with CFI; the rest follows frame
+ * pointers. A global function, verified once, not in every return path.
  */
-static __always_inline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
-					 struct as_thread_state *ts,
-					 __u64 cookie)
+__noinline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
+			     struct as_thread_state *ts)
 {
-	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), prev, ret = 0, next;
-	__u64 want;
+	__u64 fp = PT_REGS_FP(ctx), prev, ret = PT_REGS_IP(ctx), next, want;
 	__u64 h = 0xcbf29ce484222325ULL, slot;
 	__u32 zero = 0, i, n = 0, flags = 0;
 	struct as_stack *st;
@@ -403,15 +402,11 @@ static __always_inline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
 	long err;
 
 	w = bpf_map_lookup_elem(&scratch, &zero);
-	if (!w)
+	if (!w || !ts)
 		return AS_STACK_NONE;
 	st = &w->st;
 	w->win_len = 0;
-	slot = sp + 8 * AS_COOKIE_WORDS(cookie);
-	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)slot)) {
-		count_lost(AS_LOST_READ_FAILED);
-		return AS_STACK_NONE;
-	}
+	slot = PT_REGS_SP(ctx) - 8; /* where the return address was */
 	st->ips[0] = ret;
 	n = runtime_steps(tgid, ts, w, 1, &ret, &slot, &fp);
 	/* A frame must lie above the last stack slot used and frames must
@@ -783,8 +778,6 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 			ts->old_found = 1;
 		}
 	}
-	ts->stack =
-	    ts->sampled ? stack_store(ctx, tgid, ts, cookie) : AS_STACK_NONE;
 	ts->depth = 1;
 	return ts->sampled || ts->old_found ||
 	       (fn == AS_FN_REALLOC && !ts->old_ptr);
@@ -798,6 +791,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 	struct as_alloc_val back = {}, stale;
 	struct as_thread_state *ts;
 	struct as_proc_val *p;
+	__u64 stack;
 
 	ts = bpf_map_lookup_elem(&threads, &tid);
 	if (!ts || !ts->depth)
@@ -811,6 +805,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		return 0; /* sampling passed this call by */
 	fn = ts->fn;
 	p = proc_get(tgid);
+	stack = ts->sampled ? stack_store(ctx, tgid, ts) : AS_STACK_NONE;
 
 	if (fn == AS_FN_REALLOC || fn == AS_FN_REALLOCARRAY) {
 		if (ts->old_ptr && ts->size == 0 && fn == AS_FN_REALLOC) {
@@ -824,7 +819,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 						     1);
 			if (ret && ts->sampled)
 				record_alloc(ts, tgid, ret, 0, ts->weight,
-					     ts->count_weight, ts->stack, p);
+					     ts->count_weight, stack, p);
 			return 0;
 		}
 		if (!ret) {
@@ -855,7 +850,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		}
 		if (ts->sampled)
 			record_alloc(ts, tgid, ret, ts->size, ts->weight,
-				     ts->count_weight, ts->stack, p);
+				     ts->count_weight, stack, p);
 		return 0;
 	}
 
@@ -874,7 +869,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		return 0;
 	}
 	record_alloc(ts, tgid, ret, ts->size, ts->weight, ts->count_weight,
-		     ts->stack, p);
+		     stack, p);
 	return 0;
 }
 

@@ -27,13 +27,11 @@ enum as_fn {
 };
 
 /*
- * Cookie layout: bits 0-7 the as_fn, bits 8-15 how many 8-byte words the
- * function has pushed before the probe site (so the return address is at
- * [rsp + 8 * words]).
+ * Cookie: the as_fn a probe is on. The stack is walked at the call's
+ * return, so the words pushed before an entry site need no cookie.
  */
-#define AS_COOKIE(fn, words) ((__u64)(fn) | ((__u64)(words) << 8))
-#define AS_COOKIE_FN(c)	     ((c)&0xff)
-#define AS_COOKIE_WORDS(c)   (((c) >> 8) & 0xff)
+#define AS_COOKIE(fn)	((__u64)(fn))
+#define AS_COOKIE_FN(c) ((c)&0xff)
 
 /*
  * Sampling (--sample-bytes N): a per-thread countdown of bytes, drawn from
@@ -185,7 +183,6 @@ struct as_thread_state {
 	__u64 size;    /* requested bytes */
 	__u64 old_ptr; /* realloc: the pointer passed in */
 	__u64 memptr;  /* posix_memalign: where the result is stored */
-	__u64 stack;
 	/* realloc: the record of old_ptr, taken out at entry */
 	__u64 old_size;
 	__u64 old_stack;

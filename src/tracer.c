@@ -459,19 +459,19 @@ static int attach_classic(struct tracer *t, const char *path, pid_t pid,
 
 	if (t->multi) {
 		plan_add(mp, d->fn == AS_FN_FREE ? PLAN_FREE : PLAN_ENTER,
-			 site->offset, AS_COOKIE(d->fn, site->pushed_words));
+			 site->offset, AS_COOKIE(d->fn));
 		if (d->has_return)
 			plan_add(mp, PLAN_EXIT,
 				 site->pushed_words ? func_offset
 						    : site->offset,
-				 AS_COOKIE(d->fn, 0));
+				 AS_COOKIE(d->fn));
 		return 0;
 	}
 	err = attach_one(t,
 			 d->fn == AS_FN_FREE ? t->skel->progs.free_enter
 					     : t->skel->progs.alloc_enter,
-			 path, pid, site->offset,
-			 AS_COOKIE(d->fn, site->pushed_words), false, d->name);
+			 path, pid, site->offset, AS_COOKIE(d->fn), false,
+			 d->name);
 	if (err || !d->has_return)
 		return err;
 	/* The kernel hijacks the return address at [rsp]: the return probe
@@ -479,7 +479,7 @@ static int attach_classic(struct tracer *t, const char *path, pid_t pid,
 	 * pushed yet. */
 	return attach_one(t, t->skel->progs.alloc_exit, path, pid,
 			  site->pushed_words ? func_offset : site->offset,
-			  AS_COOKIE(d->fn, 0), true, d->name);
+			  AS_COOKIE(d->fn), true, d->name);
 }
 
 /* Functions that skip their return trap when sampling passes them by;
@@ -620,7 +620,7 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 			sp.sites[sp.n] = site;
 			sp.offsets[sp.n] =
 			    site.pushed_words ? sym.file_offset : site.offset;
-			sp.cookies[sp.n] = AS_COOKIE(d->fn, 0);
+			sp.cookies[sp.n] = AS_COOKIE(d->fn);
 			sp.n++;
 			continue;
 		}
