@@ -56,7 +56,8 @@ struct as_probe_site {
 /*
  * Chooses the entry probe site of @fn in @path. @regs_read is the AS_REG_*
  * mask of argument registers the probe reads; rsp and rbp are always kept
- * (the probe reads the return address and walks frame pointers).
+ * (a return probe at the site needs [rsp] to be the return address, and
+ * the return half walks frame pointers).
  *
  * Returns 0 with *out filled (out->offset is fn->file_offset when no
  * better site is safe, and out->reason says why), or a negative errno
