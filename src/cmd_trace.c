@@ -358,6 +358,32 @@ static struct as_snapshot *take_snapshot(struct trace_ctx *c)
 	return s;
 }
 
+/* The exited processes were shown once, marked: now drop them. */
+static void purge_exited(struct trace_ctx *c, const struct as_snapshot *s)
+{
+	uint32_t *pids;
+	size_t i, n = 0;
+	int err;
+
+	pids = calloc(s->nprocesses ?: 1, sizeof(*pids));
+	if (!pids) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < s->nprocesses; i++)
+		if (s->processes[i].exited)
+			pids[n++] = s->processes[i].pid;
+	err = collector__purge(c->col, &c->maps, pids, n);
+cleanup:
+	if (err)
+		fprintf(stderr,
+			"allocsnoop: cannot drop the records of exited "
+			"processes: %s; they stay in the maps, which may "
+			"fill sooner\n",
+			strerror(-err));
+	free(pids);
+}
+
 static int report(struct trace_ctx *c, bool final)
 {
 	struct as_group_opts go = {
@@ -372,7 +398,6 @@ static int report(struct trace_ctx *c, bool final)
 	struct as_snapshot *s;
 	struct timespec t0, t1;
 	struct as_report r;
-	size_t i;
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -414,10 +439,8 @@ static int report(struct trace_ctx *c, bool final)
 	err = as_report_emit(stdout, &c->o->view, &r);
 	if (c->o->output)
 		write_snapshot(c, s);
-	/* The exited processes were shown once, marked: now drop them. */
-	for (i = 0; i < s->nprocesses; i++)
-		if (s->processes[i].exited && !final)
-			collector__purge(c->col, &c->maps, s->processes[i].pid);
+	if (!final)
+		purge_exited(c, s);
 	as_stats_free(c->prev_stats);
 	as_snapshot_free(c->prev);
 	c->prev = s;

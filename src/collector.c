@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -447,31 +448,42 @@ int collector__collect(struct collector *c, const struct tracer_maps *m,
 	return 0;
 }
 
-typedef bool (*doomed_fn)(const void *key, const void *val, uint32_t pid,
-			  uint32_t gen);
+/*
+ * A purge drops the records of the pids in a u64map of pid -> generation
+ * bound: those of an image before the bound (UINT32_MAX: every image).
+ */
+static bool doomed(const struct u64map *bounds, uint32_t pid, uint32_t gen)
+{
+	uint64_t bound;
 
-static bool stat_doomed(const void *key, const void *val, uint32_t pid,
-			uint32_t gen)
+	return u64map__get(bounds, pid, &bound) && gen < bound;
+}
+
+typedef bool (*doomed_fn)(const void *key, const void *val,
+			  const struct u64map *bounds);
+
+static bool stat_doomed(const void *key, const void *val,
+			const struct u64map *bounds)
 {
 	const struct as_stat_key *k = key;
 
 	(void)val;
-	return k->tgid == pid && k->gen < gen;
+	return doomed(bounds, k->tgid, k->gen);
 }
 
-static bool alloc_doomed(const void *key, const void *val, uint32_t pid,
-			 uint32_t gen)
+static bool alloc_doomed(const void *key, const void *val,
+			 const struct u64map *bounds)
 {
 	const struct as_alloc_key *k = key;
 	const struct as_alloc_val *v = val;
 
-	return k->tgid == pid && v->gen < gen;
+	return doomed(bounds, k->tgid, v->gen);
 }
 
 struct purge_ctx {
 	int fd;
 	size_t key_size, val_size;
-	uint32_t pid, gen;
+	const struct u64map *bounds;
 	doomed_fn doomed;
 };
 
@@ -485,64 +497,90 @@ static int purge_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	 * bucket position, not a key. */
 	for (i = 0; i < n; i++)
 		if (pc->doomed(k + i * pc->key_size, v + i * pc->val_size,
-			       pc->pid, pc->gen))
+			       pc->bounds))
 			bpf_map_delete_elem(pc->fd, k + i * pc->key_size);
 	return 0;
 }
 
-/* Deletes the entries of @map that @doomed picks for (@pid, @gen). */
-static int purge_map(int fd, size_t key_size, size_t val_size, uint32_t pid,
-		     uint32_t gen, doomed_fn doomed)
+/* Deletes the entries of @map that @doomed picks. */
+static int purge_map(int fd, size_t key_size, size_t val_size,
+		     const struct u64map *bounds, doomed_fn doomed)
 {
-	struct purge_ctx pc = {fd, key_size, val_size, pid, gen, doomed};
+	struct purge_ctx pc = {fd, key_size, val_size, bounds, doomed};
 
 	return for_each_batch(fd, key_size, val_size, purge_batch, &pc);
 }
 
 /*
- * Empties the table slots of @pid's blocks from images before @gen. A
- * slot is emptied only if it still holds that block: the programs may be
- * claiming other slots of the bucket meanwhile.
+ * Empties the table slots of doomed blocks. A slot is emptied only if it
+ * still holds that block: the programs may be claiming other slots of the
+ * bucket meanwhile. The table is mapped just for this: mapped, it would
+ * count its whole size in the tracer's RSS.
  */
-static void purge_table(const struct tracer_maps *m, uint32_t pid, uint32_t gen)
+static int purge_table(const struct tracer_maps *m, const struct u64map *bounds)
 {
-	struct as_bucket *b;
+	size_t len = (size_t)m->table_buckets * sizeof(struct as_bucket);
+	struct as_bucket *table, *b;
 	__u64 addr;
 	__u32 i, j;
 
+	table =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, m->table, 0);
+	if (table == MAP_FAILED)
+		return -errno;
 	for (i = 0; i < m->table_buckets; i++) {
-		b = &m->table[i];
+		b = &table[i];
 		for (j = 0; j < AS_BUCKET_SLOTS; j++) {
 			addr = __atomic_load_n(&b->addr[j], __ATOMIC_ACQUIRE);
 			if (addr == AS_SLOT_EMPTY || addr == AS_SLOT_CLAIMED ||
-			    b->tgid[j] != pid || b->rec[j].gen >= gen)
+			    !doomed(bounds, b->tgid[j], b->rec[j].gen))
 				continue;
 			__atomic_compare_exchange_n(
 			    &b->addr[j], &addr, AS_SLOT_EMPTY, false,
 			    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 		}
 	}
+	munmap(table, len);
+	return 0;
 }
 
 static int purge_stacks(const struct tracer_maps *m);
 
-int collector__purge(struct collector *c, const struct tracer_maps *m,
-		     uint32_t pid)
+/* One pass over every map for all the pids in @bounds. */
+static int purge_records(const struct tracer_maps *m,
+			 const struct u64map *bounds)
 {
 	int err;
 
-	/* every generation: gen below UINT32_MAX covers them all */
+	err = purge_map(m->stats, sizeof(struct as_stat_key),
+			sizeof(struct as_stat_val), bounds, stat_doomed);
 	err =
-	    purge_map(m->stats, sizeof(struct as_stat_key),
-		      sizeof(struct as_stat_val), pid, UINT32_MAX, stat_doomed);
-	err = err
-		  ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
-			       sizeof(struct as_alloc_val), pid, UINT32_MAX,
-			       alloc_doomed);
-	purge_table(m, pid, UINT32_MAX);
-	bpf_map_delete_elem(m->procs, &pid);
-	procmaps__forget(c->pm, pid);
+	    err
+		?: purge_map(m->allocs, sizeof(struct as_alloc_key),
+			     sizeof(struct as_alloc_val), bounds, alloc_doomed);
+	err = err ?: purge_table(m, bounds);
 	return err ?: purge_stacks(m);
+}
+
+int collector__purge(struct collector *c, const struct tracer_maps *m,
+		     const uint32_t *pids, size_t n)
+{
+	struct u64map *bounds = NULL;
+	size_t i;
+	int err;
+
+	if (!n)
+		return 0;
+	err = u64map__new(&bounds);
+	for (i = 0; !err && i < n; i++)
+		err = u64map__set(bounds, pids[i], UINT32_MAX);
+	err = err ?: purge_records(m, bounds);
+	for (i = 0; i < n; i++) {
+		bpf_map_delete_elem(m->procs, &pids[i]);
+		procmaps__forget(c->pm, pids[i]);
+	}
+	u64map__free(bounds);
+	return err;
 }
 
 static int mark_used(const void *keys, const void *vals, __u32 n, void *arg)
@@ -599,18 +637,16 @@ static int purge_stacks(const struct tracer_maps *m)
 int collector__purge_old_images(struct collector *c,
 				const struct tracer_maps *m, uint32_t pid)
 {
+	struct u64map *bounds = NULL;
 	struct as_proc_val v;
 	int err;
 
 	if (bpf_map_lookup_elem(m->procs, &pid, &v))
 		return 0;
-	err = purge_map(m->stats, sizeof(struct as_stat_key),
-			sizeof(struct as_stat_val), pid, v.gen, stat_doomed);
-	err = err
-		  ?: purge_map(m->allocs, sizeof(struct as_alloc_key),
-			       sizeof(struct as_alloc_val), pid, v.gen,
-			       alloc_doomed);
-	purge_table(m, pid, v.gen);
+	err = u64map__new(&bounds);
+	err = err ?: u64map__set(bounds, pid, v.gen);
+	err = err ?: purge_records(m, bounds);
+	u64map__free(bounds);
 	procmaps__refresh(c->pm, pid);
-	return err ?: purge_stacks(m);
+	return err;
 }

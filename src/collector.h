@@ -28,9 +28,12 @@ int collector__set_comm(struct collector *c, uint32_t pid, const char *comm);
 int collector__collect(struct collector *c, const struct tracer_maps *m,
 		       struct as_snapshot *snap);
 
-/* Deletes every map entry of @pid and forgets its module maps. */
+/*
+ * Deletes every map entry of the @n processes in @pids and forgets their
+ * module maps, in one pass over each map.
+ */
 int collector__purge(struct collector *c, const struct tracer_maps *m,
-		     uint32_t pid);
+		     const uint32_t *pids, size_t n);
 
 /*
  * After @pid exec'd: deletes the records of its earlier images (their

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -33,9 +32,7 @@ struct tracer {
 	bool multi;   /* entry/return/free probes as uprobe_multi links */
 	bool verbose;
 	struct rtunwind *rt;
-	struct as_bucket *table; /* the live-block table, mapped */
-	size_t table_bytes;
-	__u32 table_buckets;
+	__u32 table_buckets; /* in the live-block table */
 };
 
 static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt,
@@ -308,19 +305,6 @@ int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
 					      : "");
 		goto cleanup;
 	}
-	/* userspace purges exited processes' blocks from the table */
-	t->table_bytes = (size_t)t->table_buckets * sizeof(struct as_bucket);
-	t->table = mmap(NULL, t->table_bytes, PROT_READ | PROT_WRITE,
-			MAP_SHARED, bpf_map__fd(t->skel->maps.table), 0);
-	if (t->table == MAP_FAILED) {
-		err = -errno;
-		t->table = NULL;
-		fprintf(stderr,
-			"allocsnoop: cannot map the live-block table (%zu "
-			"bytes): %s; try a smaller --max-allocs\n",
-			t->table_bytes, strerror(-err));
-		goto cleanup;
-	}
 	if (o->sample_bytes) {
 		err = tracer_sample_tables(o->sample_bytes,
 					   t->skel->bss->sample_draws,
@@ -364,8 +348,6 @@ void tracer__free(struct tracer *t)
 	free(t->link_fds);
 	ring_buffer__free(t->rb);
 	rtunwind__free(t->rt);
-	if (t->table)
-		munmap(t->table, t->table_bytes);
 	allocsnoop_bpf__destroy(t->skel);
 	free(t);
 }
@@ -688,7 +670,7 @@ int tracer__drain(struct tracer *t)
 
 void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 {
-	out->table = t->table;
+	out->table = bpf_map__fd(t->skel->maps.table);
 	out->table_buckets = t->table_buckets;
 	out->allocs = bpf_map__fd(t->skel->maps.allocs);
 	out->stacks = bpf_map__fd(t->skel->maps.stacks);

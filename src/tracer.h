@@ -36,8 +36,8 @@ struct tracer_opts {
 
 /* What the collector reads. */
 struct tracer_maps {
-	struct as_bucket *table; /* live blocks, table_buckets of them; */
-	__u32 table_buckets;	 /* the rest are in allocs */
+	int table;	     /* live blocks: table_buckets of struct */
+	__u32 table_buckets; /* as_bucket, mmapable; the rest in allocs */
 	int allocs, stacks, stats, procs;
 	const volatile __u64 *lost; /* AS_LOST_MAX counters */
 };

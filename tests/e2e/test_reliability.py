@@ -165,6 +165,50 @@ def test_full_maps_are_counted_and_marked_inexact():
     assert "alloc_map_full=" in text.stdout
 
 
+def table_slots_of(pid, buckets):
+    """Slots of the live-block table (the map named "table" with @buckets
+    entries) that hold a block of @pid."""
+    maps = json.loads(subprocess.run(["bpftool", "map", "show", "-j"],
+                                     capture_output=True, text=True,
+                                     check=True).stdout)
+    ids = [m["id"] for m in maps if m.get("name") == "table"
+           and m.get("max_entries") == buckets]
+    assert len(ids) == 1, f"expected one tracer's table, found {ids}"
+    dump = json.loads(subprocess.run(["bpftool", "map", "dump", "id",
+                                      str(ids[0]), "-j"],
+                                     capture_output=True, text=True,
+                                     check=True).stdout)
+    n = 0
+    for e in dump:
+        v = e["formatted"]["value"]
+        n += sum(1 for a, t in zip(v["addr"], v["tgid"])
+                 if t == pid and a > 1)
+    return n
+
+
+def test_exited_process_leaves_no_table_slots():
+    """Blocks a process leaves live at exit are purged from the live-block
+    table, not just from the hash map behind it."""
+    require_root()
+    # --max-allocs 1024: a table of 32 buckets (256 slots) that the 8000
+    # blocks the threads keep fill up
+    tr = Tracer(["--json", "-T", "0", "--max-allocs", "1024", "1"])
+    try:
+        wl = Workload("threads")
+        try:
+            wl.go()
+            held = table_slots_of(wl.pid, 32)
+        finally:
+            wl.finish()
+        # shown as exited at the next report, purged right after it
+        time.sleep(2.5)
+        left = table_slots_of(wl.pid, 32)
+    finally:
+        tr.stop()
+    assert held > 100, held
+    assert left == 0, left
+
+
 def test_exit_mid_interval_marked_then_purged():
     require_root()
     tr = Tracer(["--json", "-T", "0", "1"])
