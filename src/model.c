@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "u64map.h"
 
 struct as_snapshot *as_snapshot_new(void)
 {
@@ -34,6 +35,7 @@ void as_snapshot_free(struct as_snapshot *s)
 	}
 	for (i = 0; i < s->ncounters; i++)
 		free(s->counters[i].name);
+	u64map__free(s->module_index);
 	free(s->processes);
 	free(s->samples);
 	free(s->locations);
@@ -82,24 +84,63 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+static uint64_t fnv_str(uint64_t h, const char *str)
+{
+	/* NULL and "" differ: the byte after a string ends it */
+	if (!str)
+		return (h ^ 0xff) * 0x100000001b3ULL;
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 0x100000001b3ULL;
+	return h * 0x100000001b3ULL;
+}
+
+static uint64_t module_hash(const char *path, const char *build_id,
+			    uint64_t start, uint64_t offset)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = fnv_str(fnv_str(h, path), build_id);
+	h = (h ^ start) * 0x100000001b3ULL;
+	return (h ^ offset) * 0x100000001b3ULL;
+}
+
+static bool module_is(const struct as_module *m, const char *path,
+		      const char *build_id, uint64_t start, uint64_t offset)
+{
+	return str_eq(m->path, path) && str_eq(m->build_id, build_id) &&
+	       m->start == start && m->offset == offset;
+}
+
 int as_snapshot_add_module(struct as_snapshot *s, const char *path,
 			   const char *build_id, uint64_t start, uint64_t limit,
 			   uint64_t offset)
 {
+	uint64_t h = module_hash(path, build_id, start, offset), first;
 	struct as_module *m;
+	bool indexed;
 	size_t i;
 
-	for (i = 0; i < s->nmodules; i++)
-		if (str_eq(s->modules[i].path, path) &&
-		    str_eq(s->modules[i].build_id, build_id) &&
-		    s->modules[i].start == start &&
-		    s->modules[i].offset == offset)
-			return (int)i;
+	/* A file may hold thousands of modules: an index spares comparing
+	 * each new one with all before it. The index keeps the first module
+	 * of a hash; a module whose hash collides is found by a scan. */
+	if (!s->module_index && u64map__new(&s->module_index))
+		return -ENOMEM;
+	indexed = u64map__get(s->module_index, h, &first);
+	if (indexed) {
+		if (module_is(&s->modules[first], path, build_id, start,
+			      offset))
+			return (int)first;
+		for (i = 0; i < s->nmodules; i++)
+			if (module_is(&s->modules[i], path, build_id, start,
+				      offset))
+				return (int)i;
+	}
 	if (GROW(s, modules))
 		return -ENOMEM;
 	m = &s->modules[s->nmodules];
 	memset(m, 0, sizeof(*m));
-	if (dup_opt(path, &m->path) || dup_opt(build_id, &m->build_id)) {
+	if (dup_opt(path, &m->path) || dup_opt(build_id, &m->build_id) ||
+	    (!indexed && u64map__set(s->module_index, h, s->nmodules))) {
 		free(m->path);
 		free(m->build_id);
 		return -ENOMEM;

@@ -77,6 +77,8 @@ struct as_counter {
 	uint64_t value;
 };
 
+struct u64map;
+
 struct as_snapshot {
 	struct timespec time;  /* CLOCK_REALTIME when taken */
 	struct timespec start; /* CLOCK_REALTIME when tracing started */
@@ -95,6 +97,8 @@ struct as_snapshot {
 	/* private: allocated capacities */
 	size_t cap_processes, cap_samples, cap_locations, cap_modules,
 	    cap_counters;
+	/* private: module hash -> index of the first module with it */
+	struct u64map *module_index;
 };
 
 struct as_snapshot *as_snapshot_new(void);

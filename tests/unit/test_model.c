@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -97,10 +98,44 @@ static void test_site_skips_runtime_and_its_headers(void **state)
 	as_snapshot_free(s);
 }
 
+/* Thousands of modules (a system-wide snapshot): each added once, found
+ * again by all four of its fields, and not confused with near twins. */
+static void test_many_modules(void **state)
+{
+	struct as_snapshot *s = as_snapshot_new();
+	char path[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "/lib/m%d.so", i % 1000);
+		assert_int_equal(
+		    as_snapshot_add_module(s, path, i % 2 ? "ab" : NULL,
+					   0x1000 * (uint64_t)i,
+					   0x1000 * (uint64_t)i + 10, i % 3),
+		    i);
+	}
+	for (i = 4999; i >= 0; i--) {
+		snprintf(path, sizeof(path), "/lib/m%d.so", i % 1000);
+		assert_int_equal(
+		    as_snapshot_add_module(s, path, i % 2 ? "ab" : NULL,
+					   0x1000 * (uint64_t)i, 0, i % 3),
+		    i);
+	}
+	/* NULL and "" build-ids, other offsets: other modules */
+	assert_int_equal(
+	    as_snapshot_add_module(s, "/lib/m1.so", "", 0x1000, 0, 1), 5000);
+	assert_int_equal(
+	    as_snapshot_add_module(s, "/lib/m1.so", "ab", 0x1000, 0, 2), 5001);
+	assert_int_equal(s->nmodules, 5002);
+	as_snapshot_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_builders_dedup),
+	    cmocka_unit_test(test_many_modules),
 	    cmocka_unit_test(test_runtime_files),
 	    cmocka_unit_test(test_site_skips_runtime_and_its_headers),
 	};
