@@ -3,17 +3,20 @@
  * allocsnoop.bpf.c - the kernel side: uprobes on the allocator aggregate
  * live and total bytes per (process, stack) in maps.
  *
- * Hot path budget: an allocation does a thread-slot lookup at entry, a
- * stack lookup (insert only for a new stack), and at return one insert into
- * allocs plus in-place atomic adds on its stats and process entries. Only a
- * call made from inside the C/C++ runtime (strdup, fopen, operator new)
- * also looks up its mapping and the unwind rules of each runtime frame.
+ * Hot path budget: an allocation's entry does one thread-slot lookup; its
+ * return walks the stack (a window of user stack per read), looks the
+ * stack up unless it is the thread's last one, records the block in the
+ * live-block table with plain loads and a cmpxchg, and adds to its stats
+ * and process entries in place. A free finds and empties its slot the same
+ * way, then does the same adds. Only a call made from inside the C/C++
+ * runtime (strdup, fopen, operator new) also looks up its mapping and the
+ * unwind rules of each runtime frame.
  *
  * Sampling (sample_bytes > 0): only the allocations the per-thread byte
  * countdown picks are recorded, each with the weights that keep totals
  * unbiased (allocsnoop.h). malloc, calloc and realloc then run as one
  * uprobe session program whose entry skips the return trap of the calls it
- * does not record; free costs one hash lookup for a block not recorded.
+ * does not record; free of a block not recorded costs one bucket scan.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -278,9 +281,7 @@ static __always_inline struct as_vma_cache *vma_cache(__u32 tgid)
 
 /*
  * Reads @len bytes (16..WIN_BYTES) of the stack at @addr into the window,
- * or up to the end of @addr's page when the stack ends sooner. A global
- * function, verified once: inlined in every step of a walk it multiplies
- * the states the verifier explores.
+ * or up to the end of @addr's page when the stack ends sooner.
  */
 static __always_inline int win_load(struct walk *w, __u64 addr, __u64 len)
 {

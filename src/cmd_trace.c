@@ -275,7 +275,7 @@ static void on_event(const struct as_event *ev, void *arg)
 		break;
 	case AS_EV_EXEC:
 		collector__set_comm(c->col, ev->tgid, comm);
-		collector__purge_old_images(c->col, &c->maps, ev->tgid);
+		collector__exec(c->col, &c->maps, ev->tgid);
 		break;
 	default:
 		break;
@@ -358,8 +358,11 @@ static struct as_snapshot *take_snapshot(struct trace_ctx *c)
 	return s;
 }
 
-/* The exited processes were shown once, marked: now drop them. */
-static void purge_exited(struct trace_ctx *c, const struct as_snapshot *s)
+/*
+ * The exited processes were shown once, marked: now drop them, with the
+ * records of images replaced by exec since the last report.
+ */
+static void purge(struct trace_ctx *c, const struct as_snapshot *s)
 {
 	uint32_t *pids;
 	size_t i, n = 0;
@@ -378,8 +381,8 @@ cleanup:
 	if (err)
 		fprintf(stderr,
 			"allocsnoop: cannot drop the records of exited "
-			"processes: %s; they stay in the maps, which may "
-			"fill sooner\n",
+			"processes and replaced images: %s; they stay in the "
+			"maps, which may fill sooner\n",
 			strerror(-err));
 	free(pids);
 }
@@ -440,7 +443,7 @@ static int report(struct trace_ctx *c, bool final)
 	if (c->o->output)
 		write_snapshot(c, s);
 	if (!final)
-		purge_exited(c, s);
+		purge(c, s);
 	as_stats_free(c->prev_stats);
 	as_snapshot_free(c->prev);
 	c->prev = s;

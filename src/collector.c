@@ -41,6 +41,9 @@ struct collector {
 	size_t nframes, cap_frames;
 	/* pid -> the generation (exec count) of its current image */
 	struct u64map *gens;
+	/* pid -> generation: the records of its images before it are stale
+	 * (it exec'd) and go at the next purge */
+	struct u64map *stale;
 	/* pid -> index into comms[] */
 	struct u64map *comm_idx;
 	struct comm_entry *comms;
@@ -68,6 +71,7 @@ int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 	err = u64map__new(&c->stack_idx);
 	err = err ?: u64map__new(&c->comm_idx);
 	err = err ?: u64map__new(&c->gens);
+	err = err ?: u64map__new(&c->stale);
 	if (err) {
 		collector__free(c);
 		return err;
@@ -83,6 +87,7 @@ void collector__free(struct collector *c)
 	u64map__free(c->stack_idx);
 	u64map__free(c->comm_idx);
 	u64map__free(c->gens);
+	u64map__free(c->stale);
 	free(c->frames);
 	free(c->comms);
 	free(c);
@@ -565,21 +570,19 @@ static int purge_records(const struct tracer_maps *m,
 int collector__purge(struct collector *c, const struct tracer_maps *m,
 		     const uint32_t *pids, size_t n)
 {
-	struct u64map *bounds = NULL;
 	size_t i;
-	int err;
+	int err = 0;
 
-	if (!n)
-		return 0;
-	err = u64map__new(&bounds);
+	/* the exited pids join the exec'd ones: one pass for all */
 	for (i = 0; !err && i < n; i++)
-		err = u64map__set(bounds, pids[i], UINT32_MAX);
-	err = err ?: purge_records(m, bounds);
+		err = u64map__set(c->stale, pids[i], UINT32_MAX);
+	if (!err && u64map__count(c->stale))
+		err = purge_records(m, c->stale);
+	u64map__clear(c->stale);
 	for (i = 0; i < n; i++) {
 		bpf_map_delete_elem(m->procs, &pids[i]);
 		procmaps__forget(c->pm, pids[i]);
 	}
-	u64map__free(bounds);
 	return err;
 }
 
@@ -634,19 +637,14 @@ static int purge_stacks(const struct tracer_maps *m)
 	return ret;
 }
 
-int collector__purge_old_images(struct collector *c,
-				const struct tracer_maps *m, uint32_t pid)
+int collector__exec(struct collector *c, const struct tracer_maps *m,
+		    uint32_t pid)
 {
-	struct u64map *bounds = NULL;
 	struct as_proc_val v;
-	int err;
 
+	/* the new image maps other files */
+	procmaps__refresh(c->pm, pid);
 	if (bpf_map_lookup_elem(m->procs, &pid, &v))
 		return 0;
-	err = u64map__new(&bounds);
-	err = err ?: u64map__set(bounds, pid, v.gen);
-	err = err ?: purge_records(m, bounds);
-	u64map__free(bounds);
-	procmaps__refresh(c->pm, pid);
-	return err;
+	return u64map__set(c->stale, pid, v.gen);
 }

@@ -29,17 +29,19 @@ int collector__collect(struct collector *c, const struct tracer_maps *m,
 		       struct as_snapshot *snap);
 
 /*
- * Deletes every map entry of the @n processes in @pids and forgets their
- * module maps, in one pass over each map.
+ * Deletes every map entry of the @n processes in @pids, and the records of
+ * the images that processes exec'd away from since the last purge, in one
+ * pass over each map; forgets the module maps of @pids.
  */
 int collector__purge(struct collector *c, const struct tracer_maps *m,
 		     const uint32_t *pids, size_t n);
 
 /*
- * After @pid exec'd: deletes the records of its earlier images (their
- * memory is gone) and re-reads its module maps.
+ * After @pid exec'd: re-reads its module maps and marks the records of its
+ * earlier images (their memory is gone) for the next purge. Reports skip
+ * them meanwhile.
  */
-int collector__purge_old_images(struct collector *c,
-				const struct tracer_maps *m, uint32_t pid);
+int collector__exec(struct collector *c, const struct tracer_maps *m,
+		    uint32_t pid);
 
 #endif

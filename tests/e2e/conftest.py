@@ -121,10 +121,11 @@ def _no_stray_tracers():
 class Workload:
     """A workload run with --wait: ready -> go -> done -> (stdin closed)."""
 
-    def __init__(self, name):
+    def __init__(self, name, env=None):
         self.proc = subprocess.Popen([str(WORKLOADS / name), "--wait"],
                                      stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, **(env or {})))
         line = self.proc.stdout.readline()
         assert line.startswith("ready"), line
         self.pid = self.proc.pid

@@ -165,9 +165,9 @@ def test_full_maps_are_counted_and_marked_inexact():
     assert "alloc_map_full=" in text.stdout
 
 
-def table_slots_of(pid, buckets):
+def table_slots_of(pid, buckets, gen=None):
     """Slots of the live-block table (the map named "table" with @buckets
-    entries) that hold a block of @pid."""
+    entries) that hold a block of @pid (of its image @gen, if given)."""
     maps = json.loads(subprocess.run(["bpftool", "map", "show", "-j"],
                                      capture_output=True, text=True,
                                      check=True).stdout)
@@ -181,8 +181,8 @@ def table_slots_of(pid, buckets):
     n = 0
     for e in dump:
         v = e["formatted"]["value"]
-        n += sum(1 for a, t in zip(v["addr"], v["tgid"])
-                 if t == pid and a > 1)
+        n += sum(1 for a, t, r in zip(v["addr"], v["tgid"], v["rec"])
+                 if t == pid and a > 1 and gen in (None, r["gen"]))
     return n
 
 
@@ -207,6 +207,31 @@ def test_exited_process_leaves_no_table_slots():
         tr.stop()
     assert held > 100, held
     assert left == 0, left
+
+
+def test_exec_leaves_no_table_slots_of_the_old_image():
+    """The block the old image kept (3333 B) holds a table slot until the
+    report after the exec, which purges it; the new image's stay."""
+    require_root()
+    tr = Tracer(["--json", "-T", "0", "--max-allocs", "1024", "2"])
+    wl = None
+    try:
+        # just after a report: the next purge is ~2 s away
+        assert tr.proc.stdout.readline().startswith("{")
+        wl = Workload("execer", env={"WL_EXEC": str(WORKLOADS / "threads")})
+        wl.go()
+        held = table_slots_of(wl.pid, 32, gen=0)
+        assert tr.proc.stdout.readline().startswith("{")
+        time.sleep(0.5)  # the purge follows the report
+        left = table_slots_of(wl.pid, 32, gen=0)
+        new = table_slots_of(wl.pid, 32, gen=1)
+    finally:
+        if wl:
+            wl.finish()
+        tr.stop()
+    assert held == 1, held
+    assert left == 0, left
+    assert new > 100, new
 
 
 def test_exit_mid_interval_marked_then_purged():
