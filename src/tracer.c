@@ -157,9 +157,10 @@ static int set_size(struct bpf_map *map, uint32_t n, const char *opt)
 }
 
 /*
- * Buckets of the live-block table for @max_allocs: room for a quarter of
- * them, which holds what most programs keep live with buckets at most half
- * full; the hash map takes the rest.
+ * Buckets of the live-block table for @max_allocs: slots for a quarter of
+ * them (at most AS_TABLE_MAX_BUCKETS buckets), which is memory taken at
+ * start. Most programs keep far fewer blocks live; a block whose bucket is
+ * full goes to the hash map, which takes memory only as it fills.
  */
 static __u32 table_buckets(uint32_t max_allocs)
 {
