@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Mixed sizes 16..65536 with exact totals the sampling tests know:
- * size(i) = 16 + i * 2654435761 % 65521. Kept blocks, a churn that keeps
+ * Mixed sizes 256..65536 with exact totals the sampling tests know:
+ * size(i) = 256 + i * 2654435761 % 65281. Kept blocks, a churn that keeps
  * one block in 64, realloc chains, and blocks far above the sample
- * interval that sampling must count exactly.
+ * interval that sampling must count exactly. No block is smaller: one
+ * sample of a 16-byte block would stand for 4096 allocations, a jump no
+ * count bound in the tests could absorb.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 
 static size_t size_of(uint64_t i)
 {
-	return 16 + (size_t)(i * 2654435761u % 65521);
+	return 256 + (size_t)(i * 2654435761u % 65281);
 }
 
 static void *keep[NKEEP], *zeroed[NCALLOC], *churned[NCHURN / 64],
@@ -61,9 +63,9 @@ static void grow(void)
 	int i, s;
 
 	for (i = 0; i < NCHAIN; i++) {
-		/* 16..16395 bytes, growing up to 4x */
-		base =
-		    16 + (size_t)((uint64_t)(i + 200000) * 2654435761u % 16380);
+		/* 256..16395 bytes, growing up to 4x */
+		base = 256 +
+		       (size_t)((uint64_t)(i + 200000) * 2654435761u % 16140);
 		p = NULL;
 		for (s = 1; s <= NSTEPS; s++)
 			p = realloc(p, base * s); /* @grow */
