@@ -492,30 +492,22 @@ static __always_inline struct as_bucket *bucket_of(__u32 tgid, __u64 addr)
 	return bpf_map_lookup_elem(&table, &i);
 }
 
-/*
- * Takes the live record of (@tgid, @addr) out into *@out. Returns 1, or 0
- * when there is none (or another thread took it first).
- */
-static __always_inline int live_take(__u32 tgid, __u64 addr,
+/* Does slot @i of @b hold (@tgid, @addr)? @a is its address word, read
+ * first: the address is published after the tgid and the record. */
+static __always_inline bool slot_holds(struct as_bucket *b, int i, __u64 a,
+				       __u32 tgid, __u64 addr)
+{
+	return a == addr && READ_ONCE(b->tgid[i]) == tgid;
+}
+
+/* Takes the record of (@tgid, @addr) out of the allocs hash map, where
+ * blocks go when their bucket is full: 1 with *@out filled, else 0. */
+static __always_inline int hash_take(__u32 tgid, __u64 addr,
 				     struct as_alloc_val *out)
 {
 	struct as_alloc_key key = {.tgid = tgid, .addr = addr};
-	struct as_bucket *b = bucket_of(tgid, addr);
 	struct as_alloc_val *v;
-	int i;
 
-	if (b) {
-#pragma unroll
-		for (i = 0; i < AS_BUCKET_SLOTS; i++) {
-			/* addr is published after tgid and the record */
-			if (READ_ONCE(b->addr[i]) != addr ||
-			    READ_ONCE(b->tgid[i]) != tgid)
-				continue;
-			*out = b->rec[i];
-			return __sync_val_compare_and_swap(
-				   &b->addr[i], addr, AS_SLOT_EMPTY) == addr;
-		}
-	}
 	if (!overflow_used)
 		return 0;
 	v = bpf_map_lookup_elem(&allocs, &key);
@@ -523,6 +515,30 @@ static __always_inline int live_take(__u32 tgid, __u64 addr,
 		return 0;
 	*out = *v;
 	return !bpf_map_delete_elem(&allocs, &key);
+}
+
+/*
+ * Takes the live record of (@tgid, @addr) out into *@out. Returns 1, or 0
+ * when there is none (or another thread took it first).
+ */
+static __always_inline int live_take(__u32 tgid, __u64 addr,
+				     struct as_alloc_val *out)
+{
+	struct as_bucket *b = bucket_of(tgid, addr);
+	int i;
+
+	if (b) {
+#pragma unroll
+		for (i = 0; i < AS_BUCKET_SLOTS; i++) {
+			if (!slot_holds(b, i, READ_ONCE(b->addr[i]), tgid,
+					addr))
+				continue;
+			*out = b->rec[i];
+			return __sync_val_compare_and_swap(
+				   &b->addr[i], addr, AS_SLOT_EMPTY) == addr;
+		}
+	}
+	return hash_take(tgid, addr, out);
 }
 
 /*
@@ -546,7 +562,7 @@ static __always_inline int live_put(__u32 tgid, __u64 addr,
 		for (i = 0; i < AS_BUCKET_SLOTS; i++) {
 			a = READ_ONCE(b->addr[i]);
 			nfree += a == AS_SLOT_EMPTY;
-			if (a != addr || READ_ONCE(b->tgid[i]) != tgid)
+			if (!slot_holds(b, i, a, tgid, addr))
 				continue;
 			*old = b->rec[i];
 			b->rec[i] = *val;
@@ -564,14 +580,8 @@ static __always_inline int live_put(__u32 tgid, __u64 addr,
 			b->tgid[i] = tgid;
 			b->rec[i] = *val;
 			WRITE_ONCE(b->addr[i], addr);
-			if (!overflow_used)
-				return 0;
 			/* a stale record may sit in the hash map */
-			v = bpf_map_lookup_elem(&allocs, &key);
-			if (!v)
-				return 0;
-			*old = *v;
-			return bpf_map_delete_elem(&allocs, &key) ? 0 : 1;
+			return hash_take(tgid, addr, old);
 		}
 	}
 	if (!overflow_used)
