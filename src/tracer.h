@@ -36,8 +36,10 @@ struct tracer_opts {
 
 /* What the collector reads. */
 struct tracer_maps {
-	int table;	     /* live blocks: table_buckets of struct */
-	__u32 table_buckets; /* as_bucket, mmapable; the rest in allocs */
+	/* live blocks: an mmapable array of table_buckets struct as_bucket,
+	 * and allocs for those a full bucket could not take */
+	int table;
+	__u32 table_buckets;
 	int allocs, stacks, stats, procs;
 	const volatile __u64 *lost; /* AS_LOST_MAX counters */
 };
