@@ -54,7 +54,7 @@ all: $(BUILD)/allocsnoop $(UNIT_BINS) $(WL_BINS) $(DEMO_BIN)
 deps:
 	@./scripts/install-deps
 
-$(BPF_OBJ): $(BPF_SRC) bpf/allocsnoop.h vmlinux/vmlinux.h | $(BUILD)
+$(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) vmlinux/vmlinux.h | $(BUILD)
 	$(BPF_CLANG) -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 \
 		-Ivmlinux -Ibpf $(WARN) -Wno-unused-parameter -c $< -o $@
 

@@ -178,27 +178,24 @@ struct as_proc_val {
 
 /* threads: the state of one thread inside an allocator call. */
 struct as_thread_state {
-	__u32 depth; /* nesting of allocator calls; 0 = outside */
-	__u32 fn;
-	__u64 size;    /* requested bytes */
-	__u64 old_ptr; /* realloc: the pointer passed in */
-	__u64 memptr;  /* posix_memalign: where the result is stored */
-	/* realloc: the record of old_ptr, taken out at entry */
-	__u64 old_size;
-	__u64 old_stack;
-	__u64 old_weight;
-	__u64 old_count_weight;
-	__u32 old_gen;
-	__u32 old_pad;
+	__u32 depth;	 /* nesting of allocator calls; 0 = outside */
+	__u32 sampled;	 /* the call's new block is to be recorded */
+	__u64 cookie;	 /* of the outermost call's probe: which function */
+	__u64 old_ptr;	 /* realloc: the pointer passed in */
+	__u64 memptr;	 /* posix_memalign: where the result is stored */
+	__u32 old_found; /* old holds old_ptr's record, taken out at entry */
+	__u32 pad;
+	/* The new block's record: the requested size and what it stands
+	 * for (its size and 1 when exact) from the entry, its stack and
+	 * image at the return. Kept here, not on the BPF stack, which the
+	 * stack walk needs. */
+	struct as_alloc_val rec;
+	struct as_alloc_val old;   /* realloc: old_ptr's record */
+	struct as_alloc_val stale; /* a record live_put displaced */
 	/* the last mapping outside the runtime a stack started in: most
 	 * calls come from there, and need no mapping lookup */
 	__u64 user_start;
 	__u64 user_end;
-	__u32 old_found;
-	__u32 sampled; /* the call's new block is to be recorded */
-	/* what the new block stands for: its size and 1 when exact */
-	__u64 weight;
-	__u64 count_weight;
 	/* sampling: bytes left until the next sample, 0 = not drawn yet */
 	__u64 countdown;
 	/* the stack of this thread's last recorded block: stored, and kept

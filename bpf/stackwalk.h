@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * stackwalk.h - the user stack of an allocation, walked at the call's
+ * return and stored once per distinct stack.
+ *
+ * Owned by bpf/. At the return, the caller's return address is the
+ * instruction pointer and the stack and frame pointers are the caller's
+ * again, so nothing is read for the direct caller and the probe site's
+ * pushes do not matter. Frames of a runtime are stepped through by that
+ * runtime's stepper (runtime_frames.h: the C/C++ runtime's CFI); the rest
+ * follows frame pointers. A new language runtime's frames get their own
+ * header and are called from stack_store().
+ */
+#ifndef ALLOCSNOOP_BPF_STACKWALK_H
+#define ALLOCSNOOP_BPF_STACKWALK_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);
+	__type(value, struct as_stack);
+} stacks SEC(".maps");
+
+/*
+ * Follows the frame-pointer chain from w->fp, the last stack slot used
+ * being @prev, appending to @w's stack of @n frames. A frame must lie
+ * above the last stack slot used and frames must grow upwards in small
+ * steps; anything else is not a frame chain (code built without frame
+ * pointers) and ends the walk. Sets AS_STACK_F_TRUNCATED in *@flags when
+ * the chain went on past the depth limit. Returns the new depth.
+ */
+static __always_inline __u32 fp_walk(struct walk *w, __u32 n, __u64 prev,
+				     __u32 *flags)
+{
+	__u64 fp = w->fp, next, ret, want;
+	__u32 i;
+
+	for (i = 0; i < AS_MAX_STACK_DEPTH; i++) {
+		if (n >= stack_depth || n >= AS_MAX_STACK_DEPTH) {
+			if (fp > prev && fp - prev <= (8 << 20))
+				*flags |= AS_STACK_F_TRUNCATED;
+			break;
+		}
+		if (fp <= prev || fp - prev > (8 << 20) || (fp & 7))
+			break;
+		/* A window pays off when frames are small: most are then
+		 * in it. After a big step, read just the frame record. */
+		want = fp - prev <= WIN_BYTES / 2 ? WIN_BYTES : 16;
+		if (stack_words(w, fp, &next, &ret, want) || ret < 4096)
+			break;
+		n = walk_push(w, n, ret);
+		prev = fp;
+		fp = next;
+	}
+	return n;
+}
+
+/* FNV-style hash of @n frames; never AS_STACK_NONE. */
+static __always_inline __u64 stack_hash(const struct as_stack *st, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	__u32 i;
+
+	for (i = 0; i < AS_MAX_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		h ^= st->ips[i];
+		h *= 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	h ^= n;
+	return h == AS_STACK_NONE ? 1 : h;
+}
+
+/*
+ * Walks the user stack from the return of an allocator call and stores it
+ * once; returns its key, or AS_STACK_NONE when it could not be stored. A
+ * global function, verified once, not in every return path.
+ */
+__noinline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
+			     struct as_thread_state *ts)
+{
+	__u64 ret = PT_REGS_IP(ctx), h;
+	__u32 zero = 0, n = 1, flags = 0;
+	struct walk *w;
+	long err;
+
+	w = bpf_map_lookup_elem(&scratch, &zero);
+	if (!w || !ts)
+		return AS_STACK_NONE;
+	w->win_len = 0;
+	w->st.ips[0] = ret;
+	w->ret = ret;
+	w->slot = PT_REGS_SP(ctx) - 8; /* where the return address was */
+	w->fp = PT_REGS_FP(ctx);
+	/* most calls come from where the last one outside the runtime did */
+	if (ret < ts->user_start || ret >= ts->user_end)
+		n = runtime_steps(tgid, ts, w, n);
+	n = fp_walk(w, n, w->slot, &flags);
+	if (flags & AS_STACK_F_TRUNCATED)
+		count_lost(AS_LOST_STACK_TRUNCATED);
+
+	h = stack_hash(&w->st, n);
+	if (h == ts->last_stack || bpf_map_lookup_elem(&stacks, &h))
+		return h;
+	w->st.nr = n;
+	w->st.flags = flags;
+	err = bpf_map_update_elem(&stacks, &h, &w->st, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_lost(AS_LOST_STACK_MAP_FULL);
+		return AS_STACK_NONE;
+	}
+	return h;
+}
+
+#endif
