@@ -1,6 +1,7 @@
 # allocsnoop - build, test, demo, bench.
-# Sources are found by wildcard: a new src/*.c, src/*.proto or
-# tests/unit/test_*.c needs no edit here.
+# Sources are found by wildcard: a new src/<folder>/*.c, *.proto or
+# tests/unit/test_*.c needs no edit here. Header dependencies are
+# generated (-MMD -MP). Lines are short; `make V=1` prints whole commands.
 
 VERSION    := 0.1.0
 CC         := clang
@@ -9,6 +10,14 @@ BPFTOOL    ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
 PYTHON     := /usr/bin/python3
 BUILD      := build
 PREFIX     ?= /usr/local
+
+ifeq ($(V),1)
+Q          :=
+say         = @true
+else
+Q          := @
+say         = @printf '  %-6s %s\n' $(1) $(2)
+endif
 
 PKGS       := libbpf libdw libelf json-c libprotobuf-c capstone zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -21,19 +30,20 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE \
               -Isrc -I$(BUILD) -I$(BUILD)/gen -Ibpf $(PKG_CFLAGS)
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
+DEP_FLAGS   = -MMD -MP -MF $(@:.o=.d)
 LDLIBS     := $(PKG_LIBS) -lpthread -lm -ldl
 
 BPF_SRC    := bpf/allocsnoop.bpf.c
 BPF_OBJ    := $(BUILD)/allocsnoop.bpf.o
 SKEL       := $(BUILD)/allocsnoop.skel.h
-PROTOS     := $(wildcard src/*.proto)
-PROTO_C    := $(patsubst src/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+PROTOS     := $(wildcard src/*/*.proto)
+PROTO_C    := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(notdir $(PROTOS)))
 PROTO_H    := $(PROTO_C:.c=.h)
-SRCS       := $(wildcard src/*.c)
-LIB_SRCS   := $(filter-out src/main.c,$(SRCS))
+SRCS       := $(wildcard src/*/*.c)
+MAIN_SRC   := src/cli/main.c
 OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS)) \
-              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/%.o,$(PROTO_C))
-LIB_OBJS   := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C))
+LIB_OBJS   := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJS))
 SAN_OBJS   := $(patsubst $(BUILD)/obj/%.o,$(BUILD)/san/%.o,$(LIB_OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -42,7 +52,8 @@ WL_CXX     := $(wildcard tests/workloads/*.cc)
 WL_BINS    := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS)) \
               $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX))
 DEMO_BIN   := $(BUILD)/demo/orders
-HDRS       := $(wildcard src/*.h bpf/*.h)
+
+vpath %.proto $(sort $(dir $(PROTOS)))
 
 # Keep intermediate objects: tests would otherwise rebuild everything.
 .SECONDARY:
@@ -55,55 +66,73 @@ deps:
 	@./scripts/install-deps
 
 $(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) vmlinux/vmlinux.h | $(BUILD)
-	$(BPF_CLANG) -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 \
+	$(call say,BPF,$<)
+	$(Q)$(BPF_CLANG) -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 \
 		-Ivmlinux -Ibpf $(WARN) -Wno-unused-parameter -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
-	$(BPFTOOL) gen skeleton $< name allocsnoop_bpf > $@
+	$(call say,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name allocsnoop_bpf > $@
 
-$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: src/%.proto | $(BUILD)
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: %.proto | $(BUILD)
+	$(call say,PROTOC,$<)
 	@mkdir -p $(BUILD)/gen
-	protoc-c --proto_path=src --c_out=$(BUILD)/gen $<
+	$(Q)protoc-c --proto_path=$(dir $<) --c_out=$(BUILD)/gen $<
 
 # Generated protobuf code is not ours to warn about.
-$(BUILD)/obj/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_H)
+$(BUILD)/obj/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_H)
+	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -I$(BUILD)/gen -c $< -o $@
-$(BUILD)/san/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_H)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/gen -c $< -o $@
+$(BUILD)/san/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_H)
+	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -I$(BUILD)/gen -c $< -o $@
+	$(Q)$(CC) $(SAN_FLAGS) -I$(BUILD)/gen -c $< -o $@
 
-$(BUILD)/obj/%.o: src/%.c $(HDRS) $(SKEL) $(PROTO_H)
+# Every object may include the skeleton or the generated protobuf header:
+# they are made first; the rest of the headers come from the .d files.
+$(BUILD)/obj/%.o: src/%.c | $(SKEL) $(PROTO_H)
+	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEP_FLAGS) -c $< -o $@
 
-$(BUILD)/san/%.o: src/%.c $(HDRS) $(SKEL) $(PROTO_H)
+$(BUILD)/san/%.o: src/%.c | $(SKEL) $(PROTO_H)
+	$(call say,CC-SAN,$<)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEP_FLAGS) -c $< -o $@
 
 $(BUILD)/allocsnoop: $(OBJS)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # Unit tests: one binary per tests/unit/test_*.c, built with ASan/UBSan.
-$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS)
+$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
+	$(call say,TEST,$<)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -MF $@.d $< $(SAN_OBJS) \
+		-o $@ $(LDLIBS) -lcmocka
 
 # Workloads keep frame pointers and full debug info: tests assert lines.
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h
+	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror $< -o $@ -lpthread
+	$(Q)$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror $< \
+		-o $@ -lpthread
 
 $(BUILD)/workloads/%: tests/workloads/%.cc tests/workloads/workload.h
+	$(call say,CXX,$<)
 	@mkdir -p $(@D)
-	clang++ -O0 -g -fno-omit-frame-pointer -Wall -Werror $< -o $@
+	$(Q)clang++ -O0 -g -fno-omit-frame-pointer -Wall -Werror $< -o $@
 
 $(DEMO_BIN): demo/orders.c
+	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Werror $< -o $@ -lm
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Werror $< -o $@ -lm
 
 $(BUILD):
 	@mkdir -p $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # The README's commands install the packages first, then build in a new
 # make: the pkg-config flags above are read when a make starts. pytest runs
@@ -128,7 +157,7 @@ fuzz: deps
 	@./fuzz/run $(BUILD)
 
 format:
-	clang-format -i $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/workloads/*.c tests/workloads/*.cc tests/workloads/*.h demo/*.c bench/*.c fuzz/*.c)
+	clang-format -i $(wildcard src/*/*.c src/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/workloads/*.c tests/workloads/*.cc tests/workloads/*.h demo/*.c bench/*.c fuzz/*.c)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "model.h"
 #include "profile.pb-c.h"
-#include "snapshot.h"
+#include "profile/model.h"
+#include "profile/pprof.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
 

@@ -26,8 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "procmaps.h"
-#include "symbolizer.h"
+#include "symbolize/procmaps.h"
+#include "symbolize/symbolizer.h"
 
 #define MAX_OFFSETS 24
 

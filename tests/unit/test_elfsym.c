@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "elfsym.h"
+#include "symbolize/elfsym.h"
 
 /* Global, so it is a GLOBAL FUNC in the test binary's .symtab only. */
 __attribute__((noinline, used)) int elfsym_test_target(int x);

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "group.h"
-#include "model.h"
+#include "profile/model.h"
+#include "view/group.h"
 
 /* Location indices of the fixture. */
 struct fx {

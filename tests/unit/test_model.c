@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "model.h"
+#include "profile/model.h"
 
 static void test_builders_dedup(void **state)
 {

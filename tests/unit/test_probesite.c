@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "elfsym.h"
-#include "probesite.h"
+#include "symbolize/elfsym.h"
+#include "trace/probesite.h"
 
 #define START 0x1000
 

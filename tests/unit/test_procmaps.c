@@ -29,7 +29,7 @@
 /* cmocka needs the headers above */
 #include <cmocka.h>
 
-#include "procmaps.h"
+#include "symbolize/procmaps.h"
 
 struct fixture {
 	char dir[PATH_MAX];

@@ -13,10 +13,10 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "group.h"
-#include "model.h"
-#include "report.h"
-#include "viewopts.h"
+#include "cli/view_opts.h"
+#include "profile/model.h"
+#include "view/group.h"
+#include "view/report.h"
 
 #define T0 1714564805 /* 2024-05-01 12:00:05 UTC */
 

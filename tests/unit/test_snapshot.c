@@ -22,9 +22,9 @@
 
 #include <cmocka.h>
 
-#include "model.h"
 #include "profile.pb-c.h"
-#include "snapshot.h"
+#include "profile/model.h"
+#include "profile/pprof.h"
 
 #define ORDERS_BASE 0x555555554000ULL
 #define LIBC_BASE_A 0x7f0000000000ULL

@@ -22,7 +22,7 @@
 /* cmocka needs the headers above */
 #include <cmocka.h>
 
-#include "symbolizer.h"
+#include "symbolize/symbolizer.h"
 
 static const char c_source[] =
     "#include <stdlib.h>\n"

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "tracer.h"
+#include "trace/tracer.h"
 
 static __u64 draws[AS_SAMPLE_DRAWS], gain[AS_SAMPLE_GAIN_N + 1];
 

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "u64map.h"
+#include "util/u64map.h"
 
 static void test_set_get_del(void **state)
 {

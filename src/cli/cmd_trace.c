@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_trace.c - `allocsnoop [-p PID | -c CMD] [interval [count]]`: attach,
+ * report every interval, write snapshots, end cleanly.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "cli/view_opts.h"
+#include "collect/collector.h"
+#include "profile/pprof.h"
+#include "symbolize/procmaps.h"
+#include "symbolize/symbolizer.h"
+#include "trace/child.h"
+#include "trace/privs.h"
+#include "trace/tracer.h"
+#include "view/group.h"
+#include "view/report.h"
+
+struct trace_opts {
+	pid_t pid;	     /* -p, 0 = none */
+	const char *command; /* -c */
+	const char *output;  /* -o pattern */
+	double interval;     /* seconds */
+	long count;	     /* reports, 0 = until stopped */
+	bool verbose;
+	struct tracer_opts tracer;
+	struct as_view_opts view;
+	int npositional;
+};
+
+struct trace_ctx {
+	struct trace_opts *o;
+	struct tracer *tracer;
+	struct as_procmaps *pm;
+	struct as_symbolizer *sym;
+	struct collector *col;
+	struct child *child;
+	struct tracer_maps maps;
+	struct as_snapshot *prev;
+	struct as_stats *prev_stats;
+	struct timespec start;
+	uint64_t seq;
+	uint64_t nsnap;
+	char target[64]; /* for the snapshot's metadata */
+};
+
+enum {
+	OPT_MAX_ALLOCS = 0x100,
+	OPT_MAX_STACKS,
+	OPT_MAX_PROCS,
+	OPT_MAX_THREADS,
+	OPT_STACK_DEPTH,
+	OPT_SAMPLE_BYTES,
+	OPT_FOLLOW_FORKS,
+};
+
+static const char doc[] =
+    "Trace memory allocations and show which source lines hold memory.\n"
+    "\n"
+    "USAGE: allocsnoop [-p PID | -c CMD] [OPTIONS] [interval [count]]\n"
+    "       allocsnoop show FILE [OPTIONS]\n"
+    "       allocsnoop diff OLD NEW [OPTIONS]\n"
+    "\n"
+    "Every interval seconds (default 5) print the top lines holding live "
+    "memory and how that changed since the previous report, like "
+    "Python's tracemalloc compare_to(). Without -p or -c, trace every "
+    "process that uses the system's C library.\n"
+    "\n"
+    "EXAMPLES:\n"
+    "    allocsnoop -p 4242                # trace PID 4242, report every 5 s\n"
+    "    allocsnoop -c './orders data.csv' # run a command, traced from its "
+    "start\n"
+    "    allocsnoop 10 3                   # all processes, 3 reports 10 s "
+    "apart\n"
+    "    allocsnoop -p 4242 -g traceback   # whole stacks\n"
+    "    allocsnoop -p 4242 --json 1 1     # one JSON report after 1 s\n"
+    "    allocsnoop -p 4242 -o before.pb.gz 5 1   # a snapshot file\n"
+    "    allocsnoop diff before.pb.gz after.pb.gz # compare two snapshots\n"
+    "\v"
+    "Snapshot file names may contain %n (report number), %p (pid) and %t "
+    "(time, YYYYmmdd-HHMMSS). SIGUSR1 writes a snapshot at once. Live "
+    "bytes are requested sizes; see allocsnoop(8).";
+
+static const struct argp_option options[] = {
+    {"pid", 'p', "PID", 0, "Trace this process only", 0},
+    {"command", 'c', "CMD", 0,
+     "Run and trace CMD (quoted, with its arguments); exit with its status", 0},
+    {"output", 'o', "FILE", 0,
+     "Write a snapshot (gzipped pprof) at every report", 0},
+    {"verbose", 'v', NULL, 0,
+     "Print probe sites, libbpf messages and the verifier log", 0},
+    {"max-allocs", OPT_MAX_ALLOCS, "N", 0,
+     "Live allocations tracked (default 1048576)", 1},
+    {"max-stacks", OPT_MAX_STACKS, "N", 0,
+     "Distinct stacks stored (default 65536)", 1},
+    {"max-procs", OPT_MAX_PROCS, "N", 0, "Processes tracked (default 4096)", 1},
+    {"max-threads", OPT_MAX_THREADS, "N", 0, "Threads tracked (default 16384)",
+     1},
+    {"stack-depth", OPT_STACK_DEPTH, "N", 0,
+     "Frames kept per stack, 1-64 (default 64)", 1},
+    {"follow-forks", OPT_FOLLOW_FORKS, NULL, 0,
+     "With -p or -c, also trace the processes it forks, each with its own "
+     "counts",
+     0},
+    {"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
+     "Sample one allocation per N bytes on average (Poisson, unbiased "
+     "totals; K/M/G suffixes); default 0 = trace every allocation",
+     1},
+    {0},
+};
+
+static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+/* A byte count with an optional K/M/G (1024-based) suffix. */
+static int parse_bytes(const char *s, unsigned long *out)
+{
+	unsigned long v, mul = 1;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		mul = 1UL << 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1UL << 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1UL << 30, end++;
+	if (*end || v > (1UL << 40) / mul)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct trace_opts *o = state->input;
+	unsigned long v;
+	char *end;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->view;
+		break;
+	case 'p':
+		if (parse_ulong(arg, INT_MAX, &v) || v == 0)
+			argp_error(state,
+				   "invalid pid '%s': expected a positive "
+				   "process id",
+				   arg);
+		o->pid = (pid_t)v;
+		break;
+	case 'c':
+		o->command = arg;
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case OPT_MAX_ALLOCS:
+	case OPT_MAX_STACKS:
+	case OPT_MAX_PROCS:
+	case OPT_MAX_THREADS:
+		if (parse_ulong(arg, 1u << 28, &v) || v == 0)
+			argp_error(state,
+				   "invalid map size '%s': expected a number "
+				   "from 1 to 268435456",
+				   arg);
+		if (key == OPT_MAX_ALLOCS)
+			o->tracer.max_allocs = v;
+		else if (key == OPT_MAX_STACKS)
+			o->tracer.max_stacks = v, o->tracer.max_stats = 2 * v;
+		else if (key == OPT_MAX_PROCS)
+			o->tracer.max_procs = v;
+		else
+			o->tracer.max_threads = v;
+		break;
+	case OPT_STACK_DEPTH:
+		if (parse_ulong(arg, AS_MAX_STACK_DEPTH, &v) || v == 0)
+			argp_error(state,
+				   "invalid --stack-depth '%s': expected 1 "
+				   "to %d",
+				   arg, AS_MAX_STACK_DEPTH);
+		o->tracer.stack_depth = v;
+		break;
+	case OPT_FOLLOW_FORKS:
+		o->tracer.follow_forks = true;
+		break;
+	case OPT_SAMPLE_BYTES:
+		if (parse_bytes(arg, &v))
+			argp_error(state,
+				   "invalid --sample-bytes '%s': expected a "
+				   "byte count such as 524288 or 512K",
+				   arg);
+		o->tracer.sample_bytes = v;
+		break;
+	case ARGP_KEY_ARG:
+		if (o->npositional == 0) {
+			errno = 0;
+			o->interval = strtod(arg, &end);
+			if (errno || *end || end == arg || !(o->interval > 0) ||
+			    o->interval > 86400 * 365)
+				argp_error(state,
+					   "invalid interval '%s': expected "
+					   "seconds > 0",
+					   arg);
+		} else if (o->npositional == 1) {
+			if (parse_ulong(arg, LONG_MAX, &v) || v == 0)
+				argp_error(state,
+					   "invalid count '%s': expected a "
+					   "number of reports > 0",
+					   arg);
+			o->count = (long)v;
+		} else {
+			argp_error(state, "unexpected argument '%s'", arg);
+		}
+		o->npositional++;
+		break;
+	case ARGP_KEY_END:
+		if (o->pid && o->command)
+			argp_error(state, "-p and -c exclude each other");
+		if (o->tracer.follow_forks && !o->pid && !o->command)
+			argp_error(state,
+				   "--follow-forks needs -p or -c: without "
+				   "them every process is traced already");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void on_event(const struct as_event *ev, void *arg)
+{
+	struct trace_ctx *c = arg;
+	char comm[AS_TASK_COMM_LEN + 1];
+
+	memcpy(comm, ev->comm, AS_TASK_COMM_LEN);
+	comm[AS_TASK_COMM_LEN] = 0;
+	switch (ev->type) {
+	case AS_EV_NEW_PROCESS:
+		collector__set_comm(c->col, ev->tgid, comm);
+		/* Read the maps now: the process may be short-lived. */
+		procmaps__refresh(c->pm, ev->tgid);
+		break;
+	case AS_EV_EXEC:
+		collector__set_comm(c->col, ev->tgid, comm);
+		collector__exec(c->col, &c->maps, ev->tgid);
+		break;
+	default:
+		break;
+	}
+}
+
+static void expand_output(const struct trace_ctx *c, char *buf, size_t len)
+{
+	const char *p = c->o->output;
+	size_t off = 0;
+	struct tm tm;
+	time_t now = time(NULL);
+
+	localtime_r(&now, &tm);
+	for (; *p && off + 1 < len; p++) {
+		if (*p != '%' || !p[1]) {
+			buf[off++] = *p;
+			continue;
+		}
+		p++;
+		if (*p == 'n')
+			off += snprintf(buf + off, len - off, "%llu",
+					(unsigned long long)c->nsnap);
+		else if (*p == 'p')
+			off += snprintf(buf + off, len - off, "%s",
+					c->o->pid ? c->target : "all");
+		else if (*p == 't')
+			off += strftime(buf + off, len - off, "%Y%m%d-%H%M%S",
+					&tm);
+		else
+			buf[off++] = *p;
+		if (off >= len)
+			off = len - 1;
+	}
+	buf[off] = 0;
+}
+
+static int write_snapshot(struct trace_ctx *c, const struct as_snapshot *s)
+{
+	char path[PATH_MAX], err[256];
+	int rc;
+
+	c->nsnap++;
+	if (c->o->output)
+		expand_output(c, path, sizeof(path));
+	else
+		snprintf(path, sizeof(path), "allocsnoop-%s-%llu.pb.gz",
+			 c->o->pid ? c->target : "all",
+			 (unsigned long long)time(NULL));
+	rc = as_snapshot_write(s, path, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "allocsnoop: %s\n", err);
+	else if (!c->o->output || c->o->verbose)
+		fprintf(stderr, "allocsnoop: wrote snapshot %s\n", path);
+	return rc;
+}
+
+static struct as_snapshot *take_snapshot(struct trace_ctx *c)
+{
+	struct as_snapshot *s = as_snapshot_new();
+	char host[256] = "";
+	int err;
+
+	if (!s)
+		return NULL;
+	tracer__drain(c->tracer);
+	clock_gettime(CLOCK_REALTIME, &s->time);
+	s->start = c->start;
+	s->sample_bytes = (int64_t)c->o->tracer.sample_bytes;
+	gethostname(host, sizeof(host) - 1);
+	err = as_snapshot_set_meta(s, ALLOCSNOOP_VERSION, host,
+				   c->o->command ? c->o->command : c->target);
+	err = err ?: collector__collect(c->col, &c->maps, s);
+	if (err) {
+		fprintf(stderr, "allocsnoop: cannot read the maps: %s\n",
+			strerror(-err));
+		as_snapshot_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * The exited processes were shown once, marked: now drop them, with the
+ * records of images replaced by exec since the last report.
+ */
+static void purge(struct trace_ctx *c, const struct as_snapshot *s)
+{
+	uint32_t *pids;
+	size_t i, n = 0;
+	int err;
+
+	pids = calloc(s->nprocesses ?: 1, sizeof(*pids));
+	if (!pids) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < s->nprocesses; i++)
+		if (s->processes[i].exited)
+			pids[n++] = s->processes[i].pid;
+	err = collector__purge(c->col, &c->maps, pids, n);
+cleanup:
+	if (err)
+		fprintf(stderr,
+			"allocsnoop: cannot drop the records of exited "
+			"processes and replaced images: %s; they stay in the "
+			"maps, which may fill sooner\n",
+			strerror(-err));
+	free(pids);
+}
+
+static int report(struct trace_ctx *c, bool final)
+{
+	struct as_group_opts go = {
+	    .by = c->o->view.group_by,
+	    /* rows name their process when there can be several */
+	    .per_process =
+		(!c->o->pid && !c->o->command) || c->o->tracer.follow_forks,
+	    .cumulative = c->o->view.cumulative,
+	};
+	struct as_stats *stats = NULL, *diff = NULL;
+	struct as_filter filter;
+	struct as_snapshot *s;
+	struct timespec t0, t1;
+	struct as_report r;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s = take_snapshot(c);
+	if (!s)
+		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (c->o->verbose)
+		fprintf(stderr,
+			"allocsnoop: report %llu: %zu stacks, %zu locations "
+			"read and symbolized in %.0f ms\n",
+			(unsigned long long)c->seq + 1, s->nsamples,
+			s->nlocations,
+			(t1.tv_sec - t0.tv_sec) * 1e3 +
+			    (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	err = as_view_filter(&c->o->view, &filter);
+	if (err)
+		goto cleanup;
+	go.filter = &filter;
+	err = as_group(s, &go, &stats);
+	err = err ?: as_compare(stats, c->prev_stats, &diff);
+	if (err)
+		goto cleanup;
+	r = (struct as_report){
+	    .seq = ++c->seq,
+	    .final = final,
+	    .group_by = c->o->view.group_by,
+	    .top = c->o->view.top,
+	    .system_wide = go.per_process,
+	    .pid = c->o->pid  ? (uint32_t)c->o->pid
+		   : c->child ? (uint32_t)child__pid(c->child)
+			      : 0,
+	    .snap = s,
+	    .prev = c->prev,
+	    .stats = diff,
+	    .folded_value = c->o->view.folded_value,
+	    .filter = &filter,
+	};
+	err = as_report_emit(stdout, &c->o->view, &r);
+	if (c->o->output)
+		write_snapshot(c, s);
+	if (!final)
+		purge(c, s);
+	as_stats_free(c->prev_stats);
+	as_snapshot_free(c->prev);
+	c->prev = s;
+	c->prev_stats = stats;
+	s = NULL;
+	stats = NULL;
+cleanup:
+	as_stats_free(diff);
+	as_stats_free(stats);
+	as_snapshot_free(s);
+	return err;
+}
+
+static void child_at_exit(pid_t pid, void *arg)
+{
+	struct trace_ctx *c = arg;
+
+	/* Its memory map still exists: read it for symbolization. */
+	tracer__drain(c->tracer);
+	procmaps__refresh(c->pm, pid);
+}
+
+/* The allocator libraries of a process: its libc and known others. */
+static int attach_process(struct trace_ctx *c, pid_t pid, pid_t filter)
+{
+	static const char *const libs[] = {"libc.so", "libjemalloc.so",
+					   "libtcmalloc", "libmimalloc.so"};
+	char path[PATH_MAX];
+	int n, total = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		n = procmaps__find_lib(pid, libs[i], path, sizeof(path));
+		if (n == -ESRCH)
+			return n;
+		if (n)
+			continue;
+		if (i == 0)
+			tracer__add_runtime(c->tracer, pid, path);
+		n = tracer__attach_lib(c->tracer, path, filter);
+		if (n < 0 && n != -ENOENT)
+			return n;
+		total += n > 0 ? n : 0;
+	}
+	/* A static binary carries its own malloc. */
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = tracer__attach_lib(c->tracer, path, filter);
+	if (n < 0 && n != -ENOENT)
+		return n;
+	total += n > 0 ? n : 0;
+	return total ? 0 : -ENOENT;
+}
+
+static int attach(struct trace_ctx *c)
+{
+	char libc[PATH_MAX];
+	pid_t pid;
+	int err;
+
+	err = tracer__attach_lifecycle(c->tracer);
+	if (err)
+		return err;
+	if (c->o->pid) {
+		/* following forks needs probes for any pid; the BPF side
+		 * keeps the set of followed processes */
+		err = attach_process(
+		    c, c->o->pid, c->o->tracer.follow_forks ? -1 : c->o->pid);
+		if (!err && c->o->tracer.follow_forks)
+			err = tracer__follow(c->tracer, c->o->pid);
+		if (err == -ESRCH || kill(c->o->pid, 0))
+			fprintf(stderr,
+				"allocsnoop: process %d exited while "
+				"attaching\n",
+				c->o->pid);
+		else if (err == -ENOENT)
+			fprintf(stderr,
+				"allocsnoop: no allocator found in process "
+				"%d: it maps no libc, jemalloc, tcmalloc or "
+				"mimalloc and its executable exports no "
+				"malloc\n",
+				c->o->pid);
+		if (!err)
+			procmaps__refresh(c->pm, c->o->pid);
+		return err;
+	}
+	/* -c and system-wide: the system's libc, found through our own. */
+	err = procmaps__find_lib(getpid(), "libc.so", libc, sizeof(libc));
+	if (err) {
+		fprintf(stderr,
+			"allocsnoop: cannot find the system's libc in "
+			"/proc/self/maps: %s\n",
+			strerror(-err));
+		return err;
+	}
+	pid = c->child ? child__pid(c->child) : -1;
+	tracer__add_runtime(c->tracer, 0, libc);
+	if (c->child && c->o->tracer.follow_forks) {
+		err = tracer__follow(c->tracer, pid);
+		if (err)
+			return err;
+		pid = -1;
+	}
+	err = tracer__attach_lib(c->tracer, libc, pid);
+	if (err < 0) {
+		if (err == -ENOENT)
+			fprintf(stderr,
+				"allocsnoop: %s exports no malloc/free\n",
+				libc);
+		return err;
+	}
+	if (c->child) {
+		/* A static command carries its own malloc. */
+		err = tracer__attach_lib(c->tracer, child__program(c->child),
+					 pid);
+		if (err < 0 && err != -ENOENT)
+			return err;
+	}
+	return 0;
+}
+
+static int handle_signal(struct trace_ctx *c, int sfd, bool *done)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGINT:
+		case SIGTERM:
+		case SIGHUP:
+			*done = true;
+			break;
+		case SIGCHLD:
+			if (c->child &&
+			    child__reap(c->child, child_at_exit, c) == 1)
+				*done = true;
+			break;
+		case SIGUSR1: {
+			struct as_snapshot *s = take_snapshot(c);
+
+			if (s)
+				write_snapshot(c, s);
+			as_snapshot_free(s);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int run_loop(struct trace_ctx *c, int sfd)
+{
+	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
+	double next = now_s() + c->o->interval, left;
+	bool done = false;
+	int efd, pfd, err = 0, n, i;
+
+	efd = epoll_create1(EPOLL_CLOEXEC);
+	if (efd < 0)
+		return -errno;
+	ev.data.fd = sfd;
+	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tracer__event_fd(c->tracer);
+	epoll_ctl(efd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	/* -p: a pidfd becomes readable when the process exits. */
+	pfd = c->o->pid ? (int)syscall(SYS_pidfd_open, c->o->pid, 0) : -1;
+	if (pfd >= 0) {
+		ev.data.fd = pfd;
+		epoll_ctl(efd, EPOLL_CTL_ADD, pfd, &ev);
+	}
+	/* A child that ended before we listened for SIGCHLD. */
+	if (c->child && child__reap(c->child, child_at_exit, c) == 1)
+		done = true;
+	while (!done) {
+		left = next - now_s();
+		n = epoll_wait(efd, evs, 4,
+			       left > 0 ? (int)(left * 1000) + 1 : 0);
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		tracer__drain(c->tracer);
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd)
+				handle_signal(c, sfd, &done);
+			else if (evs[i].data.fd == pfd && pfd >= 0)
+				done = true; /* the traced process exited */
+		}
+		if (done || now_s() < next)
+			continue;
+		next += c->o->interval;
+		if (c->o->count && c->seq + 1 >= (uint64_t)c->o->count) {
+			done = true;
+			break; /* the final report below is the count-th */
+		}
+		err = report(c, false);
+		if (err)
+			break;
+	}
+	close(efd);
+	if (pfd >= 0)
+		close(pfd);
+	if (!err)
+		err = report(c, true);
+	return err;
+}
+
+static void ctx_free(struct trace_ctx *c)
+{
+	as_stats_free(c->prev_stats);
+	as_snapshot_free(c->prev);
+	tracer__free(c->tracer);
+	collector__free(c->col);
+	symbolizer__free(c->sym);
+	procmaps__free(c->pm);
+	child__free(c->child);
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* One open descriptor per distinct object file traced. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int trace(struct trace_opts *o)
+{
+	struct trace_ctx c = {.o = o};
+	sigset_t mask, old;
+	char missing[128];
+	int sfd = -1, err;
+
+	err = privs_check(missing, sizeof(missing));
+	if (err) {
+		fprintf(stderr,
+			"allocsnoop: missing capabilities %s: run as root "
+			"(sudo allocsnoop ...)\n",
+			missing);
+		return 1;
+	}
+	if (o->pid && kill(o->pid, 0) && errno == ESRCH) {
+		fprintf(stderr,
+			"allocsnoop: no process with pid %d: check it with "
+			"ps or pgrep\n",
+			o->pid);
+		return 1;
+	}
+	raise_fd_limit();
+	clock_gettime(CLOCK_REALTIME, &c.start);
+	snprintf(c.target, sizeof(c.target), "%d", o->pid);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (o->command) {
+		err = child__spawn(o->command, &old, o->verbose, &c.child);
+		if (err)
+			goto cleanup;
+		snprintf(c.target, sizeof(c.target), "%d", child__pid(c.child));
+	}
+	o->tracer.self_tgid = getpid();
+	o->tracer.verbose = o->verbose;
+	err = procmaps__new(&c.pm);
+	err = err ?: symbolizer__new(&c.sym);
+	err = err ?: collector__new(c.pm, c.sym, &c.col);
+	err = err ?: tracer__new(&o->tracer, on_event, &c, &c.tracer);
+	if (err)
+		goto cleanup;
+	tracer__maps(c.tracer, &c.maps);
+	err = attach(&c);
+	if (err)
+		goto cleanup;
+	if (c.child) {
+		err = child__release(c.child);
+		if (err)
+			goto cleanup;
+	}
+	if (o->command)
+		fprintf(stderr, "Tracing '%s' (pid %d)... Hit Ctrl-C to end.\n",
+			o->command, child__pid(c.child));
+	else if (o->pid)
+		fprintf(stderr, "Tracing pid %d... Hit Ctrl-C to end.\n",
+			o->pid);
+	else
+		fprintf(stderr,
+			"Tracing all processes... Hit Ctrl-C to end.\n");
+	err = run_loop(&c, sfd);
+cleanup:
+	if (!err && c.child)
+		err = child__status(c.child);
+	else if (err)
+		err = 1;
+	ctx_free(&c);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct argp_child children[] = {
+	    {&as_view_argp, 0, "Report options:", 2},
+	    {0},
+	};
+	static const struct argp argp = {
+	    .options = options,
+	    .parser = parse_opt,
+	    .args_doc = "[interval [count]]",
+	    .doc = doc,
+	    .children = children,
+	};
+	struct trace_opts o = {
+	    .interval = 5,
+	    .tracer = {.stack_depth = AS_MAX_STACK_DEPTH},
+	};
+	int rc;
+
+	as_view_opts_init(&o.view);
+	if (argp_parse(&argp, argc, argv, 0, NULL, &o)) {
+		as_view_opts_free(&o.view);
+		return 2;
+	}
+	rc = trace(&o);
+	as_view_opts_free(&o.view);
+	return rc;
+}

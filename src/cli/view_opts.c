@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/* view_opts.c - argp child parser for the report options. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/view_opts.h"
+
+enum {
+	OPT_FOLDED = 0x1001,
+	OPT_FOLDED_VALUE,
+	OPT_CUMULATIVE,
+	OPT_INCLUDE,
+	OPT_EXCLUDE,
+	OPT_MIN_SIZE,
+};
+
+static const struct argp_option options[] = {
+    {"group-by", 'g', "KEY", 0,
+     "Group rows by KEY: lineno (default), filename, function, "
+     "traceback, module or process"},
+    {"top", 'T', "N", 0, "Show the N biggest rows (default 10, 0 = all)"},
+    {"json", 'j', NULL, 0, "Print each report as one JSON object per line"},
+    {"folded", OPT_FOLDED, NULL, 0,
+     "Print folded stacks for flamegraph.pl, inferno or speedscope"},
+    {"folded-value", OPT_FOLDED_VALUE, "KIND", 0,
+     "Width of a folded stack: size (live bytes, default), alloc_size, "
+     "count or alloc_count"},
+    {"cumulative", OPT_CUMULATIVE, NULL, 0,
+     "With -g lineno or filename, charge an allocation to every frame "
+     "of its stack, not only to its allocation site"},
+    {"include", OPT_INCLUDE, "GLOB", 0,
+     "Only count allocations with a frame whose source file or module "
+     "path matches GLOB (repeatable)"},
+    {"exclude", OPT_EXCLUDE, "GLOB", 0,
+     "Do not count allocations whose allocation site's source file or "
+     "module path matches GLOB; <unknown> matches a site without a "
+     "source file (repeatable)"},
+    {"min-size", OPT_MIN_SIZE, "BYTES", 0,
+     "Hide rows smaller than BYTES in both snapshots (suffixes K, M, G "
+     "for KiB, MiB, GiB)"},
+    {0},
+};
+
+void as_view_opts_init(struct as_view_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->group_by = AS_GROUP_LINENO;
+	o->top = 10;
+}
+
+void as_view_opts_free(struct as_view_opts *o)
+{
+	free(o->include);
+	free(o->exclude);
+	o->include = o->exclude = NULL;
+	o->ninclude = o->nexclude = 0;
+}
+
+int as_view_filter(const struct as_view_opts *o, struct as_filter *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->include = o->include;
+	out->ninclude = o->ninclude;
+	out->exclude = o->exclude;
+	out->nexclude = o->nexclude;
+	out->min_size = o->min_size;
+	return 0;
+}
+
+static int push(const char ***list, size_t *n, const char *s)
+{
+	const char **p = realloc(*list, (*n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p[(*n)++] = s;
+	*list = p;
+	return 0;
+}
+
+/* "4096", "64K", "1M", "2GiB": decimal bytes with a 1024-based suffix. */
+static int parse_size(const char *s, int64_t *out)
+{
+	unsigned long long v;
+	uint64_t mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		break;
+	}
+	if (mult > 1) {
+		end++;
+		if (strcmp(end, "iB") == 0)
+			end += 2;
+	} else if (strcmp(end, "B") == 0) {
+		end++;
+	}
+	if (*end || v > (unsigned long long)INT64_MAX / mult)
+		return -EINVAL;
+	*out = (int64_t)(v * mult);
+	return 0;
+}
+
+static int parse_top(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > INT_MAX)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static bool folded_value_ok(const char *s)
+{
+	return strcmp(s, "size") == 0 || strcmp(s, "alloc_size") == 0 ||
+	       strcmp(s, "count") == 0 || strcmp(s, "alloc_count") == 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct as_view_opts *o = state->input;
+
+	if (!o)
+		return ARGP_ERR_UNKNOWN;
+	switch (key) {
+	case 'g':
+		if (as_group_by_parse(arg, &o->group_by)) {
+			argp_error(state,
+				   "invalid --group-by '%s': expected lineno, "
+				   "filename, function, traceback, module or "
+				   "process",
+				   arg);
+			return EINVAL;
+		}
+		break;
+	case 'T':
+		if (parse_top(arg, &o->top)) {
+			argp_error(state,
+				   "invalid --top '%s': expected a number >= 0",
+				   arg);
+			return EINVAL;
+		}
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case OPT_FOLDED:
+		o->folded = true;
+		break;
+	case OPT_FOLDED_VALUE:
+		if (!folded_value_ok(arg)) {
+			argp_error(state,
+				   "invalid --folded-value '%s': expected "
+				   "size, alloc_size, count or alloc_count",
+				   arg);
+			return EINVAL;
+		}
+		o->folded_value = arg;
+		break;
+	case OPT_CUMULATIVE:
+		o->cumulative = true;
+		break;
+	case OPT_INCLUDE:
+	case OPT_EXCLUDE:
+		if (key == OPT_INCLUDE ? push(&o->include, &o->ninclude, arg)
+				       : push(&o->exclude, &o->nexclude, arg)) {
+			argp_failure(state, EXIT_FAILURE, ENOMEM,
+				     "cannot store --%s '%s'",
+				     key == OPT_INCLUDE ? "include" : "exclude",
+				     arg);
+			return ENOMEM;
+		}
+		break;
+	case OPT_MIN_SIZE:
+		if (parse_size(arg, &o->min_size)) {
+			argp_error(state,
+				   "invalid --min-size '%s': expected bytes "
+				   "such as 4096, 64K, 1M or 2G",
+				   arg);
+			return EINVAL;
+		}
+		break;
+	case ARGP_KEY_END:
+		if (o->json && o->folded) {
+			argp_error(state, "--json and --folded cannot be used "
+					  "together: pick one output format");
+			return EINVAL;
+		}
+		if (o->folded_value && !o->folded) {
+			argp_error(state, "--folded-value needs --folded");
+			return EINVAL;
+		}
+		if (o->cumulative && o->group_by != AS_GROUP_LINENO &&
+		    o->group_by != AS_GROUP_FILENAME) {
+			argp_error(state,
+				   "--cumulative works with --group-by lineno "
+				   "or filename, not %s",
+				   as_group_by_name(o->group_by));
+			return EINVAL;
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp as_view_argp = {
+    .options = options,
+    .parser = parse_opt,
+};

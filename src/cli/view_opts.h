@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * view_opts.h - the report options shared by the live tracer and the
+ * show/diff subcommands: grouping, number of rows, output format and
+ * tracemalloc-style filters, as an argp child parser.
+ *
+ * Owned by the view_opts module. The parent lists as_view_argp in its
+ * argp children and passes a struct as_view_opts * as the child's input
+ * (state->child_inputs[i] at ARGP_KEY_INIT), initialised with
+ * as_view_opts_init(). The child uses the short options -g, -T and -j.
+ * String values point into argv; only the lists are allocated.
+ */
+#ifndef ALLOCSNOOP_VIEWOPTS_H
+#define ALLOCSNOOP_VIEWOPTS_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "view/group.h"
+
+struct as_view_opts {
+	enum as_group_by group_by; /* default lineno */
+	int top;		   /* rows per report, 0 = all; default 10 */
+	bool json;
+	bool folded;
+	const char *folded_value; /* NULL = size */
+	bool cumulative;
+	const char **include;
+	size_t ninclude;
+	const char **exclude;
+	size_t nexclude;
+	int64_t min_size;
+};
+
+extern const struct argp as_view_argp;
+
+void as_view_opts_init(struct as_view_opts *o);
+void as_view_opts_free(struct as_view_opts *o);
+
+/* Fills @out with the filter the options describe (pids left empty);
+ * @out borrows the option lists. Returns 0. */
+int as_view_filter(const struct as_view_opts *o, struct as_filter *out);
+
+#endif

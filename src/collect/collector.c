@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: MIT
+/* collector.c - read the BPF maps into a snapshot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "collect/collector.h"
+#include "util/u64map.h"
+
+#define BATCH 4096
+
+static const char *const lost_names[AS_LOST_MAX] = {
+    [AS_LOST_ALLOC_MAP_FULL] = "alloc_map_full",
+    [AS_LOST_STACK_MAP_FULL] = "stack_map_full",
+    [AS_LOST_STAT_MAP_FULL] = "stat_map_full",
+    [AS_LOST_PROC_MAP_FULL] = "proc_map_full",
+    [AS_LOST_THREAD_MAP_FULL] = "thread_map_full",
+    [AS_LOST_EVENTS] = "events_lost",
+    [AS_LOST_STACK_TRUNCATED] = "stacks_truncated",
+    [AS_LOST_READ_FAILED] = "read_failed",
+    [AS_LOST_STALE_ALLOC] = "stale_allocs",
+};
+
+struct comm_entry {
+	char comm[AS_TASK_COMM_LEN + 1];
+};
+
+struct collector {
+	struct as_procmaps *pm;
+	struct as_symbolizer *sym;
+	/* stack hash -> (offset in frames[] << 8 | depth): stacks never
+	 * change, and only their used frames are kept */
+	struct u64map *stack_idx;
+	__u64 *frames;
+	size_t nframes, cap_frames;
+	/* pid -> the generation (exec count) of its current image */
+	struct u64map *gens;
+	/* pid -> generation: the records of its images before it are stale
+	 * (it exec'd) and go at the next purge */
+	struct u64map *stale;
+	/* pid -> index into comms[] */
+	struct u64map *comm_idx;
+	struct comm_entry *comms;
+	size_t ncomms, cap_comms;
+};
+
+/* Per-collect state: one location per (pid, address). */
+struct loc_index {
+	struct u64map *pids;  /* pid -> index into maps[] */
+	struct u64map **maps; /* address -> location index */
+	size_t n;
+	struct u64map *refreshed; /* pids whose maps were re-read this round */
+};
+
+int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
+		   struct collector **out)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->pm = pm;
+	c->sym = sym;
+	err = u64map__new(&c->stack_idx);
+	err = err ?: u64map__new(&c->comm_idx);
+	err = err ?: u64map__new(&c->gens);
+	err = err ?: u64map__new(&c->stale);
+	if (err) {
+		collector__free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void collector__free(struct collector *c)
+{
+	if (!c)
+		return;
+	u64map__free(c->stack_idx);
+	u64map__free(c->comm_idx);
+	u64map__free(c->gens);
+	u64map__free(c->stale);
+	free(c->frames);
+	free(c->comms);
+	free(c);
+}
+
+int collector__set_comm(struct collector *c, uint32_t pid, const char *comm)
+{
+	uint64_t idx;
+	struct comm_entry *n;
+
+	if (!u64map__get(c->comm_idx, pid, &idx)) {
+		if (c->ncomms == c->cap_comms) {
+			size_t cap = c->cap_comms ? c->cap_comms * 2 : 64;
+
+			n = realloc(c->comms, cap * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			c->comms = n;
+			c->cap_comms = cap;
+		}
+		idx = c->ncomms++;
+		if (u64map__set(c->comm_idx, pid, idx))
+			return -ENOMEM;
+	}
+	snprintf(c->comms[idx].comm, sizeof(c->comms[idx].comm), "%s", comm);
+	return 0;
+}
+
+static const char *comm_of(struct collector *c, uint32_t pid)
+{
+	char path[64], buf[AS_TASK_COMM_LEN + 1] = "";
+	uint64_t idx;
+	ssize_t n;
+	int fd;
+
+	if (u64map__get(c->comm_idx, pid, &idx))
+		return c->comms[idx].comm;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "?";
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return "?";
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (collector__set_comm(c, pid, buf))
+		return "?";
+	return comm_of(c, pid);
+}
+
+/* A process is gone once /proc has no entry or it is a zombie. */
+static bool process_exited(uint32_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* Called with each batch of entries read from a map. */
+typedef int (*batch_fn)(const void *keys, const void *vals, __u32 n, void *ctx);
+
+/*
+ * Reads every entry of the hash map @fd in batches (one syscall per BATCH
+ * entries, not two per entry) and hands each batch to @fn. Stops at the
+ * first error, of the map or of @fn.
+ */
+static int for_each_batch(int fd, size_t key_size, size_t val_size, batch_fn fn,
+			  void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys, *vals, token[64];
+	void *in = NULL;
+	__u32 count;
+	int err, ret = 0;
+
+	keys = calloc(BATCH, key_size);
+	vals = calloc(BATCH, val_size);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	do {
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, in, token, keys, vals, &count,
+					   &opts);
+		if (err && err != -ENOENT) {
+			ret = err;
+			goto cleanup;
+		}
+		ret = count ? fn(keys, vals, count, ctx) : 0;
+		if (ret)
+			goto cleanup;
+		in = token;
+	} while (!err);
+cleanup:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+struct procs_ctx {
+	struct collector *c;
+	struct as_snapshot *snap;
+};
+
+static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const __u32 *pid = keys;
+	const struct as_proc_val *v = vals;
+	struct procs_ctx *pc = arg;
+	__u32 i;
+	int idx;
+
+	for (i = 0; i < n; i++) {
+		if (u64map__set(pc->c->gens, pid[i], v[i].gen))
+			return -ENOMEM;
+		idx = as_snapshot_add_process(pc->snap, pid[i],
+					      comm_of(pc->c, pid[i]));
+		if (idx < 0)
+			return idx;
+		pc->snap->processes[idx] = (struct as_process){
+		    .pid = pid[i],
+		    .comm = pc->snap->processes[idx].comm,
+		    .current_bytes = v[i].current,
+		    .peak_bytes = v[i].peak,
+		    .alloc_count = v[i].alloc_count,
+		    .free_count = v[i].free_count,
+		    .failed_count = v[i].failed_count,
+		    .unmatched_free_count = v[i].unmatched_free_count,
+		    .alloc_bytes = v[i].alloc_bytes,
+		    .free_bytes = v[i].free_bytes,
+		    .exited = process_exited(pid[i]),
+		    .inexact = v[i].untracked > 0,
+		};
+	}
+	return 0;
+}
+
+static int read_procs(struct collector *c, const struct tracer_maps *m,
+		      struct as_snapshot *snap)
+{
+	struct procs_ctx pc = {.c = c, .snap = snap};
+
+	u64map__clear(c->gens);
+	return for_each_batch(m->procs, sizeof(__u32),
+			      sizeof(struct as_proc_val), procs_batch, &pc);
+}
+
+/* The frames of stack @hash (*nr of them), or NULL when unreadable. */
+static const __u64 *stack_get(struct collector *c, int fd, __u64 hash,
+			      __u32 *nr)
+{
+	struct as_stack st;
+	uint64_t v;
+	__u64 *n;
+
+	if (u64map__get(c->stack_idx, hash, &v)) {
+		*nr = v & 0xff;
+		return &c->frames[v >> 8];
+	}
+	if (bpf_map_lookup_elem(fd, &hash, &st))
+		return NULL;
+	if (st.nr > AS_MAX_STACK_DEPTH)
+		st.nr = AS_MAX_STACK_DEPTH;
+	if (c->nframes + st.nr > c->cap_frames) {
+		size_t cap = c->cap_frames ? c->cap_frames * 2 : 4096;
+
+		while (cap < c->nframes + st.nr)
+			cap *= 2;
+		n = realloc(c->frames, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		c->frames = n;
+		c->cap_frames = cap;
+	}
+	memcpy(&c->frames[c->nframes], st.ips, st.nr * sizeof(*st.ips));
+	if (u64map__set(c->stack_idx, hash, (c->nframes << 8) | st.nr))
+		return NULL;
+	c->nframes += st.nr;
+	*nr = st.nr;
+	return &c->frames[c->nframes - st.nr];
+}
+
+static struct u64map *loc_map(struct loc_index *li, uint32_t pid)
+{
+	struct u64map **maps;
+	uint64_t idx;
+
+	if (u64map__get(li->pids, pid, &idx))
+		return li->maps[idx];
+	maps = realloc(li->maps, (li->n + 1) * sizeof(*maps));
+	if (!maps)
+		return NULL;
+	li->maps = maps;
+	if (u64map__new(&maps[li->n]))
+		return NULL;
+	if (u64map__set(li->pids, pid, li->n)) {
+		u64map__free(maps[li->n]);
+		return NULL;
+	}
+	return maps[li->n++];
+}
+
+/* Creates (or finds) the symbolized location of @addr in process @pid. */
+static int location_of(struct collector *c, struct loc_index *li,
+		       struct as_snapshot *snap, uint32_t pid, uint64_t addr)
+{
+	struct u64map *map = loc_map(li, pid);
+	struct as_addr_info ai;
+	struct as_symbol sym;
+	uint64_t idx;
+	int err, mod = -1, loc;
+	uint32_t i;
+
+	if (!map)
+		return -ENOMEM;
+	if (u64map__get(map, addr, &idx))
+		return (int)idx;
+	err = procmaps__lookup(c->pm, pid, addr, &ai);
+	if (err == -ENOENT && !u64map__get(li->refreshed, pid, NULL)) {
+		/* a library loaded since we last read its maps */
+		if (u64map__set(li->refreshed, pid, 1))
+			return -ENOMEM;
+		if (procmaps__refresh(c->pm, pid) == 0)
+			err = procmaps__lookup(c->pm, pid, addr, &ai);
+	}
+	if (err == 0) {
+		mod = as_snapshot_add_module(snap, ai.file->path,
+					     ai.file->build_id, ai.start,
+					     ai.limit, ai.pgoff);
+		if (mod < 0)
+			return mod;
+	}
+	loc = as_snapshot_new_location(snap, addr, mod,
+				       err == 0 ? ai.file_offset : 0);
+	if (loc < 0)
+		return loc;
+	if (err == 0 && symbolizer__resolve(c->sym, ai.file, ai.file_offset,
+					    true, &sym) == 0) {
+		for (i = 0; i < sym.nlines; i++) {
+			err = as_snapshot_add_line(
+			    snap, loc, sym.lines[i].function, sym.lines[i].file,
+			    sym.lines[i].line);
+			if (err)
+				return err;
+		}
+	}
+	if (u64map__set(map, addr, loc))
+		return -ENOMEM;
+	return loc;
+}
+
+static int add_sample(struct collector *c, struct loc_index *li,
+		      const struct tracer_maps *m, struct as_snapshot *snap,
+		      const struct as_stat_key *k, const struct as_stat_val *v)
+{
+	uint32_t locs[AS_MAX_STACK_DEPTH], n = 0, i;
+	const __u64 *ips = NULL;
+	__u32 nr = 0;
+	uint64_t gen;
+	int loc;
+
+	if (!v->alloc_count && !v->count)
+		return 0;
+	/* an image replaced by exec, not yet purged */
+	if (u64map__get(c->gens, k->tgid, &gen) && gen != k->gen)
+		return 0;
+	if (k->stack != AS_STACK_NONE)
+		ips = stack_get(c, m->stacks, k->stack, &nr);
+	for (i = 0; ips && i < nr; i++) {
+		/* location_of does not touch the frame pool */
+		loc = location_of(c, li, snap, k->tgid, ips[i]);
+		if (loc < 0)
+			return loc;
+		locs[n++] = (uint32_t)loc;
+	}
+	loc = as_snapshot_add_sample(snap, k->tgid, locs, n, v->size, v->count,
+				     (int64_t)v->alloc_size,
+				     (int64_t)v->alloc_count);
+	return loc < 0 ? loc : 0;
+}
+
+struct stats_ctx {
+	struct collector *c;
+	struct loc_index *li;
+	const struct tracer_maps *m;
+	struct as_snapshot *snap;
+};
+
+static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct as_stat_key *k = keys;
+	const struct as_stat_val *v = vals;
+	struct stats_ctx *sc = arg;
+	__u32 i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = add_sample(sc->c, sc->li, sc->m, sc->snap, &k[i], &v[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int read_stats(struct collector *c, const struct tracer_maps *m,
+		      struct as_snapshot *snap)
+{
+	struct loc_index li = {0};
+	struct stats_ctx sc = {.c = c, .li = &li, .m = m, .snap = snap};
+	int ret;
+	size_t j;
+
+	if (u64map__new(&li.pids) || u64map__new(&li.refreshed)) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	ret = for_each_batch(m->stats, sizeof(struct as_stat_key),
+			     sizeof(struct as_stat_val), stats_batch, &sc);
+	if (ret && ret != -ENOMEM)
+		fprintf(stderr, "allocsnoop: cannot read the stats map: %s\n",
+			strerror(-ret));
+cleanup:
+	for (j = 0; j < li.n; j++)
+		u64map__free(li.maps[j]);
+	free(li.maps);
+	u64map__free(li.pids);
+	u64map__free(li.refreshed);
+	return ret;
+}
+
+int collector__collect(struct collector *c, const struct tracer_maps *m,
+		       struct as_snapshot *snap)
+{
+	unsigned int i;
+	int err;
+
+	err = read_procs(c, m, snap);
+	if (err)
+		return err;
+	err = read_stats(c, m, snap);
+	if (err)
+		return err;
+	for (i = 0; i < AS_LOST_MAX; i++) {
+		err = as_snapshot_set_counter(snap, lost_names[i], m->lost[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * A purge drops the records of the pids in a u64map of pid -> generation
+ * bound: those of an image before the bound (UINT32_MAX: every image).
+ */
+static bool doomed(const struct u64map *bounds, uint32_t pid, uint32_t gen)
+{
+	uint64_t bound;
+
+	return u64map__get(bounds, pid, &bound) && gen < bound;
+}
+
+typedef bool (*doomed_fn)(const void *key, const void *val,
+			  const struct u64map *bounds);
+
+static bool stat_doomed(const void *key, const void *val,
+			const struct u64map *bounds)
+{
+	const struct as_stat_key *k = key;
+
+	(void)val;
+	return doomed(bounds, k->tgid, k->gen);
+}
+
+static bool alloc_doomed(const void *key, const void *val,
+			 const struct u64map *bounds)
+{
+	const struct as_alloc_key *k = key;
+	const struct as_alloc_val *v = val;
+
+	return doomed(bounds, k->tgid, v->gen);
+}
+
+struct purge_ctx {
+	int fd;
+	size_t key_size, val_size;
+	const struct u64map *bounds;
+	doomed_fn doomed;
+};
+
+static int purge_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct purge_ctx *pc = arg;
+	const char *k = keys, *v = vals;
+	__u32 i;
+
+	/* Deleting by key keeps the iteration valid: the batch token is a
+	 * bucket position, not a key. */
+	for (i = 0; i < n; i++)
+		if (pc->doomed(k + i * pc->key_size, v + i * pc->val_size,
+			       pc->bounds))
+			bpf_map_delete_elem(pc->fd, k + i * pc->key_size);
+	return 0;
+}
+
+/* Deletes the entries of @map that @doomed picks. */
+static int purge_map(int fd, size_t key_size, size_t val_size,
+		     const struct u64map *bounds, doomed_fn doomed)
+{
+	struct purge_ctx pc = {fd, key_size, val_size, bounds, doomed};
+
+	return for_each_batch(fd, key_size, val_size, purge_batch, &pc);
+}
+
+/*
+ * Empties the table slots of doomed blocks. A slot is emptied only if it
+ * still holds that block: the programs may be claiming other slots of the
+ * bucket meanwhile. The table is mapped just for this: mapped, it would
+ * count its whole size in the tracer's RSS.
+ */
+static int purge_table(const struct tracer_maps *m, const struct u64map *bounds)
+{
+	size_t len = (size_t)m->table_buckets * sizeof(struct as_bucket);
+	struct as_bucket *table, *b;
+	__u64 addr;
+	__u32 i, j;
+
+	table =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, m->table, 0);
+	if (table == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < m->table_buckets; i++) {
+		b = &table[i];
+		for (j = 0; j < AS_BUCKET_SLOTS; j++) {
+			addr = __atomic_load_n(&b->addr[j], __ATOMIC_ACQUIRE);
+			if (addr == AS_SLOT_EMPTY || addr == AS_SLOT_CLAIMED ||
+			    !doomed(bounds, b->tgid[j], b->rec[j].gen))
+				continue;
+			__atomic_compare_exchange_n(
+			    &b->addr[j], &addr, AS_SLOT_EMPTY, false,
+			    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+		}
+	}
+	munmap(table, len);
+	return 0;
+}
+
+static int purge_stacks(const struct tracer_maps *m);
+
+/* One pass over every map for all the pids in @bounds. */
+static int purge_records(const struct tracer_maps *m,
+			 const struct u64map *bounds)
+{
+	int err;
+
+	err = purge_map(m->stats, sizeof(struct as_stat_key),
+			sizeof(struct as_stat_val), bounds, stat_doomed);
+	err =
+	    err
+		?: purge_map(m->allocs, sizeof(struct as_alloc_key),
+			     sizeof(struct as_alloc_val), bounds, alloc_doomed);
+	err = err ?: purge_table(m, bounds);
+	return err ?: purge_stacks(m);
+}
+
+int collector__purge(struct collector *c, const struct tracer_maps *m,
+		     const uint32_t *pids, size_t n)
+{
+	size_t i;
+	int err = 0;
+
+	/* the exited pids join the exec'd ones: one pass for all */
+	for (i = 0; !err && i < n; i++)
+		err = u64map__set(c->stale, pids[i], UINT32_MAX);
+	if (!err && u64map__count(c->stale))
+		err = purge_records(m, c->stale);
+	u64map__clear(c->stale);
+	for (i = 0; i < n; i++) {
+		bpf_map_delete_elem(m->procs, &pids[i]);
+		procmaps__forget(c->pm, pids[i]);
+	}
+	return err;
+}
+
+static int mark_used(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct as_stat_key *k = keys;
+	__u32 i;
+
+	(void)vals;
+	for (i = 0; i < n; i++)
+		if (u64map__set(arg, k[i].stack, 1))
+			return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Deletes the stacks that no (process, stack) counter refers to any more:
+ * stacks are shared between processes, so they outlive a purge otherwise.
+ */
+static int purge_stacks(const struct tracer_maps *m)
+{
+	__u64 key, next, *prev = NULL, *dead = NULL, *grown;
+	struct u64map *used = NULL;
+	size_t ndead = 0, cap = 0, i;
+	int ret;
+
+	if (u64map__new(&used))
+		return -ENOMEM;
+	ret = for_each_batch(m->stats, sizeof(struct as_stat_key),
+			     sizeof(struct as_stat_val), mark_used, used);
+	while (!ret && bpf_map_get_next_key(m->stacks, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (u64map__get(used, key, NULL))
+			continue;
+		if (ndead == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(dead, cap * sizeof(*dead));
+			if (!grown) {
+				ret = -ENOMEM;
+				break;
+			}
+			dead = grown;
+		}
+		dead[ndead++] = key;
+	}
+	/* deleted after the walk: deleting during it restarts the walk */
+	for (i = 0; !ret && i < ndead; i++)
+		bpf_map_delete_elem(m->stacks, &dead[i]);
+	u64map__free(used);
+	free(dead);
+	return ret;
+}
+
+int collector__exec(struct collector *c, const struct tracer_maps *m,
+		    uint32_t pid)
+{
+	struct as_proc_val v;
+
+	/* the new image maps other files */
+	procmaps__refresh(c->pm, pid);
+	if (bpf_map_lookup_elem(m->procs, &pid, &v))
+		return 0;
+	return u64map__set(c->stale, pid, v.gen);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector.h - BPF maps -> a symbolized snapshot.
+ *
+ * Owned by the collector module. It reads the process, per-stack and
+ * stack maps, resolves each frame through the process's module maps and
+ * the symbolizer, and caches what never changes (stack frames, process
+ * names). It also purges the map entries of processes that are gone.
+ */
+#ifndef ALLOCSNOOP_COLLECTOR_H
+#define ALLOCSNOOP_COLLECTOR_H
+
+#include "profile/model.h"
+#include "symbolize/procmaps.h"
+#include "symbolize/symbolizer.h"
+#include "trace/tracer.h"
+
+struct collector;
+
+int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
+		   struct collector **out);
+void collector__free(struct collector *c);
+
+/* Records a process's name (from an event: survives the process). */
+int collector__set_comm(struct collector *c, uint32_t pid, const char *comm);
+
+/* Fills @snap with the maps' current contents. */
+int collector__collect(struct collector *c, const struct tracer_maps *m,
+		       struct as_snapshot *snap);
+
+/*
+ * Deletes every map entry of the @n processes in @pids, and the records of
+ * the images that processes exec'd away from since the last purge, in one
+ * pass over each map; forgets the module maps of @pids.
+ */
+int collector__purge(struct collector *c, const struct tracer_maps *m,
+		     const uint32_t *pids, size_t n);
+
+/*
+ * After @pid exec'd: re-reads its module maps and marks the records of its
+ * earlier images (their memory is gone) for the next purge. Reports skip
+ * them meanwhile.
+ */
+int collector__exec(struct collector *c, const struct tracer_maps *m,
+		    uint32_t pid);
+
+#endif

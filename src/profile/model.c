@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/* model.c - the snapshot container: builders, lookups, allocation site. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/model.h"
+#include "util/u64map.h"
+
+struct as_snapshot *as_snapshot_new(void)
+{
+	return calloc(1, sizeof(struct as_snapshot));
+}
+
+void as_snapshot_free(struct as_snapshot *s)
+{
+	size_t i, j;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nprocesses; i++)
+		free(s->processes[i].comm);
+	for (i = 0; i < s->nsamples; i++)
+		free(s->samples[i].locs);
+	for (i = 0; i < s->nlocations; i++) {
+		for (j = 0; j < s->locations[i].nlines; j++) {
+			free(s->locations[i].lines[j].function);
+			free(s->locations[i].lines[j].file);
+		}
+		free(s->locations[i].lines);
+	}
+	for (i = 0; i < s->nmodules; i++) {
+		free(s->modules[i].path);
+		free(s->modules[i].build_id);
+	}
+	for (i = 0; i < s->ncounters; i++)
+		free(s->counters[i].name);
+	u64map__free(s->module_index);
+	free(s->processes);
+	free(s->samples);
+	free(s->locations);
+	free(s->modules);
+	free(s->counters);
+	free(s->tool_version);
+	free(s->hostname);
+	free(s->command);
+	free(s);
+}
+
+/* Grows *arr so that it holds n + 1 elements of @size. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+#define GROW(s, field)                                                         \
+	grow((void **)&(s)->field, &(s)->cap_##field, (s)->n##field,           \
+	     sizeof(*(s)->field))
+
+static int dup_opt(const char *in, char **out)
+{
+	*out = NULL;
+	if (!in)
+		return 0;
+	*out = strdup(in);
+	return *out ? 0 : -ENOMEM;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *str)
+{
+	/* NULL and "" differ: the byte after a string ends it */
+	if (!str)
+		return (h ^ 0xff) * 0x100000001b3ULL;
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 0x100000001b3ULL;
+	return h * 0x100000001b3ULL;
+}
+
+static uint64_t module_hash(const char *path, const char *build_id,
+			    uint64_t start, uint64_t offset)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = fnv_str(fnv_str(h, path), build_id);
+	h = (h ^ start) * 0x100000001b3ULL;
+	return (h ^ offset) * 0x100000001b3ULL;
+}
+
+static bool module_is(const struct as_module *m, const char *path,
+		      const char *build_id, uint64_t start, uint64_t offset)
+{
+	return str_eq(m->path, path) && str_eq(m->build_id, build_id) &&
+	       m->start == start && m->offset == offset;
+}
+
+int as_snapshot_add_module(struct as_snapshot *s, const char *path,
+			   const char *build_id, uint64_t start, uint64_t limit,
+			   uint64_t offset)
+{
+	uint64_t h = module_hash(path, build_id, start, offset), first;
+	struct as_module *m;
+	bool indexed;
+	size_t i;
+
+	/* A file may hold thousands of modules: an index spares comparing
+	 * each new one with all before it. The index keeps the first module
+	 * of a hash; a module whose hash collides is found by a scan. */
+	if (!s->module_index && u64map__new(&s->module_index))
+		return -ENOMEM;
+	indexed = u64map__get(s->module_index, h, &first);
+	if (indexed) {
+		if (module_is(&s->modules[first], path, build_id, start,
+			      offset))
+			return (int)first;
+		for (i = 0; i < s->nmodules; i++)
+			if (module_is(&s->modules[i], path, build_id, start,
+				      offset))
+				return (int)i;
+	}
+	if (GROW(s, modules))
+		return -ENOMEM;
+	m = &s->modules[s->nmodules];
+	memset(m, 0, sizeof(*m));
+	if (dup_opt(path, &m->path) || dup_opt(build_id, &m->build_id) ||
+	    (!indexed && u64map__set(s->module_index, h, s->nmodules))) {
+		free(m->path);
+		free(m->build_id);
+		return -ENOMEM;
+	}
+	m->start = start;
+	m->limit = limit;
+	m->offset = offset;
+	return (int)s->nmodules++;
+}
+
+int as_snapshot_add_location(struct as_snapshot *s, uint64_t address,
+			     int32_t module, uint64_t rel_offset)
+{
+	size_t i;
+
+	/* Linear search is fine for files; the collector dedups by itself. */
+	for (i = s->nlocations; i-- > 0;)
+		if (s->locations[i].address == address &&
+		    s->locations[i].module == module)
+			return (int)i;
+	return as_snapshot_new_location(s, address, module, rel_offset);
+}
+
+int as_snapshot_new_location(struct as_snapshot *s, uint64_t address,
+			     int32_t module, uint64_t rel_offset)
+{
+	struct as_location *l;
+
+	if (GROW(s, locations))
+		return -ENOMEM;
+	l = &s->locations[s->nlocations];
+	memset(l, 0, sizeof(*l));
+	l->address = address;
+	l->module = module;
+	l->rel_offset = rel_offset;
+	return (int)s->nlocations++;
+}
+
+int as_snapshot_add_line(struct as_snapshot *s, uint32_t loc,
+			 const char *function, const char *file, int64_t line)
+{
+	struct as_location *l;
+	struct as_line *lines, *ln;
+
+	if (loc >= s->nlocations)
+		return -EINVAL;
+	l = &s->locations[loc];
+	lines = realloc(l->lines, (l->nlines + 1) * sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	l->lines = lines;
+	ln = &lines[l->nlines];
+	memset(ln, 0, sizeof(*ln));
+	if (dup_opt(function, &ln->function) || dup_opt(file, &ln->file)) {
+		free(ln->function);
+		free(ln->file);
+		return -ENOMEM;
+	}
+	ln->line = line;
+	l->nlines++;
+	return 0;
+}
+
+int as_snapshot_add_sample(struct as_snapshot *s, uint32_t pid,
+			   const uint32_t *locs, uint32_t nlocs, int64_t size,
+			   int64_t count, int64_t alloc_size,
+			   int64_t alloc_count)
+{
+	struct as_sample *sm;
+
+	if (GROW(s, samples))
+		return -ENOMEM;
+	sm = &s->samples[s->nsamples];
+	memset(sm, 0, sizeof(*sm));
+	if (nlocs) {
+		sm->locs = malloc(nlocs * sizeof(*locs));
+		if (!sm->locs)
+			return -ENOMEM;
+		memcpy(sm->locs, locs, nlocs * sizeof(*locs));
+	}
+	sm->pid = pid;
+	sm->nlocs = nlocs;
+	sm->size = size;
+	sm->count = count;
+	sm->alloc_size = alloc_size;
+	sm->alloc_count = alloc_count;
+	return (int)s->nsamples++;
+}
+
+int as_snapshot_add_process(struct as_snapshot *s, uint32_t pid,
+			    const char *comm)
+{
+	struct as_process *p;
+	size_t i;
+
+	for (i = 0; i < s->nprocesses; i++)
+		if (s->processes[i].pid == pid)
+			return (int)i;
+	if (GROW(s, processes))
+		return -ENOMEM;
+	p = &s->processes[s->nprocesses];
+	memset(p, 0, sizeof(*p));
+	if (dup_opt(comm ? comm : "?", &p->comm))
+		return -ENOMEM;
+	p->pid = pid;
+	return (int)s->nprocesses++;
+}
+
+int as_snapshot_set_counter(struct as_snapshot *s, const char *name,
+			    uint64_t value)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncounters; i++) {
+		if (strcmp(s->counters[i].name, name) == 0) {
+			s->counters[i].value = value;
+			return 0;
+		}
+	}
+	if (GROW(s, counters))
+		return -ENOMEM;
+	s->counters[s->ncounters].name = strdup(name);
+	if (!s->counters[s->ncounters].name)
+		return -ENOMEM;
+	s->counters[s->ncounters].value = value;
+	s->ncounters++;
+	return 0;
+}
+
+int as_snapshot_set_meta(struct as_snapshot *s, const char *tool_version,
+			 const char *hostname, const char *command)
+{
+	char *v, *h, *c;
+
+	if (dup_opt(tool_version, &v))
+		return -ENOMEM;
+	if (dup_opt(hostname, &h)) {
+		free(v);
+		return -ENOMEM;
+	}
+	if (dup_opt(command, &c)) {
+		free(v);
+		free(h);
+		return -ENOMEM;
+	}
+	free(s->tool_version);
+	free(s->hostname);
+	free(s->command);
+	s->tool_version = v;
+	s->hostname = h;
+	s->command = c;
+	s->has_meta = true;
+	return 0;
+}
+
+int as_process_ptr_cmp(const void *a, const void *b)
+{
+	const struct as_process *x = *(const struct as_process *const *)a;
+	const struct as_process *y = *(const struct as_process *const *)b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+const struct as_process *as_snapshot_find_process(const struct as_snapshot *s,
+						  uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nprocesses; i++)
+		if (s->processes[i].pid == pid)
+			return &s->processes[i];
+	return NULL;
+}
+
+uint64_t as_snapshot_counter(const struct as_snapshot *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncounters; i++)
+		if (strcmp(s->counters[i].name, name) == 0)
+			return s->counters[i].value;
+	return 0;
+}
+
+bool as_module_is_runtime(const char *path)
+{
+	static const char *const prefixes[] = {
+	    "libc.so", "libc-",	    "libstdc++.so", "ld-linux",
+	    "ld.so",   "libgcc_s.", "libc++.so",    "libc++abi.so",
+	};
+	const char *base;
+	size_t i;
+
+	if (!path)
+		return false;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+bool as_file_is_runtime(const char *file)
+{
+	return file &&
+	       (strstr(file, "/include/c++/") || strstr(file, "/c++/v1/"));
+}
+
+uint32_t as_location_site_line(const struct as_location *l)
+{
+	uint32_t i;
+
+	for (i = 0; i < l->nlines; i++)
+		if (!as_file_is_runtime(l->lines[i].file))
+			return i;
+	return 0;
+}
+
+/* Every line of @l comes from the runtime's headers. */
+static bool location_in_runtime_headers(const struct as_location *l)
+{
+	return l->nlines && as_file_is_runtime(l->lines[l->nlines - 1].file) &&
+	       as_file_is_runtime(l->lines[as_location_site_line(l)].file);
+}
+
+int as_sample_site(const struct as_snapshot *s, const struct as_sample *sample)
+{
+	uint32_t i;
+
+	if (!sample->nlocs)
+		return -1;
+	for (i = 0; i < sample->nlocs; i++) {
+		const struct as_location *l = &s->locations[sample->locs[i]];
+		const char *path = NULL;
+
+		if (l->module >= 0 && (size_t)l->module < s->nmodules)
+			path = s->modules[l->module].path;
+		if (!as_module_is_runtime(path) &&
+		    !location_in_runtime_headers(l))
+			return (int)i;
+	}
+	return 0;
+}

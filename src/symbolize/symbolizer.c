@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: MIT
+/*
+ * symbolizer.c - file offsets to source lines with libdw.
+ *
+ * Each distinct object (by build-id, else by dev:inode) gets one offline
+ * Dwfl with the file reported at its link-time addresses, so a file offset
+ * turns into an ELF virtual address through the PT_LOAD that holds it.
+ * Results are kept in an open-addressing hash table keyed by (object, file
+ * offset, return-address flag) and live until symbolizer__free().
+ */
+#include <dlfcn.h>
+#include <dwarf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#include "symbolize/symbolizer.h"
+
+/* Inline nesting deeper than this is corrupt DWARF, not code. */
+#define MAX_INLINE_DEPTH 64
+
+typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len,
+			     int *status);
+
+struct sym_load {
+	uint64_t offset, filesz, vaddr;
+};
+
+/* One object file: its Dwfl and where its segments lie. */
+struct sym_object {
+	char *key; /* build-id, or "@dev:ino" when there is none */
+	uint64_t hash;
+	Dwfl *dwfl; /* NULL when the file is not a usable ELF */
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	size_t nloads;
+	struct sym_load *loads;
+};
+
+struct sym_result {
+	const struct sym_object *obj; /* NULL marks a free slot */
+	uint64_t offset;
+	bool is_return_address;
+	uint32_t nlines;
+	struct as_line *lines;
+};
+
+struct as_symbolizer {
+	size_t nobjects, cap_objects; /* open-addressing, power of two */
+	struct sym_object **objects;
+	size_t nresults, cap_results; /* open-addressing, power of two */
+	struct sym_result *results;
+	bool demangle_loaded;
+	void *libstdcxx;
+	demangle_fn demangle;
+};
+
+/*
+ * Offline reporting: debug info comes from the file itself, from
+ * /usr/lib/debug/.build-id or through .gnu_debuglink.
+ */
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+int symbolizer__new(struct as_symbolizer **out)
+{
+	struct as_symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	*out = s;
+	return 0;
+}
+
+static void object_free(struct sym_object *o)
+{
+	if (!o)
+		return;
+	if (o->dwfl)
+		dwfl_end(o->dwfl);
+	free(o->loads);
+	free(o->key);
+	free(o);
+}
+
+static void lines_free(struct as_line *lines, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		free(lines[i].function);
+		free(lines[i].file);
+	}
+	free(lines);
+}
+
+void symbolizer__free(struct as_symbolizer *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->cap_results; i++)
+		if (s->results[i].obj)
+			lines_free(s->results[i].lines, s->results[i].nlines);
+	free(s->results);
+	for (size_t i = 0; i < s->cap_objects; i++)
+		object_free(s->objects[i]);
+	free(s->objects);
+	if (s->libstdcxx)
+		dlclose(s->libstdcxx);
+	free(s);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return mix64(h);
+}
+
+static uint64_t result_hash(const struct sym_object *obj, uint64_t offset,
+			    bool is_ret)
+{
+	return mix64(obj->hash ^ mix64(offset) ^
+		     (is_ret ? 0x9e3779b97f4a7c15ULL : 0));
+}
+
+/* --- C++ names --------------------------------------------------------- */
+
+/*
+ * elfutils has no demangler; libstdc++'s is loaded on first use so that
+ * the tool stays a C program and works where libstdc++ is absent.
+ */
+static char *demangle(struct as_symbolizer *s, const char *name)
+{
+	char *out;
+	int status = -1;
+
+	if (strncmp(name, "_Z", 2) != 0)
+		return strdup(name);
+	if (!s->demangle_loaded) {
+		s->demangle_loaded = true;
+		s->libstdcxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		if (s->libstdcxx)
+			s->demangle =
+			    (demangle_fn)dlsym(s->libstdcxx, "__cxa_demangle");
+	}
+	if (!s->demangle)
+		return strdup(name);
+	out = s->demangle(name, NULL, NULL, &status);
+	if (status == 0 && out)
+		return out;
+	free(out);
+	return strdup(name);
+}
+
+/* --- objects ----------------------------------------------------------- */
+
+static int object_load_segments(struct sym_object *o)
+{
+	size_t phnum;
+	Elf *elf;
+
+	elf = dwfl_module_getelf(o->mod, &o->bias);
+	if (!elf || elf_getphdrnum(elf, &phnum) != 0)
+		return -ENOEXEC;
+	o->loads = calloc(phnum ? phnum : 1, sizeof(*o->loads));
+	if (!o->loads)
+		return -ENOMEM;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr mem, *ph = gelf_getphdr(elf, (int)i, &mem);
+
+		if (!ph || ph->p_type != PT_LOAD || !ph->p_filesz)
+			continue;
+		o->loads[o->nloads++] = (struct sym_load){
+		    .offset = ph->p_offset,
+		    .filesz = ph->p_filesz,
+		    .vaddr = ph->p_vaddr,
+		};
+	}
+	return 0;
+}
+
+/*
+ * Reports the file to a new Dwfl. Returns 0 with o->dwfl NULL when the
+ * file is not an ELF object libdwfl accepts; that is remembered so the
+ * file is tried once.
+ */
+static int object_open(struct sym_object *o, const struct as_module_file *file)
+{
+	static const char deleted[] = " (deleted)";
+	char *name = NULL;
+	size_t len;
+	int fd = -1, err = 0;
+
+	/* The debuglink search looks next to the file's original name. */
+	name = strdup(file->path ? file->path : "");
+	if (!name)
+		return -ENOMEM;
+	len = strlen(name);
+	if (len >= sizeof(deleted) - 1 &&
+	    strcmp(name + len - (sizeof(deleted) - 1), deleted) == 0)
+		name[len - (sizeof(deleted) - 1)] = '\0';
+
+	fd = fcntl(file->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	o->dwfl = dwfl_begin(&offline_callbacks);
+	if (!o->dwfl) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	dwfl_report_begin(o->dwfl);
+	/* base 0 + add_p_vaddr: the module sits at its link-time addresses */
+	o->mod = dwfl_report_elf(o->dwfl, name, name, fd, 0, true);
+	dwfl_report_end(o->dwfl, NULL, NULL);
+	if (!o->mod) {
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	fd = -1; /* owned by the Dwfl now */
+	err = object_load_segments(o);
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (err && o->dwfl) {
+		dwfl_end(o->dwfl);
+		o->dwfl = NULL;
+		o->mod = NULL;
+	}
+	free(name);
+	return err;
+}
+
+static int objects_grow(struct as_symbolizer *s)
+{
+	size_t cap = s->cap_objects ? 2 * s->cap_objects : 64;
+	struct sym_object **objs = calloc(cap, sizeof(*objs));
+
+	if (!objs)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->cap_objects; i++) {
+		struct sym_object *o = s->objects[i];
+		size_t j;
+
+		if (!o)
+			continue;
+		for (j = o->hash & (cap - 1); objs[j]; j = (j + 1) & (cap - 1))
+			;
+		objs[j] = o;
+	}
+	free(s->objects);
+	s->objects = objs;
+	s->cap_objects = cap;
+	return 0;
+}
+
+/*
+ * The object for @file, opened on first use. *@first_err is set to the
+ * error of a file that cannot be read, the first time only.
+ */
+static int object_get(struct as_symbolizer *s,
+		      const struct as_module_file *file,
+		      struct sym_object **out, int *first_err)
+{
+	char buf[64];
+	const char *key = file->build_id;
+	struct sym_object *o;
+	uint64_t h;
+	size_t i;
+	int err;
+
+	if (!key || !*key) {
+		snprintf(buf, sizeof(buf), "@%jx:%jx", (uintmax_t)file->dev,
+			 (uintmax_t)file->ino);
+		key = buf;
+	}
+	h = hash_str(key);
+	if (s->cap_objects) {
+		for (i = h & (s->cap_objects - 1); (o = s->objects[i]);
+		     i = (i + 1) & (s->cap_objects - 1)) {
+			if (o->hash == h && strcmp(o->key, key) == 0) {
+				*out = o;
+				return 0;
+			}
+		}
+	}
+	if (2 * (s->nobjects + 1) > s->cap_objects) {
+		err = objects_grow(s);
+		if (err)
+			return err;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->key = strdup(key);
+	if (!o->key) {
+		free(o);
+		return -ENOMEM;
+	}
+	o->hash = h;
+	err = object_open(o, file);
+	/* Only a lack of resources may go away; retry those next time. */
+	if (err == -ENOMEM || err == -EMFILE || err == -ENFILE) {
+		object_free(o);
+		return err;
+	}
+	*first_err = err;
+	for (i = h & (s->cap_objects - 1); s->objects[i];
+	     i = (i + 1) & (s->cap_objects - 1))
+		;
+	s->objects[i] = o;
+	s->nobjects++;
+	*out = o;
+	return 0;
+}
+
+/* --- results ----------------------------------------------------------- */
+
+static struct sym_result *result_find(const struct as_symbolizer *s,
+				      const struct sym_object *obj,
+				      uint64_t offset, bool is_ret)
+{
+	if (!s->cap_results)
+		return NULL;
+	for (size_t i = result_hash(obj, offset, is_ret) & (s->cap_results - 1);
+	     s->results[i].obj; i = (i + 1) & (s->cap_results - 1)) {
+		struct sym_result *r = &s->results[i];
+
+		if (r->obj == obj && r->offset == offset &&
+		    r->is_return_address == is_ret)
+			return r;
+	}
+	return NULL;
+}
+
+static int results_grow(struct as_symbolizer *s)
+{
+	size_t cap = s->cap_results ? 2 * s->cap_results : 1024;
+	struct sym_result *res = calloc(cap, sizeof(*res));
+
+	if (!res)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->cap_results; i++) {
+		struct sym_result *r = &s->results[i];
+		size_t j;
+
+		if (!r->obj)
+			continue;
+		for (j = result_hash(r->obj, r->offset, r->is_return_address) &
+			 (cap - 1);
+		     res[j].obj; j = (j + 1) & (cap - 1))
+			;
+		res[j] = *r;
+	}
+	free(s->results);
+	s->results = res;
+	s->cap_results = cap;
+	return 0;
+}
+
+/* Growable list of lines under construction. */
+struct line_buf {
+	uint32_t n, cap;
+	struct as_line *lines;
+};
+
+/* Appends a line, taking ownership of @function and copying @file. */
+static int line_add(struct line_buf *lb, char *function, const char *file,
+		    int64_t line)
+{
+	struct as_line *l;
+
+	if (lb->n == lb->cap) {
+		uint32_t cap = lb->cap ? 2 * lb->cap : 4;
+		struct as_line *tmp =
+		    realloc(lb->lines, cap * sizeof(*lb->lines));
+
+		if (!tmp)
+			goto nomem;
+		lb->lines = tmp;
+		lb->cap = cap;
+	}
+	l = &lb->lines[lb->n];
+	l->function = function;
+	l->file = file ? strdup(file) : NULL;
+	if (file && !l->file)
+		goto nomem;
+	/* corrupt DWARF can say anything: a line is 1..INT32_MAX or unknown */
+	l->line = line > 0 && line <= INT32_MAX ? line : 0;
+	lb->n++;
+	return 0;
+nomem:
+	free(function);
+	return -ENOMEM;
+}
+
+/* --- DWARF ------------------------------------------------------------- */
+
+static bool is_function(Dwarf_Die *die)
+{
+	int tag = dwarf_tag(die);
+
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+	       tag == DW_TAG_entry_point;
+}
+
+/* Demangled name of a function DIE, following abstract origins. */
+static char *die_function(struct as_symbolizer *s, Dwarf_Die *die)
+{
+	static const int attrs[] = {DW_AT_linkage_name, DW_AT_MIPS_linkage_name,
+				    DW_AT_name};
+	Dwarf_Attribute mem;
+
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		const char *name =
+		    dwarf_formstring(dwarf_attr_integrate(die, attrs[i], &mem));
+
+		if (name && *name)
+			return demangle(s, name);
+	}
+	return NULL;
+}
+
+/* @file as a full path, joined to the CU's directory when relative. */
+static char *full_path(Dwarf_Die *cudie, const char *file)
+{
+	Dwarf_Attribute mem;
+	const char *dir;
+	char *out;
+
+	if (!file || file[0] == '/')
+		return file ? strdup(file) : NULL;
+	dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &mem));
+	if (!dir || !*dir)
+		return strdup(file);
+	if (asprintf(&out, "%s/%s", dir, file) < 0)
+		return NULL;
+	return out;
+}
+
+/* DW_AT_call_file / DW_AT_call_line of an inlined subroutine. */
+static void call_site(Dwarf_Die *die, const char **file, int64_t *line)
+{
+	Dwarf_Die cu_mem, *cudie;
+	Dwarf_Attribute mem;
+	Dwarf_Files *files;
+	Dwarf_Word idx, ln;
+	size_t nfiles;
+
+	*file = NULL;
+	*line = 0;
+	if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &mem), &ln) == 0)
+		*line = (int64_t)ln;
+	if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &mem), &idx) != 0)
+		return;
+	cudie = dwarf_diecu(die, &cu_mem, NULL, NULL);
+	if (!cudie || dwarf_getsrcfiles(cudie, &files, &nfiles) != 0 ||
+	    idx >= nfiles)
+		return;
+	*file = dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+/* Demangled name of the ELF symbol covering @pc, NULL when none. */
+static char *symbol_name(struct as_symbolizer *s, Dwfl_Module *mod,
+			 Dwarf_Addr pc)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *name =
+	    dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+
+	return name && *name ? demangle(s, name) : NULL;
+}
+
+/*
+ * Lines from DWARF, innermost first: the line-table row at @pc in the
+ * innermost function, then for each inlined subroutine its call site in
+ * the function it was inlined into. Returns 0 with nothing added when the
+ * address has no DWARF.
+ */
+/*
+ * elfutils 0.188 finds a CU through .debug_aranges only, which clang does
+ * not emit: scan the CUs' own address ranges instead.
+ */
+static Dwarf_Die *scan_cus(Dwfl_Module *mod, Dwarf_Addr pc, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = NULL;
+
+	while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL)
+		if (dwarf_haspc(cu, pc - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
+static int resolve_dwarf(struct as_symbolizer *s, Dwfl_Module *mod,
+			 Dwarf_Addr pc, struct line_buf *lb)
+{
+	Dwarf_Die *scopes = NULL, *inner = NULL, *cudie, *chain = NULL;
+	Dwarf_Addr bias;
+	Dwarf_Line *dl;
+	const char *src = NULL;
+	char *file = NULL, *fn;
+	int64_t line = 0;
+	int n, err = 0;
+
+	cudie = dwfl_module_addrdie(mod, pc, &bias);
+	if (!cudie)
+		cudie = scan_cus(mod, pc, &bias);
+	if (!cudie)
+		return 0;
+	dl = dwarf_getsrc_die(cudie, pc - bias);
+	if (dl) {
+		int ln = 0;
+
+		src = dwarf_linesrc(dl, NULL, NULL);
+		if (dwarf_lineno(dl, &ln) == 0)
+			line = ln;
+	}
+	n = dwarf_getscopes(cudie, pc - bias, &scopes);
+	for (int i = 0; i < n; i++) {
+		if (is_function(&scopes[i])) {
+			inner = &scopes[i];
+			break;
+		}
+	}
+	if (!inner) {
+		/* In a CU but in no function DIE: name it from the symbols. */
+		if (!src)
+			goto cleanup;
+		file = full_path(cudie, src);
+		err = line_add(lb, symbol_name(s, mod, pc), file, line);
+		goto cleanup;
+	}
+
+	file = full_path(cudie, src);
+	for (int depth = 0;; depth++) {
+		Dwarf_Die *die = chain ? &chain[0] : inner;
+		Dwarf_Die *caller = NULL;
+		Dwarf_Die *next = NULL;
+		int m;
+
+		fn = die_function(s, die);
+		err = line_add(lb, fn, file, line);
+		if (err || dwarf_tag(die) != DW_TAG_inlined_subroutine ||
+		    depth >= MAX_INLINE_DEPTH)
+			break;
+		call_site(die, &src, &line);
+		free(file);
+		file = full_path(cudie, src);
+		/* The scopes around this inlined instance name its caller. */
+		m = dwarf_getscopes_die(die, &next);
+		for (int j = 1; j < m; j++) {
+			if (is_function(&next[j])) {
+				caller = &next[j];
+				break;
+			}
+		}
+		if (!caller) {
+			free(next);
+			err = line_add(lb, NULL, file, line);
+			break;
+		}
+		/* Keep the caller at index 0 of the array we own. */
+		memmove(&next[0], caller, sizeof(*caller));
+		free(chain);
+		chain = next;
+	}
+cleanup:
+	free(file);
+	free(chain);
+	free(scopes);
+	return err;
+}
+
+/* "symbol+0xoff" from the ELF symbol tables, or nothing. */
+static int resolve_symbol(struct as_symbolizer *s, Dwfl_Module *mod,
+			  Dwarf_Addr pc, Dwarf_Addr addr, struct line_buf *lb)
+{
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *name;
+	char *dem, *fn;
+	int r;
+
+	name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	if (!name || !*name)
+		return 0;
+	dem = demangle(s, name);
+	if (!dem)
+		return -ENOMEM;
+	/* The offset is that of the address itself, as a debugger shows it. */
+	r = asprintf(&fn, "%s+0x%" PRIx64, dem, (uint64_t)(off + (addr - pc)));
+	free(dem);
+	if (r < 0)
+		return -ENOMEM;
+	return line_add(lb, fn, NULL, 0);
+}
+
+static int resolve_uncached(struct as_symbolizer *s, const struct sym_object *o,
+			    uint64_t offset, bool is_ret, struct line_buf *lb)
+{
+	Dwarf_Addr addr, pc;
+	size_t i;
+	int err;
+
+	if (!o->mod)
+		return 0;
+	for (i = 0; i < o->nloads; i++)
+		if (offset >= o->loads[i].offset &&
+		    offset - o->loads[i].offset < o->loads[i].filesz)
+			break;
+	if (i == o->nloads)
+		return 0;
+	addr = offset - o->loads[i].offset + o->loads[i].vaddr + o->bias;
+	/* A return address follows the call: look at the call itself. */
+	pc = is_ret && addr > 0 ? addr - 1 : addr;
+	err = resolve_dwarf(s, o->mod, pc, lb);
+	if (err || lb->n)
+		return err;
+	return resolve_symbol(s, o->mod, pc, addr, lb);
+}
+
+int symbolizer__resolve(struct as_symbolizer *s,
+			const struct as_module_file *file, uint64_t file_offset,
+			bool is_return_address, struct as_symbol *out)
+{
+	struct line_buf lb = {0};
+	struct sym_object *o;
+	struct sym_result *r;
+	size_t i;
+	int err, first_err = 0;
+
+	out->nlines = 0;
+	out->lines = NULL;
+	if (!file || file->fd < 0)
+		return 0;
+	err = object_get(s, file, &o, &first_err);
+	if (err)
+		return err;
+	if (!o->mod)
+		return first_err; /* not a usable ELF: nothing to cache */
+	r = result_find(s, o, file_offset, is_return_address);
+	if (r)
+		goto found;
+
+	err = resolve_uncached(s, o, file_offset, is_return_address, &lb);
+	if (err)
+		goto cleanup;
+	if (2 * (s->nresults + 1) > s->cap_results) {
+		err = results_grow(s);
+		if (err)
+			goto cleanup;
+	}
+	for (i = result_hash(o, file_offset, is_return_address) &
+		 (s->cap_results - 1);
+	     s->results[i].obj; i = (i + 1) & (s->cap_results - 1))
+		;
+	r = &s->results[i];
+	*r = (struct sym_result){
+	    .obj = o,
+	    .offset = file_offset,
+	    .is_return_address = is_return_address,
+	    .nlines = lb.n,
+	    .lines = lb.lines,
+	};
+	s->nresults++;
+	lb.lines = NULL;
+	lb.n = 0;
+found:
+	out->nlines = r->nlines;
+	out->lines = r->lines;
+	err = first_err;
+cleanup:
+	lines_free(lb.lines, lb.n);
+	return err;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tracer.h - the BPF skeleton's lifecycle: open, configure, load, attach.
+ *
+ * Owned by the tracer module. It owns the BPF object, its links and the
+ * ring buffer; the collector reads the maps through tracer__maps(). With
+ * sample_bytes set it fills the sampling tables and attaches malloc, calloc
+ * and realloc as uprobe sessions (links.h), or classically on a kernel
+ * without them, saying so once.
+ */
+#ifndef ALLOCSNOOP_TRACER_H
+#define ALLOCSNOOP_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/types.h>
+
+#include "allocsnoop.h"
+
+struct tracer_opts {
+	pid_t self_tgid;       /* excluded from tracing */
+	uint32_t stack_depth;  /* 1..AS_MAX_STACK_DEPTH */
+	uint32_t max_allocs;   /* live allocations tracked */
+	uint32_t max_stacks;   /* distinct stacks */
+	uint32_t max_stats;    /* (process, stack) pairs */
+	uint32_t max_procs;    /* processes */
+	uint32_t max_threads;  /* threads inside an allocator call at once */
+	uint64_t sample_bytes; /* mean bytes between samples, 0 = exact;
+				  at most AS_SAMPLE_BYTES_MAX */
+	bool follow_forks;     /* trace only tracer__follow()ed processes
+				  and their descendants */
+	bool verbose;
+};
+
+/* What the collector reads. */
+struct tracer_maps {
+	/* live blocks: an mmapable array of table_buckets struct as_bucket,
+	 * and allocs for those a full bucket could not take */
+	int table;
+	__u32 table_buckets;
+	int allocs, stacks, stats, procs;
+	const volatile __u64 *lost; /* AS_LOST_MAX counters */
+};
+
+typedef void (*tracer_event_fn)(const struct as_event *ev, void *ctx);
+
+struct tracer;
+
+/* Opens, configures and loads the BPF programs. Prints why on failure. */
+int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
+		void *ctx, struct tracer **out);
+void tracer__free(struct tracer *t);
+
+/*
+ * Attaches the allocator probes to the object file @path for process
+ * @pid (-1 = every process). Returns the number of functions attached,
+ * -ENOENT when @path has none of the required allocator functions, or
+ * another negative errno (printed).
+ */
+int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid);
+/* Attaches the exec/exit/fork tracepoints. */
+int tracer__attach_lifecycle(struct tracer *t);
+
+/* --follow-forks: traces @pid and, from now on, its descendants. */
+int tracer__follow(struct tracer *t, pid_t pid);
+
+/*
+ * Loads the unwind tables of the runtime libraries @pid maps (0: those
+ * next to @libc_path), so that allocations made through strdup, fopen or
+ * operator new are charged to their callers. Failures only cost that.
+ */
+void tracer__add_runtime(struct tracer *t, pid_t pid, const char *libc_path);
+
+/* The ring buffer's epoll fd, for the caller's event loop. */
+int tracer__event_fd(const struct tracer *t);
+/* Delivers pending events to on_event without blocking. */
+int tracer__drain(struct tracer *t);
+
+void tracer__maps(const struct tracer *t, struct tracer_maps *out);
+
+/*
+ * Fills the sampling tables of allocsnoop.h for one sample per
+ * @sample_bytes bytes on average: @draws[AS_SAMPLE_DRAWS] and
+ * @gain[AS_SAMPLE_GAIN_N + 1]. Returns 0, or -EINVAL when @sample_bytes
+ * is 0 or above AS_SAMPLE_BYTES_MAX.
+ */
+int tracer_sample_tables(uint64_t sample_bytes, __u64 *draws, __u64 *gain);
+
+#endif

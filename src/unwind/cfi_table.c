@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cfi_table.c - call sites from a capstone linear sweep, their frame rules
+ * from libdw's reading of .eh_frame.
+ *
+ * libdw hands CFI rules back as DWARF expressions. What elfutils 0.188
+ * produces (checked on glibc 2.36, libstdc++ and hand-written .cfi
+ * directives): a "def_cfa reg, off" CFA as one DW_OP_bregx(reg, off), a
+ * def_cfa_expression as its own ops (one DW_OP_bregN(off) when that is
+ * all it is, which means the same); a register saved by "offset(N)" as
+ * DW_OP_call_frame_cfa, DW_OP_plus_uconst N (N two's complement), or
+ * DW_OP_call_frame_cfa alone for N = 0; val_offset as the same plus
+ * DW_OP_stack_value; "register(R)" as DW_OP_regx R; same value as no ops
+ * and a NULL pointer; undefined as no ops pointing at the caller's
+ * buffer. Only bregN/bregx on rsp or rbp for the CFA, and offset(N) or
+ * same value for rbp, are forms the BPF walker follows: other call sites
+ * are left out.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <capstone/capstone.h>
+
+#include "unwind/cfi_table.h"
+
+/* DWARF register numbers on x86-64. */
+#define DWREG_RBP 6
+#define DWREG_RSP 7
+#define DWREG_RA  16
+
+/* Why a call site's row is in the table or not. */
+enum row_kind {
+	ROW_OK,
+	ROW_NO_FDE,    /* no FDE covers the call */
+	ROW_SIGNAL,    /* a signal trampoline's frame */
+	ROW_RA,	       /* return address not at CFA - 8 */
+	ROW_CFA_EXPR,  /* CFA is a DWARF expression */
+	ROW_CFA_REG,   /* CFA based on a register other than rsp/rbp */
+	ROW_RBP_UNDEF, /* caller's rbp declared unrecoverable */
+	ROW_RBP_RULE,  /* rbp kept in a register, as a value, by expression */
+	ROW_OUT_RANGE, /* an offset does not fit the entry's field */
+};
+
+/* One stretch of code: link-time address, length, where it is in the file. */
+struct region {
+	uint64_t vaddr;
+	uint64_t size;
+	uint64_t file_off;
+};
+
+/* The last row read: call sites in one row share it. */
+struct row_cache {
+	bool valid;
+	Dwarf_Addr start, end; /* [start, end) the row covers */
+	enum row_kind kind;
+	struct as_unwind_entry rule; /* ret_offset unused */
+};
+
+struct table {
+	struct as_unwind_entry *v;
+	size_t n, cap;
+};
+
+/* "CFA = reg + off" from a CFA expression. */
+static bool cfa_of(const Dwarf_Op *ops, size_t nops, uint64_t *reg,
+		   int64_t *off)
+{
+	if (nops != 1)
+		return false;
+	if (ops[0].atom == DW_OP_bregx) {
+		*reg = ops[0].number;
+		*off = (int64_t)ops[0].number2;
+		return true;
+	}
+	if (ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg31) {
+		*reg = ops[0].atom - DW_OP_breg0;
+		*off = (int64_t)ops[0].number;
+		return true;
+	}
+	return false;
+}
+
+/* "saved at CFA + off" from a register location. */
+static bool saved_at_cfa(const Dwarf_Op *ops, size_t nops, int64_t *off)
+{
+	if (nops < 1 || ops[0].atom != DW_OP_call_frame_cfa)
+		return false;
+	if (nops == 1) {
+		*off = 0;
+		return true;
+	}
+	if (nops == 2 && ops[1].atom == DW_OP_plus_uconst) {
+		*off = (int64_t)ops[1].number;
+		return true;
+	}
+	return false;
+}
+
+/* The rule of @frame as an entry, or why it cannot be one. */
+static enum row_kind rule_of(Dwarf_Frame *frame, struct as_unwind_entry *e)
+{
+	Dwarf_Op ops_mem[3], *ops;
+	uint64_t reg;
+	size_t nops;
+	int64_t off;
+	bool signal;
+
+	if (dwarf_frame_info(frame, NULL, NULL, &signal) != DWREG_RA)
+		return ROW_RA;
+	if (signal)
+		return ROW_SIGNAL;
+	if (dwarf_frame_register(frame, DWREG_RA, ops_mem, &ops, &nops) ||
+	    !saved_at_cfa(ops, nops, &off) || off != -8)
+		return ROW_RA;
+
+	if (dwarf_frame_cfa(frame, &ops, &nops) ||
+	    !cfa_of(ops, nops, &reg, &off))
+		return ROW_CFA_EXPR;
+	if (reg != DWREG_RSP && reg != DWREG_RBP)
+		return ROW_CFA_REG;
+	if (off < INT32_MIN || off > INT32_MAX)
+		return ROW_OUT_RANGE;
+	e->cfa_reg = reg == DWREG_RSP ? AS_UNWIND_CFA_RSP : AS_UNWIND_CFA_RBP;
+	e->cfa_off = (int32_t)off;
+
+	if (dwarf_frame_register(frame, DWREG_RBP, ops_mem, &ops, &nops))
+		return ROW_RBP_RULE;
+	if (nops == 0) {
+		if (ops)
+			return ROW_RBP_UNDEF;
+		e->rbp_off = 0;
+		return ROW_OK;
+	}
+	if (!saved_at_cfa(ops, nops, &off))
+		return ROW_RBP_RULE;
+	/* 0 means "not saved" in the entry. */
+	if (off == 0 || off < INT16_MIN || off > INT16_MAX)
+		return ROW_OUT_RANGE;
+	e->rbp_off = (int16_t)off;
+	return ROW_OK;
+}
+
+/*
+ * The rule for the call whose return address is @ret. The row that covers
+ * the call instruction (at @ret - 1) is the caller's frame during the
+ * call; the row at @ret can belong to the next function when the call is
+ * a noreturn one at the end of this one.
+ */
+static enum row_kind row_at(Dwarf_CFI *cfi, struct row_cache *cache,
+			    uint64_t ret, struct as_unwind_entry *e)
+{
+	Dwarf_Addr pc = ret - 1;
+	Dwarf_Frame *frame;
+
+	if (cache->valid && pc >= cache->start && pc < cache->end) {
+		*e = cache->rule;
+		return cache->kind;
+	}
+	cache->valid = false;
+	if (dwarf_cfi_addrframe(cfi, pc, &frame))
+		return ROW_NO_FDE;
+	memset(&cache->rule, 0, sizeof(cache->rule));
+	cache->kind = rule_of(frame, &cache->rule);
+	dwarf_frame_info(frame, &cache->start, &cache->end, NULL);
+	cache->valid = true;
+	free(frame);
+	*e = cache->rule;
+	return cache->kind;
+}
+
+static int table_add(struct table *t, const struct as_unwind_entry *e)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		struct as_unwind_entry *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *e;
+	return 0;
+}
+
+/* Finds every call in @r and adds the ones with an expressible rule. */
+static int sweep(csh h, cs_insn *insn, Dwarf_CFI *cfi, const uint8_t *image,
+		 const struct region *r, struct table *t)
+{
+	const uint8_t *p = image + r->file_off;
+	struct row_cache cache = {0};
+	uint64_t addr = r->vaddr;
+	size_t left = r->size;
+	int err;
+
+	while (left) {
+		struct as_unwind_entry e;
+		uint64_t ret;
+
+		if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
+			/* Data or padding in the code: resync byte by byte. */
+			p++;
+			left--;
+			addr++;
+			continue;
+		}
+		/* Far calls (lcall) push cs too: not a frame we model. */
+		if (insn->id != X86_INS_CALL)
+			continue;
+		ret = insn->address + insn->size;
+		if (row_at(cfi, &cache, ret, &e) != ROW_OK)
+			continue;
+		e.ret_offset = r->file_off + (ret - r->vaddr);
+		err = table_add(t, &e);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The PT_LOAD that maps [vaddr, vaddr + size) from the file, or NULL. */
+static const GElf_Phdr *load_of(const GElf_Phdr *ph, size_t nph, uint64_t vaddr,
+				uint64_t size)
+{
+	size_t i;
+
+	for (i = 0; i < nph; i++)
+		if (ph[i].p_type == PT_LOAD && vaddr >= ph[i].p_vaddr &&
+		    vaddr - ph[i].p_vaddr <= ph[i].p_filesz &&
+		    size <= ph[i].p_filesz - (vaddr - ph[i].p_vaddr))
+			return &ph[i];
+	return NULL;
+}
+
+static int region_add(struct region **v, size_t *n, const GElf_Phdr *load,
+		      uint64_t vaddr, uint64_t size, size_t fsize)
+{
+	uint64_t off = load->p_offset + (vaddr - load->p_vaddr);
+	struct region *nv;
+
+	/* A truncated file: decode what is there. */
+	if (off >= fsize || size == 0)
+		return 0;
+	if (size > fsize - off)
+		size = fsize - off;
+	nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[(*n)++] = (struct region){vaddr, size, off};
+	return 0;
+}
+
+/*
+ * The executable code: SHF_EXECINSTR sections (so that .rodata or
+ * .eh_frame sharing an R+X segment in older layouts is not decoded), or
+ * the PF_X segments when there are no section headers.
+ */
+static int code_regions(Elf *elf, const GElf_Phdr *ph, size_t nph, size_t fsize,
+			struct region **v, size_t *n)
+{
+	Elf_Scn *scn = NULL;
+	size_t nsh = 0, i;
+	int err;
+
+	if (elf_getshdrnum(elf, &nsh) == 0 && nsh > 1) {
+		while ((scn = elf_nextscn(elf, scn))) {
+			const GElf_Phdr *load;
+			GElf_Shdr sh;
+
+			if (!gelf_getshdr(scn, &sh) ||
+			    sh.sh_type == SHT_NOBITS ||
+			    !(sh.sh_flags & SHF_EXECINSTR) ||
+			    !(sh.sh_flags & SHF_ALLOC))
+				continue;
+			load = load_of(ph, nph, sh.sh_addr, sh.sh_size);
+			if (!load)
+				continue;
+			err = region_add(v, n, load, sh.sh_addr, sh.sh_size,
+					 fsize);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	for (i = 0; i < nph; i++) {
+		if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X))
+			continue;
+		err = region_add(v, n, &ph[i], ph[i].p_vaddr, ph[i].p_filesz,
+				 fsize);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int by_ret_offset(const void *a, const void *b)
+{
+	const struct as_unwind_entry *x = a, *y = b;
+
+	return x->ret_offset < y->ret_offset   ? -1
+	       : x->ret_offset > y->ret_offset ? 1
+					       : 0;
+}
+
+int as_unwind_build(const char *path, struct as_unwind_entry **out, size_t *n)
+{
+	struct region *regions = NULL;
+	size_t nregions = 0, nph = 0, fsize = 0, i, j;
+	struct table t = {0};
+	Dwarf_CFI *cfi = NULL;
+	GElf_Phdr *ph = NULL;
+	const uint8_t *image;
+	cs_insn *insn = NULL;
+	Elf *elf = NULL;
+	GElf_Ehdr eh;
+	csh h = 0;
+	bool cs_opened = false;
+	int fd = -1, err = 0;
+
+	if (!path || !out || !n)
+		return -EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOTSUP;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64) {
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	image = (const uint8_t *)elf_rawfile(elf, &fsize);
+	if (!image || elf_getphdrnum(elf, &nph)) {
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	ph = calloc(nph ? nph : 1, sizeof(*ph));
+	if (!ph) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < nph; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph[i])) {
+			err = -ENOEXEC;
+			goto cleanup;
+		}
+	}
+	/* NULL: neither PT_GNU_EH_FRAME nor .eh_frame, so no rules. */
+	cfi = dwarf_getcfi_elf(elf);
+	if (!cfi)
+		goto cleanup;
+	err = code_regions(elf, ph, nph, fsize, &regions, &nregions);
+	if (err)
+		goto cleanup;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+		err = -ENOTSUP;
+		goto cleanup;
+	}
+	cs_opened = true;
+	/* Detail stays off: the instruction id and length are all we use,
+	 * and decoding operands costs 15-40% more time. */
+	insn = cs_malloc(h);
+	if (!insn) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < nregions; i++) {
+		err = sweep(h, insn, cfi, image, &regions[i], &t);
+		if (err)
+			goto cleanup;
+	}
+
+	qsort(t.v, t.n, sizeof(*t.v), by_ret_offset);
+	for (i = j = 0; i < t.n; i++)
+		if (j == 0 || t.v[i].ret_offset != t.v[j - 1].ret_offset)
+			t.v[j++] = t.v[i];
+	t.n = j;
+	if (t.n == 0) {
+		free(t.v);
+		t.v = NULL;
+	} else if (t.n < t.cap) {
+		struct as_unwind_entry *v = realloc(t.v, t.n * sizeof(*v));
+
+		if (v)
+			t.v = v;
+	}
+	*out = t.v;
+	*n = t.n;
+	t.v = NULL;
+
+cleanup:
+	free(t.v);
+	if (insn)
+		cs_free(insn, 1);
+	if (cs_opened)
+		cs_close(&h);
+	free(regions);
+	if (cfi)
+		dwarf_cfi_end(cfi);
+	free(ph);
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}

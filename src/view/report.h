@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - what one report shows, and the output formats that print it.
+ *
+ * Owned by the report modules: one file per format (text.c,
+ * json.c, folded.c), selected through as_report_formats[].
+ * A report borrows everything it points to.
+ */
+#ifndef ALLOCSNOOP_REPORT_H
+#define ALLOCSNOOP_REPORT_H
+
+#include <stdio.h>
+
+#include "profile/model.h"
+#include "view/group.h"
+
+struct as_report {
+	uint64_t seq; /* 1, 2, ... */
+	bool final;   /* the last report of a run */
+	enum as_group_by group_by;
+	int top;	  /* rows to print, 0 = all */
+	bool system_wide; /* rows name pid and comm */
+	uint32_t pid;	  /* the traced process for the header, 0 = all */
+	const struct as_snapshot *snap; /* now */
+	const struct as_snapshot
+	    *prev;		      /* the previous report's, NULL if none */
+	const struct as_stats *stats; /* sorted rows with diffs */
+	/* folded output only */
+	const char *folded_value; /* "size" (default), "alloc_size", "count",
+				     "alloc_count" */
+	const struct as_filter *filter; /* samples to fold, NULL = all */
+};
+
+struct as_format {
+	const char *name;
+	int (*print)(FILE *out, const struct as_report *r);
+};
+
+int as_report_text(FILE *out, const struct as_report *r);
+int as_report_json(FILE *out, const struct as_report *r);
+int as_report_folded(FILE *out, const struct as_report *r);
+
+/*
+ * Prints @r to @out in the format the view options chose (text, json or
+ * folded) and flushes; says why on stderr when that fails. Returns 0 or a
+ * negative errno.
+ */
+struct as_view_opts;
+int as_report_emit(FILE *out, const struct as_view_opts *view,
+		   const struct as_report *r);
+
+/* NULL-terminated table of the formats above. */
+extern const struct as_format as_report_formats[];
+const struct as_format *as_report_format_find(const char *name);
+
+/*
+ * The processes a report lists, in a new array (free() it): those the
+ * report's pid filter keeps, sorted by pid; with @limit > 0 only the
+ * @limit with the most live bytes (still sorted by pid). *n receives the
+ * count, *total the count before the limit. Returns 0 or -ENOMEM.
+ */
+int as_report_processes(const struct as_report *r, size_t limit,
+			const struct as_process ***out, size_t *n,
+			size_t *total);
+
+/*
+ * tracemalloc's _format_size(): "12 B", "1.5 KiB", "+293 KiB", 1024-based.
+ * Writes into @buf (at least 32 bytes) and returns it.
+ */
+char *as_format_size(char *buf, size_t len, double size, bool sign);
+
+/*
+ * Writes @s to @out with every control character, DEL and invalid UTF-8
+ * byte escaped (\n, \t, \x1b, ...), so traced programs cannot drive the
+ * terminal through comm names or paths.
+ */
+void as_fputs_escaped(FILE *out, const char *s);
+
+/*
+ * Length (1-4) of the valid UTF-8 character at @s, 0 when the bytes there
+ * are not valid UTF-8 (overlong, surrogate, beyond U+10FFFF, truncated).
+ * Shared by the formats that must not pass invalid UTF-8 on.
+ */
+size_t as_utf8_len(const char *s);
+
+#endif
