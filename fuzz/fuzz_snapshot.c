@@ -32,9 +32,8 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 
 static void fail(const char *what, int ret)
 {
-	fprintf(stderr,
-		"fuzz_snapshot: as_snapshot_read_mem %s (returned %d)\n", what,
-		ret);
+	fprintf(stderr, "fuzz_snapshot: snapshot__read_mem %s (returned %d)\n",
+		what, ret);
 	abort();
 }
 
@@ -90,18 +89,18 @@ static void check(const struct as_snapshot *s)
 			if (sm->locs[j] >= s->nlocations)
 				bad("a sample names a location out of range",
 				    i);
-		site = as_sample_site(s, sm);
+		site = sample__site(s, sm);
 		if (sm->nlocs ? site < 0 || (uint32_t)site >= sm->nlocs
 			      : site != -1)
-			bad("as_sample_site is out of range", i);
-		sink += (size_t)(as_snapshot_find_process(s, sm->pid) != NULL);
+			bad("sample__site is out of range", i);
+		sink += (size_t)(snapshot__find_process(s, sm->pid) != NULL);
 	}
 	for (size_t i = 0; i < s->nprocesses; i++)
 		sink += str_len(s->processes[i].comm);
 	for (size_t i = 0; i < s->ncounters; i++) {
 		if (!s->counters[i].name)
 			bad("a counter has no name", i);
-		sink += as_snapshot_counter(s, s->counters[i].name);
+		sink += snapshot__counter(s, s->counters[i].name);
 	}
 	(void)sink;
 }
@@ -112,12 +111,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	int ret;
 
-	ret = as_snapshot_read_mem(data, size, &s, err, sizeof(err));
+	ret = snapshot__read_mem(data, size, &s, err, sizeof(err));
 	if (ret == 0) {
 		if (!s)
 			fail("returned no snapshot", ret);
 		check(s);
-		as_snapshot_free(s);
+		snapshot__free(s);
 	} else {
 		if (ret > 0)
 			fail("returned a positive value", ret);

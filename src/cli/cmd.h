@@ -11,10 +11,10 @@
 #define ALLOCSNOOP_CMD_H
 
 /* allocsnoop [-p PID | -c CMD] [OPTIONS] [interval [count]] */
-int cmd_trace(int argc, char **argv);
+int cmd__trace(int argc, char **argv);
 /* allocsnoop show FILE [--pid PID]... [OPTIONS] */
-int cmd_show(int argc, char **argv);
+int cmd__show(int argc, char **argv);
 /* allocsnoop diff OLD NEW [--pid PID]... [OPTIONS] */
-int cmd_diff(int argc, char **argv);
+int cmd__diff(int argc, char **argv);
 
 #endif

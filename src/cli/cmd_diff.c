@@ -101,7 +101,7 @@ static int read_snap(const char *path, struct as_snapshot **out)
 {
 	char err[512];
 
-	if (as_snapshot_read(path, out, err, sizeof(err))) {
+	if (snapshot__read(path, out, err, sizeof(err))) {
 		fprintf(stderr, "allocsnoop: %s\n", err);
 		return -1;
 	}
@@ -139,7 +139,7 @@ static int diff(const struct diff_opts *o)
 
 	if (read_snap(o->old, &old) || read_snap(o->new, &new))
 		goto cleanup;
-	as_view_filter(&o->view, &filter);
+	view_opts__filter(&o->view, &filter);
 	filter.pids = o->pids;
 	filter.npids = o->npids;
 	/* keys without the pid: rows of two runs (two pids) match */
@@ -149,9 +149,9 @@ static int diff(const struct diff_opts *o)
 	    .cumulative = o->view.cumulative,
 	    .filter = &filter,
 	};
-	ret = as_group(old, &go, &st_old);
-	ret = ret ?: as_group(new, &go, &st_new);
-	ret = ret ?: as_compare(st_new, st_old, &cmp);
+	ret = stats__group(old, &go, &st_old);
+	ret = ret ?: stats__group(new, &go, &st_new);
+	ret = ret ?: stats__compare(st_new, st_old, &cmp);
 	if (ret) {
 		fprintf(stderr, "allocsnoop: cannot compare %s and %s: %s\n",
 			o->old, o->new, strerror(-ret));
@@ -170,17 +170,17 @@ static int diff(const struct diff_opts *o)
 	    .stats = cmp,
 	    .folded_value = o->view.folded_value,
 	};
-	ret = as_report_emit(stdout, &o->view, &r) ? 1 : 0;
+	ret = report__emit(stdout, &o->view, &r) ? 1 : 0;
 cleanup:
-	as_stats_free(cmp);
-	as_stats_free(st_new);
-	as_stats_free(st_old);
-	as_snapshot_free(new);
-	as_snapshot_free(old);
+	stats__free(cmp);
+	stats__free(st_new);
+	stats__free(st_old);
+	snapshot__free(new);
+	snapshot__free(old);
 	return ret;
 }
 
-int cmd_diff(int argc, char **argv)
+int cmd__diff(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
 	    {&as_view_argp, 0, "Report options:", 2},
@@ -197,12 +197,12 @@ int cmd_diff(int argc, char **argv)
 	char *name = argv[0];
 	int rc;
 
-	as_view_opts_init(&o.view);
+	view_opts__init(&o.view);
 	/* argp names the program after argv[0] in usage and errors */
 	argv[0] = "allocsnoop diff";
 	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : diff(&o);
 	argv[0] = name;
-	as_view_opts_free(&o.view);
+	view_opts__free(&o.view);
 	free(o.pids);
 	return rc;
 }

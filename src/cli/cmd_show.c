@@ -96,7 +96,7 @@ static bool has_pid(const struct as_snapshot *s, uint32_t pid)
 {
 	size_t i;
 
-	if (as_snapshot_find_process(s, pid))
+	if (snapshot__find_process(s, pid))
 		return true;
 	for (i = 0; i < s->nsamples; i++)
 		if (s->samples[i].pid == pid)
@@ -116,7 +116,7 @@ static int show(const struct show_opts *o)
 	char err[512];
 	int ret = 1;
 
-	if (as_snapshot_read(o->file, &s, err, sizeof(err))) {
+	if (snapshot__read(o->file, &s, err, sizeof(err))) {
 		fprintf(stderr, "allocsnoop: %s\n", err);
 		return 1;
 	}
@@ -147,7 +147,7 @@ static int show(const struct show_opts *o)
 	if (nprocs != 1)
 		pid = 0;
 
-	as_view_filter(&o->view, &filter);
+	view_opts__filter(&o->view, &filter);
 	filter.pids = o->pids;
 	filter.npids = o->npids;
 	go = (struct as_group_opts){
@@ -156,8 +156,8 @@ static int show(const struct show_opts *o)
 	    .cumulative = o->view.cumulative,
 	    .filter = &filter,
 	};
-	ret = as_group(s, &go, &stats);
-	ret = ret ?: as_compare(stats, NULL, &cmp);
+	ret = stats__group(s, &go, &stats);
+	ret = ret ?: stats__compare(stats, NULL, &cmp);
 	if (ret) {
 		fprintf(stderr, "allocsnoop: cannot group %s: %s\n", o->file,
 			strerror(-ret));
@@ -176,15 +176,15 @@ static int show(const struct show_opts *o)
 	    .stats = cmp,
 	    .folded_value = o->view.folded_value,
 	};
-	ret = as_report_emit(stdout, &o->view, &r) ? 1 : 0;
+	ret = report__emit(stdout, &o->view, &r) ? 1 : 0;
 cleanup:
-	as_stats_free(cmp);
-	as_stats_free(stats);
-	as_snapshot_free(s);
+	stats__free(cmp);
+	stats__free(stats);
+	snapshot__free(s);
 	return ret;
 }
 
-int cmd_show(int argc, char **argv)
+int cmd__show(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
 	    {&as_view_argp, 0, "Report options:", 2},
@@ -201,12 +201,12 @@ int cmd_show(int argc, char **argv)
 	char *name = argv[0];
 	int rc;
 
-	as_view_opts_init(&o.view);
+	view_opts__init(&o.view);
 	/* argp names the program after argv[0] in usage and errors */
 	argv[0] = "allocsnoop show";
 	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : show(&o);
 	argv[0] = name;
-	as_view_opts_free(&o.view);
+	view_opts__free(&o.view);
 	free(o.pids);
 	return rc;
 }

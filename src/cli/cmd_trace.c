@@ -37,19 +37,19 @@ struct trace_opts {
 	double interval;     /* seconds */
 	long count;	     /* reports, 0 = until stopped */
 	bool verbose;
-	struct tracer_opts tracer;
+	struct as_tracer_opts tracer;
 	struct as_view_opts view;
 	int npositional;
 };
 
 struct trace_ctx {
 	struct trace_opts *o;
-	struct tracer *tracer;
+	struct as_tracer *tracer;
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
-	struct collector *col;
-	struct child *child;
-	struct tracer_maps maps;
+	struct as_collector *col;
+	struct as_child *child;
+	struct as_tracer_maps maps;
 	struct as_snapshot *prev;
 	struct as_stats *prev_stats;
 	struct timespec start;
@@ -325,7 +325,7 @@ static int write_snapshot(struct trace_ctx *c, const struct as_snapshot *s)
 		snprintf(path, sizeof(path), "allocsnoop-%s-%llu.pb.gz",
 			 c->o->pid ? c->target : "all",
 			 (unsigned long long)time(NULL));
-	rc = as_snapshot_write(s, path, err, sizeof(err));
+	rc = snapshot__write(s, path, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "allocsnoop: %s\n", err);
 	else if (!c->o->output || c->o->verbose)
@@ -335,7 +335,7 @@ static int write_snapshot(struct trace_ctx *c, const struct as_snapshot *s)
 
 static struct as_snapshot *take_snapshot(struct trace_ctx *c)
 {
-	struct as_snapshot *s = as_snapshot_new();
+	struct as_snapshot *s = snapshot__new();
 	char host[256] = "";
 	int err;
 
@@ -346,13 +346,13 @@ static struct as_snapshot *take_snapshot(struct trace_ctx *c)
 	s->start = c->start;
 	s->sample_bytes = (int64_t)c->o->tracer.sample_bytes;
 	gethostname(host, sizeof(host) - 1);
-	err = as_snapshot_set_meta(s, ALLOCSNOOP_VERSION, host,
-				   c->o->command ? c->o->command : c->target);
+	err = snapshot__set_meta(s, ALLOCSNOOP_VERSION, host,
+				 c->o->command ? c->o->command : c->target);
 	err = err ?: collector__collect(c->col, &c->maps, s);
 	if (err) {
 		fprintf(stderr, "allocsnoop: cannot read the maps: %s\n",
 			strerror(-err));
-		as_snapshot_free(s);
+		snapshot__free(s);
 		return NULL;
 	}
 	return s;
@@ -416,12 +416,12 @@ static int report(struct trace_ctx *c, bool final)
 			s->nlocations,
 			(t1.tv_sec - t0.tv_sec) * 1e3 +
 			    (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	err = as_view_filter(&c->o->view, &filter);
+	err = view_opts__filter(&c->o->view, &filter);
 	if (err)
 		goto cleanup;
 	go.filter = &filter;
-	err = as_group(s, &go, &stats);
-	err = err ?: as_compare(stats, c->prev_stats, &diff);
+	err = stats__group(s, &go, &stats);
+	err = err ?: stats__compare(stats, c->prev_stats, &diff);
 	if (err)
 		goto cleanup;
 	r = (struct as_report){
@@ -439,21 +439,21 @@ static int report(struct trace_ctx *c, bool final)
 	    .folded_value = c->o->view.folded_value,
 	    .filter = &filter,
 	};
-	err = as_report_emit(stdout, &c->o->view, &r);
+	err = report__emit(stdout, &c->o->view, &r);
 	if (c->o->output)
 		write_snapshot(c, s);
 	if (!final)
 		purge(c, s);
-	as_stats_free(c->prev_stats);
-	as_snapshot_free(c->prev);
+	stats__free(c->prev_stats);
+	snapshot__free(c->prev);
 	c->prev = s;
 	c->prev_stats = stats;
 	s = NULL;
 	stats = NULL;
 cleanup:
-	as_stats_free(diff);
-	as_stats_free(stats);
-	as_snapshot_free(s);
+	stats__free(diff);
+	stats__free(stats);
+	snapshot__free(s);
 	return err;
 }
 
@@ -585,7 +585,7 @@ static int handle_signal(struct trace_ctx *c, int sfd, bool *done)
 
 			if (s)
 				write_snapshot(c, s);
-			as_snapshot_free(s);
+			snapshot__free(s);
 			break;
 		}
 		default:
@@ -662,8 +662,8 @@ static int run_loop(struct trace_ctx *c, int sfd)
 
 static void ctx_free(struct trace_ctx *c)
 {
-	as_stats_free(c->prev_stats);
-	as_snapshot_free(c->prev);
+	stats__free(c->prev_stats);
+	snapshot__free(c->prev);
 	tracer__free(c->tracer);
 	collector__free(c->col);
 	symbolizer__free(c->sym);
@@ -689,7 +689,7 @@ static int trace(struct trace_opts *o)
 	char missing[128];
 	int sfd = -1, err;
 
-	err = privs_check(missing, sizeof(missing));
+	err = privs__check(missing, sizeof(missing));
 	if (err) {
 		fprintf(stderr,
 			"allocsnoop: missing capabilities %s: run as root "
@@ -764,7 +764,7 @@ cleanup:
 	return err;
 }
 
-int cmd_trace(int argc, char **argv)
+int cmd__trace(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
 	    {&as_view_argp, 0, "Report options:", 2},
@@ -783,12 +783,12 @@ int cmd_trace(int argc, char **argv)
 	};
 	int rc;
 
-	as_view_opts_init(&o.view);
+	view_opts__init(&o.view);
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o)) {
-		as_view_opts_free(&o.view);
+		view_opts__free(&o.view);
 		return 2;
 	}
 	rc = trace(&o);
-	as_view_opts_free(&o.view);
+	view_opts__free(&o.view);
 	return rc;
 }

@@ -9,9 +9,9 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } cmds[] = {
-    {"show", cmd_show},
-    {"diff", cmd_diff},
-    {"trace", cmd_trace},
+    {"show", cmd__show},
+    {"diff", cmd__diff},
+    {"trace", cmd__trace},
 };
 
 int main(int argc, char **argv)
@@ -23,5 +23,5 @@ int main(int argc, char **argv)
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return cmds[i].run(argc - 1, argv + 1);
-	return cmd_trace(argc, argv);
+	return cmd__trace(argc, argv);
 }

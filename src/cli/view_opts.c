@@ -43,14 +43,14 @@ static const struct argp_option options[] = {
     {0},
 };
 
-void as_view_opts_init(struct as_view_opts *o)
+void view_opts__init(struct as_view_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->group_by = AS_GROUP_LINENO;
 	o->top = 10;
 }
 
-void as_view_opts_free(struct as_view_opts *o)
+void view_opts__free(struct as_view_opts *o)
 {
 	free(o->include);
 	free(o->exclude);
@@ -58,7 +58,7 @@ void as_view_opts_free(struct as_view_opts *o)
 	o->ninclude = o->nexclude = 0;
 }
 
-int as_view_filter(const struct as_view_opts *o, struct as_filter *out)
+int view_opts__filter(const struct as_view_opts *o, struct as_filter *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->include = o->include;
@@ -147,7 +147,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	switch (key) {
 	case 'g':
-		if (as_group_by_parse(arg, &o->group_by)) {
+		if (group_by__parse(arg, &o->group_by)) {
 			argp_error(state,
 				   "invalid --group-by '%s': expected lineno, "
 				   "filename, function, traceback, module or "
@@ -218,7 +218,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state,
 				   "--cumulative works with --group-by lineno "
 				   "or filename, not %s",
-				   as_group_by_name(o->group_by));
+				   group_by__name(o->group_by));
 			return EINVAL;
 		}
 		break;

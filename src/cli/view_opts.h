@@ -7,7 +7,7 @@
  * Owned by the view_opts module. The parent lists as_view_argp in its
  * argp children and passes a struct as_view_opts * as the child's input
  * (state->child_inputs[i] at ARGP_KEY_INIT), initialised with
- * as_view_opts_init(). The child uses the short options -g, -T and -j.
+ * view_opts__init(). The child uses the short options -g, -T and -j.
  * String values point into argv; only the lists are allocated.
  */
 #ifndef ALLOCSNOOP_VIEWOPTS_H
@@ -36,11 +36,11 @@ struct as_view_opts {
 
 extern const struct argp as_view_argp;
 
-void as_view_opts_init(struct as_view_opts *o);
-void as_view_opts_free(struct as_view_opts *o);
+void view_opts__init(struct as_view_opts *o);
+void view_opts__free(struct as_view_opts *o);
 
 /* Fills @out with the filter the options describe (pids left empty);
  * @out borrows the option lists. Returns 0. */
-int as_view_filter(const struct as_view_opts *o, struct as_filter *out);
+int view_opts__filter(const struct as_view_opts *o, struct as_filter *out);
 
 #endif

@@ -31,37 +31,38 @@ struct comm_entry {
 	char comm[AS_TASK_COMM_LEN + 1];
 };
 
-struct collector {
+struct as_collector {
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
 	/* stack hash -> (offset in frames[] << 8 | depth): stacks never
 	 * change, and only their used frames are kept */
-	struct u64map *stack_idx;
+	struct as_u64map *stack_idx;
 	__u64 *frames;
 	size_t nframes, cap_frames;
 	/* pid -> the generation (exec count) of its current image */
-	struct u64map *gens;
+	struct as_u64map *gens;
 	/* pid -> generation: the records of its images before it are stale
 	 * (it exec'd) and go at the next purge */
-	struct u64map *stale;
+	struct as_u64map *stale;
 	/* pid -> index into comms[] */
-	struct u64map *comm_idx;
+	struct as_u64map *comm_idx;
 	struct comm_entry *comms;
 	size_t ncomms, cap_comms;
 };
 
 /* Per-collect state: one location per (pid, address). */
 struct loc_index {
-	struct u64map *pids;  /* pid -> index into maps[] */
-	struct u64map **maps; /* address -> location index */
+	struct as_u64map *pids;	 /* pid -> index into maps[] */
+	struct as_u64map **maps; /* address -> location index */
 	size_t n;
-	struct u64map *refreshed; /* pids whose maps were re-read this round */
+	struct as_u64map
+	    *refreshed; /* pids whose maps were re-read this round */
 };
 
 int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
-		   struct collector **out)
+		   struct as_collector **out)
 {
-	struct collector *c = calloc(1, sizeof(*c));
+	struct as_collector *c = calloc(1, sizeof(*c));
 	int err;
 
 	if (!c)
@@ -80,7 +81,7 @@ int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 	return 0;
 }
 
-void collector__free(struct collector *c)
+void collector__free(struct as_collector *c)
 {
 	if (!c)
 		return;
@@ -93,7 +94,7 @@ void collector__free(struct collector *c)
 	free(c);
 }
 
-int collector__set_comm(struct collector *c, uint32_t pid, const char *comm)
+int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm)
 {
 	uint64_t idx;
 	struct comm_entry *n;
@@ -116,7 +117,7 @@ int collector__set_comm(struct collector *c, uint32_t pid, const char *comm)
 	return 0;
 }
 
-static const char *comm_of(struct collector *c, uint32_t pid)
+static const char *comm_of(struct as_collector *c, uint32_t pid)
 {
 	char path[64], buf[AS_TASK_COMM_LEN + 1] = "";
 	uint64_t idx;
@@ -203,7 +204,7 @@ cleanup:
 }
 
 struct procs_ctx {
-	struct collector *c;
+	struct as_collector *c;
 	struct as_snapshot *snap;
 };
 
@@ -218,8 +219,8 @@ static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	for (i = 0; i < n; i++) {
 		if (u64map__set(pc->c->gens, pid[i], v[i].gen))
 			return -ENOMEM;
-		idx = as_snapshot_add_process(pc->snap, pid[i],
-					      comm_of(pc->c, pid[i]));
+		idx = snapshot__add_process(pc->snap, pid[i],
+					    comm_of(pc->c, pid[i]));
 		if (idx < 0)
 			return idx;
 		pc->snap->processes[idx] = (struct as_process){
@@ -240,7 +241,7 @@ static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	return 0;
 }
 
-static int read_procs(struct collector *c, const struct tracer_maps *m,
+static int read_procs(struct as_collector *c, const struct as_tracer_maps *m,
 		      struct as_snapshot *snap)
 {
 	struct procs_ctx pc = {.c = c, .snap = snap};
@@ -251,7 +252,7 @@ static int read_procs(struct collector *c, const struct tracer_maps *m,
 }
 
 /* The frames of stack @hash (*nr of them), or NULL when unreadable. */
-static const __u64 *stack_get(struct collector *c, int fd, __u64 hash,
+static const __u64 *stack_get(struct as_collector *c, int fd, __u64 hash,
 			      __u32 *nr)
 {
 	struct as_stack st;
@@ -285,9 +286,9 @@ static const __u64 *stack_get(struct collector *c, int fd, __u64 hash,
 	return &c->frames[c->nframes - st.nr];
 }
 
-static struct u64map *loc_map(struct loc_index *li, uint32_t pid)
+static struct as_u64map *loc_map(struct loc_index *li, uint32_t pid)
 {
-	struct u64map **maps;
+	struct as_u64map **maps;
 	uint64_t idx;
 
 	if (u64map__get(li->pids, pid, &idx))
@@ -306,10 +307,10 @@ static struct u64map *loc_map(struct loc_index *li, uint32_t pid)
 }
 
 /* Creates (or finds) the symbolized location of @addr in process @pid. */
-static int location_of(struct collector *c, struct loc_index *li,
+static int location_of(struct as_collector *c, struct loc_index *li,
 		       struct as_snapshot *snap, uint32_t pid, uint64_t addr)
 {
-	struct u64map *map = loc_map(li, pid);
+	struct as_u64map *map = loc_map(li, pid);
 	struct as_addr_info ai;
 	struct as_symbol sym;
 	uint64_t idx;
@@ -329,20 +330,20 @@ static int location_of(struct collector *c, struct loc_index *li,
 			err = procmaps__lookup(c->pm, pid, addr, &ai);
 	}
 	if (err == 0) {
-		mod = as_snapshot_add_module(snap, ai.file->path,
-					     ai.file->build_id, ai.start,
-					     ai.limit, ai.pgoff);
+		mod =
+		    snapshot__add_module(snap, ai.file->path, ai.file->build_id,
+					 ai.start, ai.limit, ai.pgoff);
 		if (mod < 0)
 			return mod;
 	}
-	loc = as_snapshot_new_location(snap, addr, mod,
-				       err == 0 ? ai.file_offset : 0);
+	loc = snapshot__new_location(snap, addr, mod,
+				     err == 0 ? ai.file_offset : 0);
 	if (loc < 0)
 		return loc;
 	if (err == 0 && symbolizer__resolve(c->sym, ai.file, ai.file_offset,
 					    true, &sym) == 0) {
 		for (i = 0; i < sym.nlines; i++) {
-			err = as_snapshot_add_line(
+			err = snapshot__add_line(
 			    snap, loc, sym.lines[i].function, sym.lines[i].file,
 			    sym.lines[i].line);
 			if (err)
@@ -354,8 +355,8 @@ static int location_of(struct collector *c, struct loc_index *li,
 	return loc;
 }
 
-static int add_sample(struct collector *c, struct loc_index *li,
-		      const struct tracer_maps *m, struct as_snapshot *snap,
+static int add_sample(struct as_collector *c, struct loc_index *li,
+		      const struct as_tracer_maps *m, struct as_snapshot *snap,
 		      const struct as_stat_key *k, const struct as_stat_val *v)
 {
 	uint32_t locs[AS_MAX_STACK_DEPTH], n = 0, i;
@@ -378,16 +379,16 @@ static int add_sample(struct collector *c, struct loc_index *li,
 			return loc;
 		locs[n++] = (uint32_t)loc;
 	}
-	loc = as_snapshot_add_sample(snap, k->tgid, locs, n, v->size, v->count,
-				     (int64_t)v->alloc_size,
-				     (int64_t)v->alloc_count);
+	loc = snapshot__add_sample(snap, k->tgid, locs, n, v->size, v->count,
+				   (int64_t)v->alloc_size,
+				   (int64_t)v->alloc_count);
 	return loc < 0 ? loc : 0;
 }
 
 struct stats_ctx {
-	struct collector *c;
+	struct as_collector *c;
 	struct loc_index *li;
-	const struct tracer_maps *m;
+	const struct as_tracer_maps *m;
 	struct as_snapshot *snap;
 };
 
@@ -407,7 +408,7 @@ static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	return 0;
 }
 
-static int read_stats(struct collector *c, const struct tracer_maps *m,
+static int read_stats(struct as_collector *c, const struct as_tracer_maps *m,
 		      struct as_snapshot *snap)
 {
 	struct loc_index li = {0};
@@ -433,7 +434,7 @@ cleanup:
 	return ret;
 }
 
-int collector__collect(struct collector *c, const struct tracer_maps *m,
+int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 		       struct as_snapshot *snap)
 {
 	unsigned int i;
@@ -446,7 +447,7 @@ int collector__collect(struct collector *c, const struct tracer_maps *m,
 	if (err)
 		return err;
 	for (i = 0; i < AS_LOST_MAX; i++) {
-		err = as_snapshot_set_counter(snap, lost_names[i], m->lost[i]);
+		err = snapshot__set_counter(snap, lost_names[i], m->lost[i]);
 		if (err)
 			return err;
 	}
@@ -457,7 +458,7 @@ int collector__collect(struct collector *c, const struct tracer_maps *m,
  * A purge drops the records of the pids in a u64map of pid -> generation
  * bound: those of an image before the bound (UINT32_MAX: every image).
  */
-static bool doomed(const struct u64map *bounds, uint32_t pid, uint32_t gen)
+static bool doomed(const struct as_u64map *bounds, uint32_t pid, uint32_t gen)
 {
 	uint64_t bound;
 
@@ -465,10 +466,10 @@ static bool doomed(const struct u64map *bounds, uint32_t pid, uint32_t gen)
 }
 
 typedef bool (*doomed_fn)(const void *key, const void *val,
-			  const struct u64map *bounds);
+			  const struct as_u64map *bounds);
 
 static bool stat_doomed(const void *key, const void *val,
-			const struct u64map *bounds)
+			const struct as_u64map *bounds)
 {
 	const struct as_stat_key *k = key;
 
@@ -477,7 +478,7 @@ static bool stat_doomed(const void *key, const void *val,
 }
 
 static bool alloc_doomed(const void *key, const void *val,
-			 const struct u64map *bounds)
+			 const struct as_u64map *bounds)
 {
 	const struct as_alloc_key *k = key;
 	const struct as_alloc_val *v = val;
@@ -488,7 +489,7 @@ static bool alloc_doomed(const void *key, const void *val,
 struct purge_ctx {
 	int fd;
 	size_t key_size, val_size;
-	const struct u64map *bounds;
+	const struct as_u64map *bounds;
 	doomed_fn doomed;
 };
 
@@ -509,7 +510,7 @@ static int purge_batch(const void *keys, const void *vals, __u32 n, void *arg)
 
 /* Deletes the entries of @map that @doomed picks. */
 static int purge_map(int fd, size_t key_size, size_t val_size,
-		     const struct u64map *bounds, doomed_fn doomed)
+		     const struct as_u64map *bounds, doomed_fn doomed)
 {
 	struct purge_ctx pc = {fd, key_size, val_size, bounds, doomed};
 
@@ -522,7 +523,8 @@ static int purge_map(int fd, size_t key_size, size_t val_size,
  * bucket meanwhile. The table is mapped just for this: mapped, it would
  * count its whole size in the tracer's RSS.
  */
-static int purge_table(const struct tracer_maps *m, const struct u64map *bounds)
+static int purge_table(const struct as_tracer_maps *m,
+		       const struct as_u64map *bounds)
 {
 	size_t len = (size_t)m->table_buckets * sizeof(struct as_bucket);
 	struct as_bucket *table, *b;
@@ -549,11 +551,11 @@ static int purge_table(const struct tracer_maps *m, const struct u64map *bounds)
 	return 0;
 }
 
-static int purge_stacks(const struct tracer_maps *m);
+static int purge_stacks(const struct as_tracer_maps *m);
 
 /* One pass over every map for all the pids in @bounds. */
-static int purge_records(const struct tracer_maps *m,
-			 const struct u64map *bounds)
+static int purge_records(const struct as_tracer_maps *m,
+			 const struct as_u64map *bounds)
 {
 	int err;
 
@@ -567,7 +569,7 @@ static int purge_records(const struct tracer_maps *m,
 	return err ?: purge_stacks(m);
 }
 
-int collector__purge(struct collector *c, const struct tracer_maps *m,
+int collector__purge(struct as_collector *c, const struct as_tracer_maps *m,
 		     const uint32_t *pids, size_t n)
 {
 	size_t i;
@@ -602,10 +604,10 @@ static int mark_used(const void *keys, const void *vals, __u32 n, void *arg)
  * Deletes the stacks that no (process, stack) counter refers to any more:
  * stacks are shared between processes, so they outlive a purge otherwise.
  */
-static int purge_stacks(const struct tracer_maps *m)
+static int purge_stacks(const struct as_tracer_maps *m)
 {
 	__u64 key, next, *prev = NULL, *dead = NULL, *grown;
-	struct u64map *used = NULL;
+	struct as_u64map *used = NULL;
 	size_t ndead = 0, cap = 0, i;
 	int ret;
 
@@ -637,7 +639,7 @@ static int purge_stacks(const struct tracer_maps *m)
 	return ret;
 }
 
-int collector__exec(struct collector *c, const struct tracer_maps *m,
+int collector__exec(struct as_collector *c, const struct as_tracer_maps *m,
 		    uint32_t pid)
 {
 	struct as_proc_val v;

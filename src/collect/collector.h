@@ -15,17 +15,17 @@
 #include "symbolize/symbolizer.h"
 #include "trace/tracer.h"
 
-struct collector;
+struct as_collector;
 
 int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
-		   struct collector **out);
-void collector__free(struct collector *c);
+		   struct as_collector **out);
+void collector__free(struct as_collector *c);
 
 /* Records a process's name (from an event: survives the process). */
-int collector__set_comm(struct collector *c, uint32_t pid, const char *comm);
+int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm);
 
 /* Fills @snap with the maps' current contents. */
-int collector__collect(struct collector *c, const struct tracer_maps *m,
+int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 		       struct as_snapshot *snap);
 
 /*
@@ -33,7 +33,7 @@ int collector__collect(struct collector *c, const struct tracer_maps *m,
  * the images that processes exec'd away from since the last purge, in one
  * pass over each map; forgets the module maps of @pids.
  */
-int collector__purge(struct collector *c, const struct tracer_maps *m,
+int collector__purge(struct as_collector *c, const struct as_tracer_maps *m,
 		     const uint32_t *pids, size_t n);
 
 /*
@@ -41,7 +41,7 @@ int collector__purge(struct collector *c, const struct tracer_maps *m,
  * earlier images (their memory is gone) for the next purge. Reports skip
  * them meanwhile.
  */
-int collector__exec(struct collector *c, const struct tracer_maps *m,
+int collector__exec(struct as_collector *c, const struct as_tracer_maps *m,
 		    uint32_t pid);
 
 #endif

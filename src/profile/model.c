@@ -7,12 +7,12 @@
 #include "profile/model.h"
 #include "util/u64map.h"
 
-struct as_snapshot *as_snapshot_new(void)
+struct as_snapshot *snapshot__new(void)
 {
 	return calloc(1, sizeof(struct as_snapshot));
 }
 
-void as_snapshot_free(struct as_snapshot *s)
+void snapshot__free(struct as_snapshot *s)
 {
 	size_t i, j;
 
@@ -111,9 +111,9 @@ static bool module_is(const struct as_module *m, const char *path,
 	       m->start == start && m->offset == offset;
 }
 
-int as_snapshot_add_module(struct as_snapshot *s, const char *path,
-			   const char *build_id, uint64_t start, uint64_t limit,
-			   uint64_t offset)
+int snapshot__add_module(struct as_snapshot *s, const char *path,
+			 const char *build_id, uint64_t start, uint64_t limit,
+			 uint64_t offset)
 {
 	uint64_t h = module_hash(path, build_id, start, offset), first;
 	struct as_module *m;
@@ -151,8 +151,8 @@ int as_snapshot_add_module(struct as_snapshot *s, const char *path,
 	return (int)s->nmodules++;
 }
 
-int as_snapshot_add_location(struct as_snapshot *s, uint64_t address,
-			     int32_t module, uint64_t rel_offset)
+int snapshot__add_location(struct as_snapshot *s, uint64_t address,
+			   int32_t module, uint64_t rel_offset)
 {
 	size_t i;
 
@@ -161,11 +161,11 @@ int as_snapshot_add_location(struct as_snapshot *s, uint64_t address,
 		if (s->locations[i].address == address &&
 		    s->locations[i].module == module)
 			return (int)i;
-	return as_snapshot_new_location(s, address, module, rel_offset);
+	return snapshot__new_location(s, address, module, rel_offset);
 }
 
-int as_snapshot_new_location(struct as_snapshot *s, uint64_t address,
-			     int32_t module, uint64_t rel_offset)
+int snapshot__new_location(struct as_snapshot *s, uint64_t address,
+			   int32_t module, uint64_t rel_offset)
 {
 	struct as_location *l;
 
@@ -179,8 +179,8 @@ int as_snapshot_new_location(struct as_snapshot *s, uint64_t address,
 	return (int)s->nlocations++;
 }
 
-int as_snapshot_add_line(struct as_snapshot *s, uint32_t loc,
-			 const char *function, const char *file, int64_t line)
+int snapshot__add_line(struct as_snapshot *s, uint32_t loc,
+		       const char *function, const char *file, int64_t line)
 {
 	struct as_location *l;
 	struct as_line *lines, *ln;
@@ -204,10 +204,9 @@ int as_snapshot_add_line(struct as_snapshot *s, uint32_t loc,
 	return 0;
 }
 
-int as_snapshot_add_sample(struct as_snapshot *s, uint32_t pid,
-			   const uint32_t *locs, uint32_t nlocs, int64_t size,
-			   int64_t count, int64_t alloc_size,
-			   int64_t alloc_count)
+int snapshot__add_sample(struct as_snapshot *s, uint32_t pid,
+			 const uint32_t *locs, uint32_t nlocs, int64_t size,
+			 int64_t count, int64_t alloc_size, int64_t alloc_count)
 {
 	struct as_sample *sm;
 
@@ -230,8 +229,7 @@ int as_snapshot_add_sample(struct as_snapshot *s, uint32_t pid,
 	return (int)s->nsamples++;
 }
 
-int as_snapshot_add_process(struct as_snapshot *s, uint32_t pid,
-			    const char *comm)
+int snapshot__add_process(struct as_snapshot *s, uint32_t pid, const char *comm)
 {
 	struct as_process *p;
 	size_t i;
@@ -249,8 +247,8 @@ int as_snapshot_add_process(struct as_snapshot *s, uint32_t pid,
 	return (int)s->nprocesses++;
 }
 
-int as_snapshot_set_counter(struct as_snapshot *s, const char *name,
-			    uint64_t value)
+int snapshot__set_counter(struct as_snapshot *s, const char *name,
+			  uint64_t value)
 {
 	size_t i;
 
@@ -270,8 +268,8 @@ int as_snapshot_set_counter(struct as_snapshot *s, const char *name,
 	return 0;
 }
 
-int as_snapshot_set_meta(struct as_snapshot *s, const char *tool_version,
-			 const char *hostname, const char *command)
+int snapshot__set_meta(struct as_snapshot *s, const char *tool_version,
+		       const char *hostname, const char *command)
 {
 	char *v, *h, *c;
 
@@ -296,7 +294,7 @@ int as_snapshot_set_meta(struct as_snapshot *s, const char *tool_version,
 	return 0;
 }
 
-int as_process_ptr_cmp(const void *a, const void *b)
+int process__ptr_cmp(const void *a, const void *b)
 {
 	const struct as_process *x = *(const struct as_process *const *)a;
 	const struct as_process *y = *(const struct as_process *const *)b;
@@ -304,8 +302,8 @@ int as_process_ptr_cmp(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-const struct as_process *as_snapshot_find_process(const struct as_snapshot *s,
-						  uint32_t pid)
+const struct as_process *snapshot__find_process(const struct as_snapshot *s,
+						uint32_t pid)
 {
 	size_t i;
 
@@ -315,7 +313,7 @@ const struct as_process *as_snapshot_find_process(const struct as_snapshot *s,
 	return NULL;
 }
 
-uint64_t as_snapshot_counter(const struct as_snapshot *s, const char *name)
+uint64_t snapshot__counter(const struct as_snapshot *s, const char *name)
 {
 	size_t i;
 
@@ -325,7 +323,7 @@ uint64_t as_snapshot_counter(const struct as_snapshot *s, const char *name)
 	return 0;
 }
 
-bool as_module_is_runtime(const char *path)
+bool module__is_runtime(const char *path)
 {
 	static const char *const prefixes[] = {
 	    "libc.so", "libc-",	    "libstdc++.so", "ld-linux",
@@ -344,18 +342,18 @@ bool as_module_is_runtime(const char *path)
 	return false;
 }
 
-bool as_file_is_runtime(const char *file)
+bool file__is_runtime(const char *file)
 {
 	return file &&
 	       (strstr(file, "/include/c++/") || strstr(file, "/c++/v1/"));
 }
 
-uint32_t as_location_site_line(const struct as_location *l)
+uint32_t location__site_line(const struct as_location *l)
 {
 	uint32_t i;
 
 	for (i = 0; i < l->nlines; i++)
-		if (!as_file_is_runtime(l->lines[i].file))
+		if (!file__is_runtime(l->lines[i].file))
 			return i;
 	return 0;
 }
@@ -363,11 +361,11 @@ uint32_t as_location_site_line(const struct as_location *l)
 /* Every line of @l comes from the runtime's headers. */
 static bool location_in_runtime_headers(const struct as_location *l)
 {
-	return l->nlines && as_file_is_runtime(l->lines[l->nlines - 1].file) &&
-	       as_file_is_runtime(l->lines[as_location_site_line(l)].file);
+	return l->nlines && file__is_runtime(l->lines[l->nlines - 1].file) &&
+	       file__is_runtime(l->lines[location__site_line(l)].file);
 }
 
-int as_sample_site(const struct as_snapshot *s, const struct as_sample *sample)
+int sample__site(const struct as_snapshot *s, const struct as_sample *sample)
 {
 	uint32_t i;
 
@@ -379,7 +377,7 @@ int as_sample_site(const struct as_snapshot *s, const struct as_sample *sample)
 
 		if (l->module >= 0 && (size_t)l->module < s->nmodules)
 			path = s->modules[l->module].path;
-		if (!as_module_is_runtime(path) &&
+		if (!module__is_runtime(path) &&
 		    !location_in_runtime_headers(l))
 			return (int)i;
 	}

@@ -7,7 +7,7 @@
  * group/diff and the reports read. It mirrors pprof's shape (modules =
  * mappings, locations with inlined lines, samples = stacks with values) so
  * that a file round-trips without loss. A snapshot owns every string and
- * array it holds; as_snapshot_free() releases all of it.
+ * array it holds; snapshot__free() releases all of it.
  */
 #ifndef ALLOCSNOOP_MODEL_H
 #define ALLOCSNOOP_MODEL_H
@@ -77,7 +77,7 @@ struct as_counter {
 	uint64_t value;
 };
 
-struct u64map;
+struct as_u64map;
 
 struct as_snapshot {
 	struct timespec time;  /* CLOCK_REALTIME when taken */
@@ -98,11 +98,11 @@ struct as_snapshot {
 	size_t cap_processes, cap_samples, cap_locations, cap_modules,
 	    cap_counters;
 	/* private: module hash -> index of the first module with it */
-	struct u64map *module_index;
+	struct as_u64map *module_index;
 };
 
-struct as_snapshot *as_snapshot_new(void);
-void as_snapshot_free(struct as_snapshot *s);
+struct as_snapshot *snapshot__new(void);
+void snapshot__free(struct as_snapshot *s);
 
 /*
  * Builders. Each copies the strings it is given and returns the new index
@@ -112,40 +112,40 @@ void as_snapshot_free(struct as_snapshot *s);
  * callers need not dedup. new_location always appends (for callers that
  * index locations themselves: the collector with 100k stacks).
  */
-int as_snapshot_add_module(struct as_snapshot *s, const char *path,
-			   const char *build_id, uint64_t start, uint64_t limit,
-			   uint64_t offset);
-int as_snapshot_add_location(struct as_snapshot *s, uint64_t address,
-			     int32_t module, uint64_t rel_offset);
-int as_snapshot_new_location(struct as_snapshot *s, uint64_t address,
-			     int32_t module, uint64_t rel_offset);
+int snapshot__add_module(struct as_snapshot *s, const char *path,
+			 const char *build_id, uint64_t start, uint64_t limit,
+			 uint64_t offset);
+int snapshot__add_location(struct as_snapshot *s, uint64_t address,
+			   int32_t module, uint64_t rel_offset);
+int snapshot__new_location(struct as_snapshot *s, uint64_t address,
+			   int32_t module, uint64_t rel_offset);
 /* Appends a line to location @loc (call in innermost-first order). */
-int as_snapshot_add_line(struct as_snapshot *s, uint32_t loc,
-			 const char *function, const char *file, int64_t line);
-int as_snapshot_add_sample(struct as_snapshot *s, uint32_t pid,
-			   const uint32_t *locs, uint32_t nlocs, int64_t size,
-			   int64_t count, int64_t alloc_size,
-			   int64_t alloc_count);
+int snapshot__add_line(struct as_snapshot *s, uint32_t loc,
+		       const char *function, const char *file, int64_t line);
+int snapshot__add_sample(struct as_snapshot *s, uint32_t pid,
+			 const uint32_t *locs, uint32_t nlocs, int64_t size,
+			 int64_t count, int64_t alloc_size,
+			 int64_t alloc_count);
 /* Returns the process's index, creating an entry with zero counts. */
-int as_snapshot_add_process(struct as_snapshot *s, uint32_t pid,
-			    const char *comm);
-int as_snapshot_set_counter(struct as_snapshot *s, const char *name,
-			    uint64_t value);
-int as_snapshot_set_meta(struct as_snapshot *s, const char *tool_version,
-			 const char *hostname, const char *command);
+int snapshot__add_process(struct as_snapshot *s, uint32_t pid,
+			  const char *comm);
+int snapshot__set_counter(struct as_snapshot *s, const char *name,
+			  uint64_t value);
+int snapshot__set_meta(struct as_snapshot *s, const char *tool_version,
+		       const char *hostname, const char *command);
 
 /* qsort/bsearch order of struct as_process pointers: by pid. */
-int as_process_ptr_cmp(const void *a, const void *b);
+int process__ptr_cmp(const void *a, const void *b);
 
-const struct as_process *as_snapshot_find_process(const struct as_snapshot *s,
-						  uint32_t pid);
-uint64_t as_snapshot_counter(const struct as_snapshot *s, const char *name);
+const struct as_process *snapshot__find_process(const struct as_snapshot *s,
+						uint32_t pid);
+uint64_t snapshot__counter(const struct as_snapshot *s, const char *name);
 
 /*
  * True for the C/C++ runtime (libc, libstdc++, the dynamic loader, libgcc_s):
  * frames there are skipped when finding the allocation site.
  */
-bool as_module_is_runtime(const char *path);
+bool module__is_runtime(const char *path);
 
 /*
  * True for source files of the C++ runtime's headers (libstdc++'s
@@ -153,13 +153,13 @@ bool as_module_is_runtime(const char *path);
  * them is inlined or instantiated into the program, but it is the
  * runtime's, so std::vector growth is charged to the line using it.
  */
-bool as_file_is_runtime(const char *file);
+bool file__is_runtime(const char *file);
 
 /*
  * Index into l->lines of the line a site names: the innermost one outside
  * the runtime's headers, or 0 when every line is in them (or none known).
  */
-uint32_t as_location_site_line(const struct as_location *l);
+uint32_t location__site_line(const struct as_location *l);
 
 /*
  * Index into sample->locs of the allocation site: the innermost frame
@@ -167,6 +167,6 @@ uint32_t as_location_site_line(const struct as_location *l);
  * headers), or 0 when every frame is in the runtime. Returns -1 for an
  * empty stack.
  */
-int as_sample_site(const struct as_snapshot *s, const struct as_sample *sample);
+int sample__site(const struct as_snapshot *s, const struct as_sample *sample);
 
 #endif

@@ -40,19 +40,19 @@
  * rename), mode 0600. Returns 0 or a negative errno; on error @err (if
  * not NULL) receives a message of at most @errlen bytes.
  */
-int as_snapshot_write(const struct as_snapshot *s, const char *path, char *err,
-		      size_t errlen);
+int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
+		    size_t errlen);
 
 /*
  * Reads a snapshot (or any gzipped or plain pprof heap profile). Returns 0
  * and a new snapshot in @out, or a negative errno with a one-line message
  * in @err.
  */
-int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
-		     size_t errlen);
+int snapshot__read(const char *path, struct as_snapshot **out, char *err,
+		   size_t errlen);
 
 /* Same, from memory (used by the fuzzer). */
-int as_snapshot_read_mem(const void *data, size_t len, struct as_snapshot **out,
-			 char *err, size_t errlen);
+int snapshot__read_mem(const void *data, size_t len, struct as_snapshot **out,
+		       char *err, size_t errlen);
 
 #endif

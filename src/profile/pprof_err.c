@@ -5,7 +5,7 @@
 
 #include "profile/pprof_err.h"
 
-int as_snapshot_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+int pprof__error(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Formats a one-line message into @err (when not NULL) and returns @ret. */
-int as_snapshot_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+int pprof__error(char *err, size_t errlen, int ret, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 #endif

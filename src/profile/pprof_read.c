@@ -84,8 +84,8 @@ static int corrupt(const struct reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return as_snapshot_err(r->err, r->errlen, -EINVAL,
-			       "%s is corrupted: %s", r->name, what);
+	return pprof__error(r->err, r->errlen, -EINVAL, "%s is corrupted: %s",
+			    r->name, what);
 }
 
 static bool str_ok(const struct reader *r, int64_t i)
@@ -263,7 +263,7 @@ static int read_meta(struct reader *r)
 		goto cleanup;
 	}
 	if (format > AS_SNAPSHOT_FORMAT) {
-		ret = as_snapshot_err(
+		ret = pprof__error(
 		    r->err, r->errlen, -ENOTSUP,
 		    "%s: snapshot format %lld is newer than this "
 		    "allocsnoop supports (%d); upgrade allocsnoop",
@@ -281,7 +281,7 @@ static int read_meta(struct reader *r)
 				 "or has one of the wrong type");
 		goto cleanup;
 	}
-	ret = as_snapshot_set_meta(s, version, host, command);
+	ret = snapshot__set_meta(s, version, host, command);
 	if (ret)
 		goto cleanup;
 	s->has_meta = has_meta;
@@ -314,7 +314,7 @@ static int read_process(struct reader *r, const char *text)
 				 "pid or comm");
 		goto cleanup;
 	}
-	ret = as_snapshot_add_process(s, (uint32_t)pid, comm);
+	ret = snapshot__add_process(s, (uint32_t)pid, comm);
 	if (ret < 0)
 		goto cleanup;
 	if (s->nprocesses == before) {
@@ -370,7 +370,7 @@ static int read_counter(struct reader *r, const char *text)
 			return ret;
 		}
 	}
-	ret = as_snapshot_set_counter(r->s, name, v);
+	ret = snapshot__set_counter(r->s, name, v);
 	free(name);
 	return ret;
 }
@@ -458,7 +458,7 @@ static int check_header(struct reader *r)
 		return corrupt(r, "the period type has a string index out of "
 				  "range");
 	if (r->st[0] < 0 && r->st[1] < 0 && r->st[2] < 0 && r->st[3] < 0)
-		return as_snapshot_err(
+		return pprof__error(
 		    r->err, r->errlen, -EINVAL,
 		    "%s is not a heap profile: it has none of the "
 		    "sample types inuse_space, inuse_objects, "
@@ -485,10 +485,10 @@ static int read_mappings(struct reader *r)
 				       "out of range",
 				       (unsigned long long)m->id);
 		/* equal mappings (file, build-id, start, offset) merge */
-		ret = as_snapshot_add_module(r->s, str_or_null(r, m->filename),
-					     str_or_null(r, m->build_id),
-					     m->memory_start, m->memory_limit,
-					     m->file_offset);
+		ret = snapshot__add_module(r->s, str_or_null(r, m->filename),
+					   str_or_null(r, m->build_id),
+					   m->memory_start, m->memory_limit,
+					   m->file_offset);
 		if (ret < 0)
 			return ret;
 		r->map_module[i] = ret;
@@ -569,7 +569,7 @@ static int read_locations(struct reader *r)
 		}
 		/* new_location, not add_location: ids are already unique,
 		 * and this keeps the order and is linear */
-		loc = as_snapshot_new_location(r->s, l->address, module, rel);
+		loc = snapshot__new_location(r->s, l->address, module, rel);
 		if (loc < 0)
 			return (int)loc;
 		r->loc_index[i] = (uint32_t)loc;
@@ -591,7 +591,7 @@ static int read_locations(struct reader *r)
 						->function_id);
 				f = p->function[fi];
 			}
-			ret = as_snapshot_add_line(
+			ret = snapshot__add_line(
 			    r->s, (uint32_t)loc,
 			    f ? str_or_null(r, f->name) : NULL,
 			    f ? str_or_null(r, f->filename) : NULL,
@@ -702,7 +702,7 @@ static int read_samples(struct reader *r)
 			goto cleanup;
 		size = value_or(sm, r->st[ST_INUSE_SPACE], 0);
 		count = value_or(sm, r->st[ST_INUSE_OBJECTS], 0);
-		ret = as_snapshot_add_sample(
+		ret = snapshot__add_sample(
 		    r->s, pid, locs, nlocs, size, count,
 		    value_or(sm, r->st[ST_ALLOC_SPACE], size),
 		    value_or(sm, r->st[ST_ALLOC_OBJECTS], count));
@@ -712,7 +712,7 @@ static int read_samples(struct reader *r)
 		/* without our comments (foreign or stripped), processes are
 		 * known only from the labels */
 		if (!r->meta && !r->has_processes && pid && pid != last_pid) {
-			ret = as_snapshot_add_process(r->s, pid, comm);
+			ret = snapshot__add_process(r->s, pid, comm);
 			if (ret < 0)
 				goto cleanup;
 			ret = 0;
@@ -759,15 +759,15 @@ static int convert(struct reader *r, bool raw)
 
 	if (!p->n_string_table || p->string_table[0][0]) {
 		if (raw)
-			return as_snapshot_err(r->err, r->errlen, -EINVAL,
-					       "%s is not a gzip file or pprof "
-					       "profile",
-					       r->name);
-		return as_snapshot_err(
+			return pprof__error(r->err, r->errlen, -EINVAL,
+					    "%s is not a gzip file or pprof "
+					    "profile",
+					    r->name);
+		return pprof__error(
 		    r->err, r->errlen, -EINVAL,
 		    "%s is a gzip file, but not a pprof profile", r->name);
 	}
-	r->s = as_snapshot_new();
+	r->s = snapshot__new();
 	if (!r->s)
 		return -ENOMEM;
 	ret = scan_comments(r);
@@ -806,9 +806,8 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 	int zr, ret = 0;
 
 	if (len > UINT_MAX)
-		return as_snapshot_err(r->err, r->errlen, -EFBIG,
-				       "%s is too large for a snapshot",
-				       r->name);
+		return pprof__error(r->err, r->errlen, -EFBIG,
+				    "%s is too large for a snapshot", r->name);
 	if (inflateInit2(&z, 15 + 16) != Z_OK)
 		return -ENOMEM;
 	cap = len < AS_MAX_INPUT / 8 ? len * 4 + 4096 : AS_MAX_INPUT;
@@ -822,11 +821,11 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 	for (;;) {
 		if (n == cap) {
 			if (cap >= AS_MAX_INPUT) {
-				ret = as_snapshot_err(
-				    r->err, r->errlen, -EFBIG,
-				    "%s is too large: it inflates "
-				    "to more than 1 GiB",
-				    r->name);
+				ret =
+				    pprof__error(r->err, r->errlen, -EFBIG,
+						 "%s is too large: it inflates "
+						 "to more than 1 GiB",
+						 r->name);
 				goto cleanup;
 			}
 			cap = cap * 2 < AS_MAX_INPUT ? cap * 2 : AS_MAX_INPUT;
@@ -854,9 +853,8 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 		} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
 			/* all input used, room left, yet no end: cut short */
 			if (!z.avail_in && z.avail_out) {
-				ret =
-				    as_snapshot_err(r->err, r->errlen, -EINVAL,
-						    "%s is truncated", r->name);
+				ret = pprof__error(r->err, r->errlen, -EINVAL,
+						   "%s is truncated", r->name);
 				goto cleanup;
 			}
 			if (zr == Z_BUF_ERROR && z.avail_out) {
@@ -894,9 +892,8 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 	if (err && errlen)
 		err[0] = '\0';
 	if (!len)
-		return as_snapshot_err(err, errlen, -EINVAL,
-				       "%s is empty; it is not a snapshot",
-				       name);
+		return pprof__error(err, errlen, -EINVAL,
+				    "%s is empty; it is not a snapshot", name);
 	if (!raw) {
 		ret = gunzip(&r, data, len, &plain, &len);
 		if (ret)
@@ -906,15 +903,14 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 	p = perftools__profiles__profile__unpack(NULL, len, data);
 	if (!p) {
 		if (raw)
-			ret = as_snapshot_err(
+			ret = pprof__error(
 			    err, errlen, -EINVAL,
 			    "%s is not a gzip file or pprof profile", name);
 		else
-			ret = as_snapshot_err(
-			    err, errlen, -EINVAL,
-			    "%s is a gzip file, but not a pprof "
-			    "profile",
-			    name);
+			ret = pprof__error(err, errlen, -EINVAL,
+					   "%s is a gzip file, but not a pprof "
+					   "profile",
+					   name);
 		goto cleanup;
 	}
 	r.p = p;
@@ -926,9 +922,9 @@ static int read_buf(const uint8_t *data, size_t len, const char *name,
 cleanup:
 	/* allocation failures come back without a message */
 	if (ret && err && errlen && !err[0])
-		as_snapshot_err(err, errlen, ret, "cannot read %s: %s", name,
-				strerror(-ret));
-	as_snapshot_free(r.s);
+		pprof__error(err, errlen, ret, "cannot read %s: %s", name,
+			     strerror(-ret));
+	snapshot__free(r.s);
 	free(r.map_ids);
 	free(r.loc_ids);
 	free(r.fn_ids);
@@ -940,14 +936,14 @@ cleanup:
 	return ret;
 }
 
-int as_snapshot_read_mem(const void *data, size_t len, struct as_snapshot **out,
-			 char *err, size_t errlen)
+int snapshot__read_mem(const void *data, size_t len, struct as_snapshot **out,
+		       char *err, size_t errlen)
 {
 	return read_buf(data, len, "snapshot data", out, err, errlen);
 }
 
-int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
-		     size_t errlen)
+int snapshot__read(const char *path, struct as_snapshot **out, char *err,
+		   size_t errlen)
 {
 	uint8_t *buf = NULL, *nbuf;
 	size_t len = 0, cap = 1 << 16;
@@ -957,9 +953,8 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return as_snapshot_err(err, errlen, -errno,
-				       "cannot open %s: %s", path,
-				       strerror(errno));
+		return pprof__error(err, errlen, -errno, "cannot open %s: %s",
+				    path, strerror(errno));
 	/* read to the end rather than trust st_size: pipes, /proc, growth */
 	for (;;) {
 		if (len == cap || !buf) {
@@ -967,7 +962,7 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 				cap *= 2;
 			nbuf = realloc(buf, cap);
 			if (!nbuf) {
-				ret = as_snapshot_err(
+				ret = pprof__error(
 				    err, errlen, -ENOMEM,
 				    "cannot read %s: out of memory", path);
 				goto cleanup;
@@ -978,20 +973,20 @@ int as_snapshot_read(const char *path, struct as_snapshot **out, char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = as_snapshot_err(err, errlen, -errno,
-					      "cannot read %s: %s", path,
-					      strerror(errno));
+			ret = pprof__error(err, errlen, -errno,
+					   "cannot read %s: %s", path,
+					   strerror(errno));
 			goto cleanup;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > AS_MAX_INPUT) {
-			ret = as_snapshot_err(
-			    err, errlen, -EFBIG,
-			    "%s is too large for a snapshot (over "
-			    "1 GiB)",
-			    path);
+			ret =
+			    pprof__error(err, errlen, -EFBIG,
+					 "%s is too large for a snapshot (over "
+					 "1 GiB)",
+					 path);
 			goto cleanup;
 		}
 	}

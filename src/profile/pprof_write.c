@@ -290,7 +290,7 @@ static int check_model(const struct as_snapshot *s, char *err, size_t errlen)
 		int32_t m = s->locations[i].module;
 
 		if (m < -1 || (m >= 0 && (size_t)m >= s->nmodules))
-			return as_snapshot_err(
+			return pprof__error(
 			    err, errlen, -EINVAL,
 			    "cannot write snapshot: location %zu "
 			    "names module %d of %zu; this is a bug "
@@ -300,14 +300,14 @@ static int check_model(const struct as_snapshot *s, char *err, size_t errlen)
 	for (i = 0; i < s->nsamples; i++)
 		for (j = 0; j < s->samples[i].nlocs; j++)
 			if (s->samples[i].locs[j] >= s->nlocations)
-				return as_snapshot_err(
+				return pprof__error(
 				    err, errlen, -EINVAL,
 				    "cannot write snapshot: sample %zu "
 				    "names location %u of %zu; this is a "
 				    "bug in allocsnoop, please report it",
 				    i, s->samples[i].locs[j], s->nlocations);
 	if (s->nmodules >= UINT32_MAX || s->nlocations >= UINT32_MAX)
-		return as_snapshot_err(
+		return pprof__error(
 		    err, errlen, -E2BIG,
 		    "cannot write snapshot: too many modules or "
 		    "locations");
@@ -746,10 +746,10 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 
 	base = slash ? slash + 1 : path;
 	if (!*base) {
-		ret = as_snapshot_err(err, errlen, -EISDIR,
-				      "cannot write snapshot %s: it names a "
-				      "directory; give a file name",
-				      path);
+		ret = pprof__error(err, errlen, -EISDIR,
+				   "cannot write snapshot %s: it names a "
+				   "directory; give a file name",
+				   path);
 		goto cleanup;
 	}
 	if (slash)
@@ -758,52 +758,49 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 		dir = strdup(".");
 	if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
 		tmp = NULL;
-		ret = as_snapshot_err(err, errlen, -ENOMEM,
-				      "cannot write snapshot %s: out of memory",
-				      path);
+		ret = pprof__error(err, errlen, -ENOMEM,
+				   "cannot write snapshot %s: out of memory",
+				   path);
 		goto cleanup;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		ret =
-		    as_snapshot_err(err, errlen, -errno,
-				    "cannot create a temporary file in %s for "
-				    "snapshot %s: %s; check that the directory "
-				    "exists and is writable",
-				    dir, path, strerror(errno));
+		ret = pprof__error(err, errlen, -errno,
+				   "cannot create a temporary file in %s for "
+				   "snapshot %s: %s; check that the directory "
+				   "exists and is writable",
+				   dir, path, strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto cleanup;
 	}
 	if (fchmod(fd, 0600)) {
-		ret = as_snapshot_err(err, errlen, -errno,
-				      "cannot make %s private (mode 0600): %s",
-				      tmp, strerror(errno));
+		ret = pprof__error(err, errlen, -errno,
+				   "cannot make %s private (mode 0600): %s",
+				   tmp, strerror(errno));
 		goto cleanup;
 	}
 	ret = gzip_to_fd(fd, data, len);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (ret) {
-		as_snapshot_err(err, errlen, ret,
-				"cannot write snapshot %s: %s%s", path,
-				strerror(-ret), space_hint(ret));
+		pprof__error(err, errlen, ret, "cannot write snapshot %s: %s%s",
+			     path, strerror(-ret), space_hint(ret));
 		goto cleanup;
 	}
 	ret = close(fd);
 	fd = -1;
 	if (ret) {
 		ret = -errno;
-		as_snapshot_err(err, errlen, ret,
-				"cannot write snapshot %s: %s%s", path,
-				strerror(-ret), space_hint(ret));
+		pprof__error(err, errlen, ret, "cannot write snapshot %s: %s%s",
+			     path, strerror(-ret), space_hint(ret));
 		goto cleanup;
 	}
 	if (rename(tmp, path)) {
-		ret = as_snapshot_err(
-		    err, errlen, -errno,
-		    "cannot write snapshot %s: rename from %s: %s", path, tmp,
-		    strerror(errno));
+		ret =
+		    pprof__error(err, errlen, -errno,
+				 "cannot write snapshot %s: rename from %s: %s",
+				 path, tmp, strerror(errno));
 		goto cleanup;
 	}
 	free(tmp);
@@ -812,11 +809,10 @@ static int write_file(const char *path, const uint8_t *data, size_t len,
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		if (fsync(dfd) && errno != EINVAL)
-			ret = as_snapshot_err(
-			    err, errlen, -errno,
-			    "wrote snapshot %s, but syncing its "
-			    "directory failed: %s",
-			    path, strerror(errno));
+			ret = pprof__error(err, errlen, -errno,
+					   "wrote snapshot %s, but syncing its "
+					   "directory failed: %s",
+					   path, strerror(errno));
 		close(dfd);
 	}
 cleanup:
@@ -830,8 +826,8 @@ cleanup:
 	return ret;
 }
 
-int as_snapshot_write(const struct as_snapshot *s, const char *path, char *err,
-		      size_t errlen)
+int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
+		    size_t errlen)
 {
 	struct writer w = {.s = s};
 	struct pb pb = {0};
@@ -850,9 +846,8 @@ int as_snapshot_write(const struct as_snapshot *s, const char *path, char *err,
 	ret = ret ?: build(&w, &pb);
 	ret = ret ?: pack(&w, &pb, &buf, &len);
 	if (ret) {
-		as_snapshot_err(err, errlen, ret,
-				"cannot write snapshot %s: %s", path,
-				strerror(-ret));
+		pprof__error(err, errlen, ret, "cannot write snapshot %s: %s",
+			     path, strerror(-ret));
 		goto cleanup;
 	}
 	ret = write_file(path, buf, len, err, errlen);

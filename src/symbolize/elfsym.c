@@ -118,7 +118,7 @@ static int vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
 	return -ENOEXEC;
 }
 
-int elfsym_lookup(const char *path, const char *name, struct elfsym *out)
+int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out)
 {
 	Elf_Scn *scn = NULL, *dynsym = NULL, *symtab = NULL;
 	Elf_Data *versym = NULL;
@@ -174,7 +174,7 @@ cleanup:
 	return err;
 }
 
-int elfsym_read(const char *path, uint64_t file_offset, void *buf, size_t len)
+int elfsym__read(const char *path, uint64_t file_offset, void *buf, size_t len)
 {
 	size_t done = 0;
 	int fd, err = 0;

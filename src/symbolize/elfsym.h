@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct elfsym {
+struct as_elfsym {
 	uint64_t vaddr;	      /* st_value: link-time virtual address */
 	uint64_t size;	      /* st_size, 0 when the symbol has none */
 	uint64_t file_offset; /* of the first byte, through its PT_LOAD */
@@ -30,12 +30,12 @@ struct elfsym {
  * such file); -ENOEXEC when @path is not an ELF file or the symbol lies in
  * no PT_LOAD segment; another negative errno when the file cannot be read.
  */
-int elfsym_lookup(const char *path, const char *name, struct elfsym *out);
+int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out);
 
 /*
  * Reads exactly @len bytes at @file_offset of @path into @buf. Returns 0,
  * -EIO when the file ends first, or the negative errno of open/pread.
  */
-int elfsym_read(const char *path, uint64_t file_offset, void *buf, size_t len);
+int elfsym__read(const char *path, uint64_t file_offset, void *buf, size_t len);
 
 #endif

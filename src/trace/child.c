@@ -13,7 +13,7 @@
 
 #include "trace/child.h"
 
-struct child {
+struct as_child {
 	pid_t pid;
 	int go_fd;   /* write end: one byte releases the child */
 	bool traced; /* ptrace exit hold in place */
@@ -48,11 +48,11 @@ static int find_program(const char *name, char *buf, size_t len)
 }
 
 int child__spawn(const char *cmdline, const sigset_t *mask, bool verbose,
-		 struct child **out)
+		 struct as_child **out)
 {
 	int go[2] = {-1, -1}, err = 0, rc;
 	char prog[4096], c;
-	struct child *ch = NULL;
+	struct as_child *ch = NULL;
 	wordexp_t we;
 	bool we_ok = false;
 
@@ -128,17 +128,17 @@ cleanup:
 	return err;
 }
 
-pid_t child__pid(const struct child *ch)
+pid_t child__pid(const struct as_child *ch)
 {
 	return ch->pid;
 }
 
-const char *child__program(const struct child *ch)
+const char *child__program(const struct as_child *ch)
 {
 	return ch->program;
 }
 
-int child__release(struct child *ch)
+int child__release(struct as_child *ch)
 {
 	char c = 1;
 	int err = 0;
@@ -150,7 +150,7 @@ int child__release(struct child *ch)
 	return err;
 }
 
-int child__reap(struct child *ch, void (*at_exit)(pid_t pid, void *ctx),
+int child__reap(struct as_child *ch, void (*at_exit)(pid_t pid, void *ctx),
 		void *ctx)
 {
 	int st, sig, event;
@@ -195,12 +195,12 @@ int child__reap(struct child *ch, void (*at_exit)(pid_t pid, void *ctx),
 	return 1;
 }
 
-int child__status(const struct child *ch)
+int child__status(const struct as_child *ch)
 {
 	return ch->status;
 }
 
-void child__free(struct child *ch)
+void child__free(struct as_child *ch)
 {
 	if (!ch)
 		return;

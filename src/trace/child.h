@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-struct child;
+struct as_child;
 
 /*
  * Parses @cmdline like a shell word list (quotes, no substitution),
@@ -23,23 +23,23 @@ struct child;
  * signal mask @mask restored. Prints why on failure.
  */
 int child__spawn(const char *cmdline, const sigset_t *mask, bool verbose,
-		 struct child **out);
-pid_t child__pid(const struct child *ch);
+		 struct as_child **out);
+pid_t child__pid(const struct as_child *ch);
 /* The program's path, as found in PATH. */
-const char *child__program(const struct child *ch);
+const char *child__program(const struct as_child *ch);
 /* Lets the child exec its command. */
-int child__release(struct child *ch);
+int child__release(struct as_child *ch);
 
 /*
  * Handles every pending wait status of the child without blocking; calls
  * @at_exit(pid, ctx) when it is held at exit, before letting it go.
  * Returns 1 once the child has ended, 0 while it runs.
  */
-int child__reap(struct child *ch, void (*at_exit)(pid_t pid, void *ctx),
+int child__reap(struct as_child *ch, void (*at_exit)(pid_t pid, void *ctx),
 		void *ctx);
 /* The shell-style exit status: the code, or 128 + signal. */
-int child__status(const struct child *ch);
+int child__status(const struct as_child *ch);
 /* Kills (SIGTERM) a child that has not ended, and frees. */
-void child__free(struct child *ch);
+void child__free(struct as_child *ch);
 
 #endif

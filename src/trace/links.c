@@ -63,23 +63,23 @@ static int link_create(int prog_fd, uint32_t attach_type, uint32_t flags,
 	return fd < 0 ? -errno : (int)fd;
 }
 
-int session_attach(int prog_fd, const char *path, const uint64_t *offsets,
+int links__session(int prog_fd, const char *path, const uint64_t *offsets,
 		   const uint64_t *cookies, size_t n, pid_t pid)
 {
 	return link_create(prog_fd, AS_BPF_TRACE_UPROBE_SESSION, 0, path,
 			   offsets, cookies, n, pid);
 }
 
-int multi_attach(int prog_fd, bool ret, const char *path,
-		 const uint64_t *offsets, const uint64_t *cookies, size_t n,
-		 pid_t pid)
+int links__uprobe_multi(int prog_fd, bool ret, const char *path,
+			const uint64_t *offsets, const uint64_t *cookies,
+			size_t n, pid_t pid)
 {
 	/* BPF_F_UPROBE_MULTI_RETURN */
 	return link_create(prog_fd, AS_BPF_TRACE_UPROBE_MULTI, ret ? 1 : 0,
 			   path, offsets, cookies, n, pid);
 }
 
-bool multi_supported(void)
+bool links__multi_supported(void)
 {
 	struct utsname u;
 	int major = 0, minor = 0;
@@ -89,7 +89,7 @@ bool multi_supported(void)
 	return major > 6 || (major == 6 && minor >= 6);
 }
 
-bool session_unsupported(int err)
+bool links__session_unsupported(int err)
 {
 	/* Before 6.13 the attach type is unknown (EINVAL); without
 	 * CONFIG_UPROBES or on 32-bit the multi link is EOPNOTSUPP. */

@@ -25,15 +25,15 @@
 /*
  * Attaches program @prog_fd, loaded with expected attach type
  * AS_BPF_TRACE_UPROBE_MULTI (Linux >= 6.6), as one uprobe_multi link to
- * the @n probes in @path (return probes when @ret), like session_attach.
+ * the @n probes in @path (return probes when @ret), like links__session.
  * One link for many probes also detaches with one RCU wait, not one each.
  */
-int multi_attach(int prog_fd, bool ret, const char *path,
-		 const uint64_t *offsets, const uint64_t *cookies, size_t n,
-		 pid_t pid);
+int links__uprobe_multi(int prog_fd, bool ret, const char *path,
+			const uint64_t *offsets, const uint64_t *cookies,
+			size_t n, pid_t pid);
 
 /* True when the running kernel has uprobe_multi links (Linux >= 6.6). */
-bool multi_supported(void);
+bool links__multi_supported(void);
 
 /*
  * Attaches program @prog_fd as one session link to @n probes in the object
@@ -41,13 +41,13 @@ bool multi_supported(void);
  * none). @pid limits it to one process, 0 = every process. Returns the
  * link fd (the caller closes it to detach) or a negative errno.
  */
-int session_attach(int prog_fd, const char *path, const uint64_t *offsets,
+int links__session(int prog_fd, const char *path, const uint64_t *offsets,
 		   const uint64_t *cookies, size_t n, pid_t pid);
 
 /*
- * True when @err from session_attach means the kernel has no uprobe
+ * True when @err from links__session means the kernel has no uprobe
  * sessions, as opposed to a failure that would hit classic uprobes too.
  */
-bool session_unsupported(int err);
+bool links__session_unsupported(int err);
 
 #endif

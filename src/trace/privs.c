@@ -23,7 +23,7 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-int privs_check(char *missing, size_t len)
+int privs__check(char *missing, size_t len)
 {
 	struct __user_cap_header_struct hdr = {
 	    .version = _LINUX_CAPABILITY_VERSION_3,

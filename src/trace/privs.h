@@ -15,6 +15,6 @@
  * CAP_SYS_ADMIN for the first two) are effective; otherwise -EPERM with
  * the missing names, comma separated, in @missing.
  */
-int privs_check(char *missing, size_t len);
+int privs__check(char *missing, size_t len);
 
 #endif

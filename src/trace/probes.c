@@ -28,7 +28,7 @@ static const struct as_probe_def defs[] = {
     {"pvalloc", AS_FN_PVALLOC, AS_REG_RDI, false, true},
 };
 
-const struct as_probe_def *as_probe_defs(size_t *n)
+const struct as_probe_def *probes__defs(size_t *n)
 {
 	*n = sizeof(defs) / sizeof(defs[0]);
 	return defs;

@@ -23,6 +23,6 @@ struct as_probe_def {
 };
 
 /* The table, in attach order; *n receives its length. */
-const struct as_probe_def *as_probe_defs(size_t *n);
+const struct as_probe_def *probes__defs(size_t *n);
 
 #endif

@@ -419,15 +419,15 @@ cleanup:
 	return err;
 }
 
-int probesite_choose_code(const uint8_t *code, size_t len,
-			  uint64_t start_offset, uint32_t regs_read,
-			  struct as_probe_site *out)
+int probesite__choose_code(const uint8_t *code, size_t len,
+			   uint64_t start_offset, uint32_t regs_read,
+			   struct as_probe_site *out)
 {
 	return choose(code, len, start_offset, regs_read, NULL, out);
 }
 
-int probesite_choose(const char *path, const struct elfsym *fn,
-		     uint32_t regs_read, struct as_probe_site *out)
+int probesite__choose(const char *path, const struct as_elfsym *fn,
+		      uint32_t regs_read, struct as_probe_site *out)
 {
 	const char *partial = NULL;
 	uint8_t *code = NULL, ehdr[20];
@@ -437,7 +437,7 @@ int probesite_choose(const char *path, const struct elfsym *fn,
 	if (!path || !fn || !out)
 		return -EINVAL;
 	/* The decoder and the emulation rules are x86-64's. */
-	err = elfsym_read(path, 0, ehdr, sizeof(ehdr));
+	err = elfsym__read(path, 0, ehdr, sizeof(ehdr));
 	if (err)
 		return err;
 	if (ehdr[EI_CLASS] != ELFCLASS64 || ehdr[EI_DATA] != ELFDATA2LSB ||
@@ -460,7 +460,7 @@ int probesite_choose(const char *path, const struct elfsym *fn,
 	code = malloc(len);
 	if (!code)
 		return -ENOMEM;
-	err = elfsym_read(path, fn->file_offset, code, len);
+	err = elfsym__read(path, fn->file_offset, code, len);
 	if (err)
 		goto cleanup;
 	err = choose(code, len, fn->file_offset, regs_read, partial, out);

@@ -63,8 +63,8 @@ struct as_probe_site {
  * better site is safe, and out->reason says why), or a negative errno
  * when the function's bytes cannot be read.
  */
-int probesite_choose(const char *path, const struct elfsym *fn,
-		     uint32_t regs_read, struct as_probe_site *out);
+int probesite__choose(const char *path, const struct as_elfsym *fn,
+		      uint32_t regs_read, struct as_probe_site *out);
 
 /*
  * The same on bytes in memory: @code holds the whole function (@len
@@ -72,8 +72,8 @@ int probesite_choose(const char *path, const struct elfsym *fn,
  * -EINVAL for bad arguments, -ENOMEM, or -ENOTSUP when capstone cannot be
  * opened.
  */
-int probesite_choose_code(const uint8_t *code, size_t len,
-			  uint64_t start_offset, uint32_t regs_read,
-			  struct as_probe_site *out);
+int probesite__choose_code(const uint8_t *code, size_t len,
+			   uint64_t start_offset, uint32_t regs_read,
+			   struct as_probe_site *out);
 
 #endif

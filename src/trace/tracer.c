@@ -19,19 +19,19 @@
 #include "trace/tracer.h"
 #include "unwind/runtime_libs.h"
 
-struct tracer {
+struct as_tracer {
 	struct allocsnoop_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
 	int *link_fds; /* raw uprobe_multi and session links */
 	size_t nlink_fds, cap_link_fds;
-	tracer_event_fn on_event;
+	as_tracer_event_fn on_event;
 	void *ctx;
 	bool session; /* sampled malloc/calloc/realloc run as sessions */
 	bool multi;   /* entry/return/free probes as uprobe_multi links */
 	bool verbose;
-	struct rtunwind *rt;
+	struct as_runtime_libs *rt;
 	__u32 table_buckets; /* in the live-block table */
 };
 
@@ -54,14 +54,14 @@ static int libbpf_print_verbose(enum libbpf_print_level level, const char *fmt,
 
 static int on_ringbuf(void *ctx, void *data, size_t size)
 {
-	struct tracer *t = ctx;
+	struct as_tracer *t = ctx;
 
 	if (size >= sizeof(struct as_event) && t->on_event)
 		t->on_event(data, t->ctx);
 	return 0;
 }
 
-static int add_link(struct tracer *t, struct bpf_link *link)
+static int add_link(struct as_tracer *t, struct bpf_link *link)
 {
 	struct bpf_link **n;
 
@@ -80,7 +80,7 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
-static int add_link_fd(struct tracer *t, int fd)
+static int add_link_fd(struct as_tracer *t, int fd)
 {
 	int *n;
 
@@ -111,7 +111,7 @@ static double xlogx_minus_x(double v)
 	return v > 0 ? v * log(v) - v : 0.0;
 }
 
-int tracer_sample_tables(uint64_t sample_bytes, __u64 *draws, __u64 *gain)
+int tracer__sample_tables(uint64_t sample_bytes, __u64 *draws, __u64 *gain)
 {
 	double n = (double)sample_bytes, lo, hi, mean;
 	int i;
@@ -177,7 +177,7 @@ static __u32 table_buckets(uint32_t max_allocs)
  * tells a failed load (reported by the caller) from a failure before it
  * (reported here).
  */
-static int skel_load(struct tracer *t, const struct tracer_opts *o,
+static int skel_load(struct as_tracer *t, const struct as_tracer_opts *o,
 		     bool *loading)
 {
 	struct bpf_program *sess;
@@ -252,10 +252,10 @@ static void no_session_note(void)
 		"probe, so sampling saves less time\n");
 }
 
-int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
-		void *ctx, struct tracer **out)
+int tracer__new(const struct as_tracer_opts *o, as_tracer_event_fn on_event,
+		void *ctx, struct as_tracer **out)
 {
-	struct tracer *t;
+	struct as_tracer *t;
 	bool loading;
 	int err;
 
@@ -275,7 +275,7 @@ int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
 	t->ctx = ctx;
 	t->verbose = o->verbose;
 	t->session = o->sample_bytes != 0;
-	t->multi = multi_supported();
+	t->multi = links__multi_supported();
 
 	err = skel_load(t, o, &loading);
 	if (err && loading && t->multi) {
@@ -307,15 +307,15 @@ int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
 		goto cleanup;
 	}
 	if (o->sample_bytes) {
-		err = tracer_sample_tables(o->sample_bytes,
-					   t->skel->bss->sample_draws,
-					   t->skel->bss->sample_gain);
+		err = tracer__sample_tables(o->sample_bytes,
+					    t->skel->bss->sample_draws,
+					    t->skel->bss->sample_gain);
 		if (err)
 			goto cleanup;
 	}
-	err = rtunwind__new(bpf_map__fd(t->skel->maps.rt_files),
-			    bpf_map__fd(t->skel->maps.unwind), t->verbose,
-			    &t->rt);
+	err = runtime_libs__new(bpf_map__fd(t->skel->maps.rt_files),
+				bpf_map__fd(t->skel->maps.unwind), t->verbose,
+				&t->rt);
 	if (err)
 		goto cleanup;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_ringbuf,
@@ -335,7 +335,7 @@ cleanup:
 	return err;
 }
 
-void tracer__free(struct tracer *t)
+void tracer__free(struct as_tracer *t)
 {
 	size_t i;
 
@@ -348,12 +348,12 @@ void tracer__free(struct tracer *t)
 		close(t->link_fds[i]);
 	free(t->link_fds);
 	ring_buffer__free(t->rb);
-	rtunwind__free(t->rt);
+	runtime_libs__free(t->rt);
 	allocsnoop_bpf__destroy(t->skel);
 	free(t);
 }
 
-static int attach_one(struct tracer *t, struct bpf_program *prog,
+static int attach_one(struct as_tracer *t, struct bpf_program *prog,
 		      const char *path, pid_t pid, uint64_t offset,
 		      uint64_t cookie, bool retprobe, const char *fn)
 {
@@ -400,7 +400,7 @@ static void plan_add(struct multi_plan *mp, int kind, uint64_t offset,
 }
 
 /* One link per program for the whole library. */
-static int attach_plan(struct tracer *t, const char *path, pid_t pid,
+static int attach_plan(struct as_tracer *t, const char *path, pid_t pid,
 		       const struct multi_plan *mp)
 {
 	struct bpf_program *progs[PLAN_MAX] = {t->skel->progs.alloc_enter,
@@ -411,9 +411,10 @@ static int attach_plan(struct tracer *t, const char *path, pid_t pid,
 	for (k = 0; k < PLAN_MAX; k++) {
 		if (!mp->n[k])
 			continue;
-		fd = multi_attach(bpf_program__fd(progs[k]), k == PLAN_EXIT,
-				  path, mp->offsets[k], mp->cookies[k],
-				  mp->n[k], pid < 0 ? 0 : pid);
+		fd = links__uprobe_multi(bpf_program__fd(progs[k]),
+					 k == PLAN_EXIT, path, mp->offsets[k],
+					 mp->cookies[k], mp->n[k],
+					 pid < 0 ? 0 : pid);
 		if (fd < 0) {
 			if (fd != -ESRCH)
 				fprintf(stderr,
@@ -433,7 +434,7 @@ static int attach_plan(struct tracer *t, const char *path, pid_t pid,
 	return 0;
 }
 
-static int attach_classic(struct tracer *t, const char *path, pid_t pid,
+static int attach_classic(struct as_tracer *t, const char *path, pid_t pid,
 			  const struct as_probe_def *d, uint64_t func_offset,
 			  const struct as_probe_site *site,
 			  struct multi_plan *mp)
@@ -483,7 +484,7 @@ struct session_plan {
 
 /* Attaches the planned functions as one session link, or classically
  * when the kernel has no sessions. */
-static int attach_sessions(struct tracer *t, const char *path, pid_t pid,
+static int attach_sessions(struct as_tracer *t, const char *path, pid_t pid,
 			   struct session_plan *sp, struct multi_plan *mp)
 {
 	size_t i;
@@ -493,7 +494,7 @@ static int attach_sessions(struct tracer *t, const char *path, pid_t pid,
 		return 0;
 	if (t->session) {
 		/* uprobe_multi's pid is 0 for every process. */
-		fd = session_attach(
+		fd = links__session(
 		    bpf_program__fd(t->skel->progs.alloc_session), path,
 		    sp->offsets, sp->cookies, sp->n, pid < 0 ? 0 : pid);
 		if (fd >= 0) {
@@ -508,7 +509,7 @@ static int attach_sessions(struct tracer *t, const char *path, pid_t pid,
 							 sp->func_offsets[i]));
 			return add_link_fd(t, fd);
 		}
-		if (!session_unsupported(fd)) {
+		if (!links__session_unsupported(fd)) {
 			fprintf(stderr,
 				"allocsnoop: cannot attach a uprobe session to "
 				"malloc/calloc/realloc in %s: %s%s\n",
@@ -531,7 +532,7 @@ static int attach_sessions(struct tracer *t, const char *path, pid_t pid,
 	return 0;
 }
 
-int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
+int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid)
 {
 	uint64_t done[AS_FN_MAX];
 	const struct as_probe_def *defs;
@@ -540,15 +541,15 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 	size_t ndefs, i, ndone = 0, j;
 	int err, attached = 0;
 
-	defs = as_probe_defs(&ndefs);
+	defs = probes__defs(&ndefs);
 	/* Required functions first: a library without them is skipped
 	 * whole, before anything is attached to it. */
 	for (i = 0; i < ndefs; i++) {
-		struct elfsym sym;
+		struct as_elfsym sym;
 
 		if (!defs[i].required)
 			continue;
-		err = elfsym_lookup(path, defs[i].name, &sym);
+		err = elfsym__lookup(path, defs[i].name, &sym);
 		if (err == -ENOENT)
 			return -ENOENT;
 		if (err) {
@@ -560,10 +561,10 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 	for (i = 0; i < ndefs && ndone < AS_FN_MAX; i++) {
 		const struct as_probe_def *d = &defs[i];
 		struct as_probe_site site;
-		struct elfsym sym;
+		struct as_elfsym sym;
 		bool dup = false;
 
-		err = elfsym_lookup(path, d->name, &sym);
+		err = elfsym__lookup(path, d->name, &sym);
 		if (err == -ENOENT)
 			continue;
 		if (err)
@@ -582,7 +583,7 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 		}
 		done[ndone++] = sym.file_offset;
 
-		err = probesite_choose(path, &sym, d->regs_read, &site);
+		err = probesite__choose(path, &sym, d->regs_read, &site);
 		if (err) {
 			memset(&site, 0, sizeof(site));
 			site.offset = sym.file_offset;
@@ -617,7 +618,7 @@ int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid)
 	return err ? err : attached;
 }
 
-int tracer__attach_lifecycle(struct tracer *t)
+int tracer__attach_lifecycle(struct as_tracer *t)
 {
 	struct bpf_program *progs[] = {t->skel->progs.handle_exec,
 				       t->skel->progs.handle_exit,
@@ -643,7 +644,7 @@ int tracer__attach_lifecycle(struct tracer *t)
 	return 0;
 }
 
-int tracer__follow(struct tracer *t, pid_t pid)
+int tracer__follow(struct as_tracer *t, pid_t pid)
 {
 	__u32 key = (__u32)pid;
 	__u8 one = 1;
@@ -652,24 +653,24 @@ int tracer__follow(struct tracer *t, pid_t pid)
 				    &one, sizeof(one), BPF_ANY);
 }
 
-void tracer__add_runtime(struct tracer *t, pid_t pid, const char *libc_path)
+void tracer__add_runtime(struct as_tracer *t, pid_t pid, const char *libc_path)
 {
-	rtunwind__add_process(t->rt, pid, libc_path);
+	runtime_libs__add_process(t->rt, pid, libc_path);
 }
 
-int tracer__event_fd(const struct tracer *t)
+int tracer__event_fd(const struct as_tracer *t)
 {
 	return ring_buffer__epoll_fd(t->rb);
 }
 
-int tracer__drain(struct tracer *t)
+int tracer__drain(struct as_tracer *t)
 {
 	int n = ring_buffer__consume(t->rb);
 
 	return n < 0 ? n : 0;
 }
 
-void tracer__maps(const struct tracer *t, struct tracer_maps *out)
+void tracer__maps(const struct as_tracer *t, struct as_tracer_maps *out)
 {
 	out->table = bpf_map__fd(t->skel->maps.table);
 	out->table_buckets = t->table_buckets;

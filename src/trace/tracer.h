@@ -19,7 +19,7 @@
 
 #include "allocsnoop.h"
 
-struct tracer_opts {
+struct as_tracer_opts {
 	pid_t self_tgid;       /* excluded from tracing */
 	uint32_t stack_depth;  /* 1..AS_MAX_STACK_DEPTH */
 	uint32_t max_allocs;   /* live allocations tracked */
@@ -35,7 +35,7 @@ struct tracer_opts {
 };
 
 /* What the collector reads. */
-struct tracer_maps {
+struct as_tracer_maps {
 	/* live blocks: an mmapable array of table_buckets struct as_bucket,
 	 * and allocs for those a full bucket could not take */
 	int table;
@@ -44,14 +44,14 @@ struct tracer_maps {
 	const volatile __u64 *lost; /* AS_LOST_MAX counters */
 };
 
-typedef void (*tracer_event_fn)(const struct as_event *ev, void *ctx);
+typedef void (*as_tracer_event_fn)(const struct as_event *ev, void *ctx);
 
-struct tracer;
+struct as_tracer;
 
 /* Opens, configures and loads the BPF programs. Prints why on failure. */
-int tracer__new(const struct tracer_opts *o, tracer_event_fn on_event,
-		void *ctx, struct tracer **out);
-void tracer__free(struct tracer *t);
+int tracer__new(const struct as_tracer_opts *o, as_tracer_event_fn on_event,
+		void *ctx, struct as_tracer **out);
+void tracer__free(struct as_tracer *t);
 
 /*
  * Attaches the allocator probes to the object file @path for process
@@ -59,26 +59,26 @@ void tracer__free(struct tracer *t);
  * -ENOENT when @path has none of the required allocator functions, or
  * another negative errno (printed).
  */
-int tracer__attach_lib(struct tracer *t, const char *path, pid_t pid);
+int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid);
 /* Attaches the exec/exit/fork tracepoints. */
-int tracer__attach_lifecycle(struct tracer *t);
+int tracer__attach_lifecycle(struct as_tracer *t);
 
 /* --follow-forks: traces @pid and, from now on, its descendants. */
-int tracer__follow(struct tracer *t, pid_t pid);
+int tracer__follow(struct as_tracer *t, pid_t pid);
 
 /*
  * Loads the unwind tables of the runtime libraries @pid maps (0: those
  * next to @libc_path), so that allocations made through strdup, fopen or
  * operator new are charged to their callers. Failures only cost that.
  */
-void tracer__add_runtime(struct tracer *t, pid_t pid, const char *libc_path);
+void tracer__add_runtime(struct as_tracer *t, pid_t pid, const char *libc_path);
 
 /* The ring buffer's epoll fd, for the caller's event loop. */
-int tracer__event_fd(const struct tracer *t);
+int tracer__event_fd(const struct as_tracer *t);
 /* Delivers pending events to on_event without blocking. */
-int tracer__drain(struct tracer *t);
+int tracer__drain(struct as_tracer *t);
 
-void tracer__maps(const struct tracer *t, struct tracer_maps *out);
+void tracer__maps(const struct as_tracer *t, struct as_tracer_maps *out);
 
 /*
  * Fills the sampling tables of allocsnoop.h for one sample per
@@ -86,6 +86,6 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out);
  * @gain[AS_SAMPLE_GAIN_N + 1]. Returns 0, or -EINVAL when @sample_bytes
  * is 0 or above AS_SAMPLE_BYTES_MAX.
  */
-int tracer_sample_tables(uint64_t sample_bytes, __u64 *draws, __u64 *gain);
+int tracer__sample_tables(uint64_t sample_bytes, __u64 *draws, __u64 *gain);
 
 #endif

@@ -61,11 +61,11 @@ struct row_cache {
 	bool valid;
 	Dwarf_Addr start, end; /* [start, end) the row covers */
 	enum row_kind kind;
-	struct as_unwind_entry rule; /* ret_offset unused */
+	struct as_cfi_entry rule; /* ret_offset unused */
 };
 
 struct table {
-	struct as_unwind_entry *v;
+	struct as_cfi_entry *v;
 	size_t n, cap;
 };
 
@@ -105,7 +105,7 @@ static bool saved_at_cfa(const Dwarf_Op *ops, size_t nops, int64_t *off)
 }
 
 /* The rule of @frame as an entry, or why it cannot be one. */
-static enum row_kind rule_of(Dwarf_Frame *frame, struct as_unwind_entry *e)
+static enum row_kind rule_of(Dwarf_Frame *frame, struct as_cfi_entry *e)
 {
 	Dwarf_Op ops_mem[3], *ops;
 	uint64_t reg;
@@ -155,7 +155,7 @@ static enum row_kind rule_of(Dwarf_Frame *frame, struct as_unwind_entry *e)
  * a noreturn one at the end of this one.
  */
 static enum row_kind row_at(Dwarf_CFI *cfi, struct row_cache *cache,
-			    uint64_t ret, struct as_unwind_entry *e)
+			    uint64_t ret, struct as_cfi_entry *e)
 {
 	Dwarf_Addr pc = ret - 1;
 	Dwarf_Frame *frame;
@@ -176,11 +176,11 @@ static enum row_kind row_at(Dwarf_CFI *cfi, struct row_cache *cache,
 	return cache->kind;
 }
 
-static int table_add(struct table *t, const struct as_unwind_entry *e)
+static int table_add(struct table *t, const struct as_cfi_entry *e)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 4096;
-		struct as_unwind_entry *v = realloc(t->v, cap * sizeof(*v));
+		struct as_cfi_entry *v = realloc(t->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
@@ -202,7 +202,7 @@ static int sweep(csh h, cs_insn *insn, Dwarf_CFI *cfi, const uint8_t *image,
 	int err;
 
 	while (left) {
-		struct as_unwind_entry e;
+		struct as_cfi_entry e;
 		uint64_t ret;
 
 		if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
@@ -304,14 +304,14 @@ static int code_regions(Elf *elf, const GElf_Phdr *ph, size_t nph, size_t fsize,
 
 static int by_ret_offset(const void *a, const void *b)
 {
-	const struct as_unwind_entry *x = a, *y = b;
+	const struct as_cfi_entry *x = a, *y = b;
 
 	return x->ret_offset < y->ret_offset   ? -1
 	       : x->ret_offset > y->ret_offset ? 1
 					       : 0;
 }
 
-int as_unwind_build(const char *path, struct as_unwind_entry **out, size_t *n)
+int cfi_table__build(const char *path, struct as_cfi_entry **out, size_t *n)
 {
 	struct region *regions = NULL;
 	size_t nregions = 0, nph = 0, fsize = 0, i, j;
@@ -393,7 +393,7 @@ int as_unwind_build(const char *path, struct as_unwind_entry **out, size_t *n)
 		free(t.v);
 		t.v = NULL;
 	} else if (t.n < t.cap) {
-		struct as_unwind_entry *v = realloc(t.v, t.n * sizeof(*v));
+		struct as_cfi_entry *v = realloc(t.v, t.n * sizeof(*v));
 
 		if (v)
 			t.v = v;

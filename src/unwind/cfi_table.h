@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Values of as_unwind_entry.cfa_reg. */
+/* Values of as_cfi_entry.cfa_reg. */
 #define AS_UNWIND_CFA_RSP 0
 #define AS_UNWIND_CFA_RBP 1
 
@@ -26,7 +26,7 @@
  * is in progress. The frame's own return address is at CFA - 8 (entries
  * whose CFI says otherwise are not in the table).
  */
-struct as_unwind_entry {
+struct as_cfi_entry {
 	uint64_t ret_offset; /* file offset of a return address (the
 				instruction after a call) */
 	int32_t cfa_off;     /* CFA = base + cfa_off, base per cfa_reg below */
@@ -64,6 +64,6 @@ struct as_unwind_entry {
  * libelf or capstone cannot be set up (x86 support missing); or the
  * negative errno of open().
  */
-int as_unwind_build(const char *path, struct as_unwind_entry **out, size_t *n);
+int cfi_table__build(const char *path, struct as_cfi_entry **out, size_t *n);
 
 #endif

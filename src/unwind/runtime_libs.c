@@ -20,7 +20,7 @@
 
 #define MAX_FILES 64
 
-struct rtunwind {
+struct as_runtime_libs {
 	int files_fd, table_fd;
 	bool verbose;
 	struct as_rt_file_key loaded[MAX_FILES];
@@ -30,10 +30,10 @@ struct rtunwind {
 /* The runtime libraries besides libc whose frames we step through. */
 static const char *const runtime_libs[] = {"libstdc++.so", "libgcc_s.so"};
 
-int rtunwind__new(int files_fd, int table_fd, bool verbose,
-		  struct rtunwind **out)
+int runtime_libs__new(int files_fd, int table_fd, bool verbose,
+		      struct as_runtime_libs **out)
 {
-	struct rtunwind *u = calloc(1, sizeof(*u));
+	struct as_runtime_libs *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return -ENOMEM;
@@ -44,21 +44,21 @@ int rtunwind__new(int files_fd, int table_fd, bool verbose,
 	return 0;
 }
 
-void rtunwind__free(struct rtunwind *u)
+void runtime_libs__free(struct as_runtime_libs *u)
 {
 	free(u);
 }
 
-static int load_table(struct rtunwind *u, const char *path, __u32 module)
+static int load_table(struct as_runtime_libs *u, const char *path, __u32 module)
 {
-	struct as_unwind_entry *e = NULL;
+	struct as_cfi_entry *e = NULL;
 	struct as_unwind_key *keys = NULL;
 	struct as_unwind_val *vals = NULL;
 	size_t n = 0, i;
 	__u32 count;
 	int err;
 
-	err = as_unwind_build(path, &e, &n);
+	err = cfi_table__build(path, &e, &n);
 	if (err)
 		return err;
 	keys = calloc(n ? n : 1, sizeof(*keys));
@@ -88,7 +88,7 @@ cleanup:
 	return err;
 }
 
-int rtunwind__add(struct rtunwind *u, const char *path)
+int runtime_libs__add(struct as_runtime_libs *u, const char *path)
 {
 	struct as_rt_file_key key;
 	struct stat st;
@@ -124,13 +124,14 @@ int rtunwind__add(struct rtunwind *u, const char *path)
 	return 0;
 }
 
-int rtunwind__add_process(struct rtunwind *u, pid_t pid, const char *libc_path)
+int runtime_libs__add_process(struct as_runtime_libs *u, pid_t pid,
+			      const char *libc_path)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
 	size_t i;
 	int err;
 
-	err = rtunwind__add(u, libc_path);
+	err = runtime_libs__add(u, libc_path);
 	for (i = 0; i < sizeof(runtime_libs) / sizeof(runtime_libs[0]); i++) {
 		if (pid > 0) {
 			if (procmaps__find_lib(pid, runtime_libs[i], path,
@@ -144,7 +145,7 @@ int rtunwind__add_process(struct rtunwind *u, pid_t pid, const char *libc_path)
 			if (access(path, R_OK))
 				continue;
 		}
-		rtunwind__add(u, path);
+		runtime_libs__add(u, path);
 	}
 	return err;
 }

@@ -15,23 +15,24 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-struct rtunwind;
+struct as_runtime_libs;
 
 /* @files_fd, @table_fd: the BPF maps rt_files and unwind. */
-int rtunwind__new(int files_fd, int table_fd, bool verbose,
-		  struct rtunwind **out);
-void rtunwind__free(struct rtunwind *u);
+int runtime_libs__new(int files_fd, int table_fd, bool verbose,
+		      struct as_runtime_libs **out);
+void runtime_libs__free(struct as_runtime_libs *u);
 
 /*
  * Loads the table of the file at @path, once per (device, inode). Returns
  * 0, or a negative errno (printed with -v; tracing goes on without it).
  */
-int rtunwind__add(struct rtunwind *u, const char *path);
+int runtime_libs__add(struct as_runtime_libs *u, const char *path);
 
 /*
  * Adds the runtime libraries that @pid maps (0: the system's, found next
  * to the C library at @libc_path).
  */
-int rtunwind__add_process(struct rtunwind *u, pid_t pid, const char *libc_path);
+int runtime_libs__add_process(struct as_runtime_libs *u, pid_t pid,
+			      const char *libc_path);
 
 #endif

@@ -13,7 +13,7 @@ struct slot {
 	uint8_t state;
 };
 
-struct u64map {
+struct as_u64map {
 	struct slot *slots;
 	size_t cap;    /* power of two */
 	size_t used;   /* live entries */
@@ -31,9 +31,9 @@ static size_t hash(uint64_t k)
 	return (size_t)k;
 }
 
-int u64map__new(struct u64map **out)
+int u64map__new(struct as_u64map **out)
 {
-	struct u64map *m = calloc(1, sizeof(*m));
+	struct as_u64map *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return -ENOMEM;
@@ -47,7 +47,7 @@ int u64map__new(struct u64map **out)
 	return 0;
 }
 
-void u64map__free(struct u64map *m)
+void u64map__free(struct as_u64map *m)
 {
 	if (!m)
 		return;
@@ -55,7 +55,7 @@ void u64map__free(struct u64map *m)
 	free(m);
 }
 
-static struct slot *find(const struct u64map *m, uint64_t key)
+static struct slot *find(const struct as_u64map *m, uint64_t key)
 {
 	size_t i = hash(key) & (m->cap - 1);
 
@@ -81,7 +81,7 @@ static void put(struct slot *slots, size_t cap, uint64_t key, uint64_t value)
 	slots[i].state = SLOT_USED;
 }
 
-static int resize(struct u64map *m, size_t cap)
+static int resize(struct as_u64map *m, size_t cap)
 {
 	struct slot *ns = calloc(cap, sizeof(*ns));
 	size_t i;
@@ -98,7 +98,7 @@ static int resize(struct u64map *m, size_t cap)
 	return 0;
 }
 
-int u64map__set(struct u64map *m, uint64_t key, uint64_t value)
+int u64map__set(struct as_u64map *m, uint64_t key, uint64_t value)
 {
 	struct slot *s = find(m, key);
 	size_t cap = m->cap;
@@ -121,7 +121,7 @@ int u64map__set(struct u64map *m, uint64_t key, uint64_t value)
 	return 0;
 }
 
-bool u64map__get(const struct u64map *m, uint64_t key, uint64_t *value)
+bool u64map__get(const struct as_u64map *m, uint64_t key, uint64_t *value)
 {
 	struct slot *s = find(m, key);
 
@@ -132,7 +132,7 @@ bool u64map__get(const struct u64map *m, uint64_t key, uint64_t *value)
 	return true;
 }
 
-bool u64map__del(struct u64map *m, uint64_t key)
+bool u64map__del(struct as_u64map *m, uint64_t key)
 {
 	struct slot *s = find(m, key);
 
@@ -143,12 +143,12 @@ bool u64map__del(struct u64map *m, uint64_t key)
 	return true;
 }
 
-size_t u64map__count(const struct u64map *m)
+size_t u64map__count(const struct as_u64map *m)
 {
 	return m->used;
 }
 
-void u64map__clear(struct u64map *m)
+void u64map__clear(struct as_u64map *m)
 {
 	size_t i;
 
@@ -158,7 +158,7 @@ void u64map__clear(struct u64map *m)
 	m->filled = 0;
 }
 
-void u64map__for_each(const struct u64map *m,
+void u64map__for_each(const struct as_u64map *m,
 		      void (*fn)(uint64_t key, uint64_t value, void *ctx),
 		      void *ctx)
 {

@@ -12,18 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct u64map;
+struct as_u64map;
 
-int u64map__new(struct u64map **out);
-void u64map__free(struct u64map *m);
+int u64map__new(struct as_u64map **out);
+void u64map__free(struct as_u64map *m);
 /* Inserts or replaces. Returns 0 or -ENOMEM. */
-int u64map__set(struct u64map *m, uint64_t key, uint64_t value);
-bool u64map__get(const struct u64map *m, uint64_t key, uint64_t *value);
-bool u64map__del(struct u64map *m, uint64_t key);
-size_t u64map__count(const struct u64map *m);
-void u64map__clear(struct u64map *m);
+int u64map__set(struct as_u64map *m, uint64_t key, uint64_t value);
+bool u64map__get(const struct as_u64map *m, uint64_t key, uint64_t *value);
+bool u64map__del(struct as_u64map *m, uint64_t key);
+size_t u64map__count(const struct as_u64map *m);
+void u64map__clear(struct as_u64map *m);
 /* Calls @fn for every entry; order unspecified. Do not modify the map. */
-void u64map__for_each(const struct u64map *m,
+void u64map__for_each(const struct as_u64map *m,
 		      void (*fn)(uint64_t key, uint64_t value, void *ctx),
 		      void *ctx);
 

@@ -22,7 +22,7 @@ static void put_frame_text(FILE *out, const char *s)
 	const char *p;
 
 	if (!strchr(s, ';')) {
-		as_fputs_escaped(out, s);
+		escape__fputs(out, s);
 		return;
 	}
 	copy = strdup(s);
@@ -34,7 +34,7 @@ static void put_frame_text(FILE *out, const char *s)
 	}
 	for (q = copy; (q = strchr(q, ';')); q++)
 		*q = ':';
-	as_fputs_escaped(out, copy);
+	escape__fputs(out, copy);
 	free(copy);
 }
 
@@ -92,7 +92,7 @@ static int64_t sample_value(const struct as_sample *sm, int kind)
 	}
 }
 
-int as_report_folded(FILE *out, const struct as_report *r)
+int report__folded(FILE *out, const struct as_report *r)
 {
 	const struct as_snapshot *s = r->snap;
 	const struct as_sample *sm;
@@ -110,11 +110,11 @@ int as_report_folded(FILE *out, const struct as_report *r)
 		sm = &s->samples[i];
 		v = sample_value(sm, kind);
 		/* Nothing to draw: no width, or a width the tools reject. */
-		if (v <= 0 || !as_filter_sample(s, sm, r->filter))
+		if (v <= 0 || !filter__keep_sample(s, sm, r->filter))
 			continue;
 		first = true;
 		if (r->system_wide) {
-			p = as_snapshot_find_process(s, sm->pid);
+			p = snapshot__find_process(s, sm->pid);
 			put_frame_text(out, p ? p->comm : "?");
 			fprintf(out, " (%" PRIu32 ")", sm->pid);
 			first = false;

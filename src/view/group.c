@@ -25,7 +25,7 @@ static const char *const group_names[] = {
 #define NGROUPS (sizeof(group_names) / sizeof(group_names[0]))
 #define UNKNOWN "<unknown>"
 
-int as_group_by_parse(const char *name, enum as_group_by *out)
+int group_by__parse(const char *name, enum as_group_by *out)
 {
 	size_t i;
 
@@ -38,7 +38,7 @@ int as_group_by_parse(const char *name, enum as_group_by *out)
 	return -EINVAL;
 }
 
-const char *as_group_by_name(enum as_group_by by)
+const char *group_by__name(enum as_group_by by)
 {
 	if ((size_t)by < NGROUPS)
 		return group_names[by];
@@ -226,8 +226,9 @@ static bool any_glob(const char **pats, size_t n, const struct as_snapshot *s,
 	return false;
 }
 
-bool as_filter_sample(const struct as_snapshot *s,
-		      const struct as_sample *sample, const struct as_filter *f)
+bool filter__keep_sample(const struct as_snapshot *s,
+			 const struct as_sample *sample,
+			 const struct as_filter *f)
 {
 	const struct as_location *l;
 	bool found;
@@ -258,7 +259,7 @@ bool as_filter_sample(const struct as_snapshot *s,
 			return false;
 	}
 	if (f->nexclude) {
-		site = as_sample_site(s, sample);
+		site = sample__site(s, sample);
 		if (site >= 0 && any_glob(f->exclude, f->nexclude, s,
 					  &s->locations[sample->locs[site]], 0))
 			return false;
@@ -325,7 +326,7 @@ static int keytab_grow(struct keytab *t, const uint64_t *hashes)
 	return 0;
 }
 
-/* State of one as_group() run. */
+/* State of one stats__group() run. */
 struct grouper {
 	const struct as_snapshot *s;
 	const struct as_group_opts *o;
@@ -533,10 +534,10 @@ static int group_sample(struct grouper *g, size_t idx)
 	if (err)
 		return err;
 	plen = g->key.len;
-	site = as_sample_site(g->s, sm);
+	site = sample__site(g->s, sm);
 	if (site >= 0) {
 		fr.l = &g->s->locations[sm->locs[site]];
-		fr.li = as_location_site_line(fr.l);
+		fr.li = location__site_line(fr.l);
 	}
 
 	if (g->o->cumulative && site >= 0 &&
@@ -579,8 +580,8 @@ static int group_sample(struct grouper *g, size_t idx)
 	return err ?: add_to_row(g, idx, sm, fr, plen);
 }
 
-int as_group(const struct as_snapshot *s, const struct as_group_opts *o,
-	     struct as_stats **out)
+int stats__group(const struct as_snapshot *s, const struct as_group_opts *o,
+		 struct as_stats **out)
 {
 	struct grouper g = {.s = s, .o = o};
 	size_t i;
@@ -598,12 +599,12 @@ int as_group(const struct as_snapshot *s, const struct as_group_opts *o,
 		for (i = 0; i < s->nprocesses; i++)
 			g.procs[i] = &s->processes[i];
 		qsort(g.procs, s->nprocesses, sizeof(*g.procs),
-		      as_process_ptr_cmp);
+		      process__ptr_cmp);
 	}
 	if (sb_reserve(&g.name, 0))
 		goto cleanup;
 	for (i = 0; i < s->nsamples; i++) {
-		if (!as_filter_sample(s, &s->samples[i], o->filter))
+		if (!filter__keep_sample(s, &s->samples[i], o->filter))
 			continue;
 		err = group_sample(&g, i);
 		if (err)
@@ -621,7 +622,7 @@ int as_group(const struct as_snapshot *s, const struct as_group_opts *o,
 	g.st = NULL;
 	err = 0;
 cleanup:
-	as_stats_free(g.st);
+	stats__free(g.st);
 	free(g.hashes);
 	free(g.stamps);
 	free(g.mixed_pid);
@@ -652,13 +653,13 @@ static int cmp_stat(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-void as_stats_sort(struct as_stats *st)
+void stats__sort(struct as_stats *st)
 {
 	if (st && st->n > 1)
 		qsort(st->rows, st->n, sizeof(*st->rows), cmp_stat);
 }
 
-void as_stats_free(struct as_stats *st)
+void stats__free(struct as_stats *st)
 {
 	size_t i;
 
@@ -701,8 +702,8 @@ static bool keep_row(const struct as_stat *r, int64_t min_size)
 	return abs64(r->size) >= min_size || abs64(old_size) >= min_size;
 }
 
-int as_compare(const struct as_stats *now, const struct as_stats *old,
-	       struct as_stats **out)
+int stats__compare(const struct as_stats *now, const struct as_stats *old,
+		   struct as_stats **out)
 {
 	struct keytab tab = {0};
 	struct as_stats *st;
@@ -780,12 +781,12 @@ int as_compare(const struct as_stats *now, const struct as_stats *old,
 		}
 	}
 	st->n = slot;
-	as_stats_sort(st);
+	stats__sort(st);
 	*out = st;
 	st = NULL;
 	err = 0;
 cleanup:
-	as_stats_free(st);
+	stats__free(st);
 	free(hashes);
 	free(matched);
 	free(tab.slots);

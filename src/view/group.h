@@ -21,8 +21,8 @@ enum as_group_by {
 };
 
 /* Parses "lineno", "filename", ...; returns 0 or -EINVAL. */
-int as_group_by_parse(const char *name, enum as_group_by *out);
-const char *as_group_by_name(enum as_group_by by);
+int group_by__parse(const char *name, enum as_group_by *out);
+const char *group_by__name(enum as_group_by by);
 
 /* tracemalloc's Filter: which samples count. Empty lists mean "all". */
 struct as_filter {
@@ -32,7 +32,7 @@ struct as_filter {
 	size_t nexclude;
 	const uint32_t *pids;
 	size_t npids;
-	int64_t min_size; /* rows below this live size: see as_compare() */
+	int64_t min_size; /* rows below this live size: see stats__compare() */
 };
 
 /*
@@ -45,9 +45,9 @@ struct as_filter {
  * without a file matches the pattern "<unknown>". Globs are fnmatch(3)
  * without flags: '*' also matches '/'.
  */
-bool as_filter_sample(const struct as_snapshot *s,
-		      const struct as_sample *sample,
-		      const struct as_filter *f);
+bool filter__keep_sample(const struct as_snapshot *s,
+			 const struct as_sample *sample,
+			 const struct as_filter *f);
 
 struct as_group_opts {
 	enum as_group_by by;
@@ -83,27 +83,27 @@ struct as_stat {
 struct as_stats {
 	size_t n;
 	struct as_stat *rows;
-	/* The filter's min_size. as_group() keeps every row;
-	 * as_compare() drops the rows whose |size| is below it in both
+	/* The filter's min_size. stats__group() keeps every row;
+	 * stats__compare() drops the rows whose |size| is below it in both
 	 * snapshots, so a row that shrank below it still shows how much it
 	 * shrank. */
 	int64_t min_size;
 };
 
-int as_group(const struct as_snapshot *s, const struct as_group_opts *o,
-	     struct as_stats **out);
+int stats__group(const struct as_snapshot *s, const struct as_group_opts *o,
+		 struct as_stats **out);
 /*
  * Rows of @now with size_diff/count_diff against the row of @old with the
  * same key (old == NULL: against nothing), plus rows present only in @old
  * with size and count 0. Rows with nothing at all (no live bytes, no
  * change, no allocation since attach) are left out, and so are rows below
- * now->min_size (see struct as_stats). The result is sorted (as_stats_sort).
+ * now->min_size (see struct as_stats). The result is sorted (stats__sort).
  */
-int as_compare(const struct as_stats *now, const struct as_stats *old,
-	       struct as_stats **out);
+int stats__compare(const struct as_stats *now, const struct as_stats *old,
+		   struct as_stats **out);
 /* tracemalloc order: |size_diff|, size, |count_diff|, count (descending),
  * then key (ascending). */
-void as_stats_sort(struct as_stats *st);
-void as_stats_free(struct as_stats *st);
+void stats__sort(struct as_stats *st);
+void stats__free(struct as_stats *st);
 
 #endif

@@ -23,7 +23,7 @@ static char *clean_utf8(const char *s)
 	if (!out)
 		return NULL;
 	for (p = s; *p; p += k) {
-		k = as_utf8_len(p);
+		k = utf8__len(p);
 		if (k) {
 			memcpy(out + n, p, k);
 			n += k;
@@ -133,7 +133,7 @@ static json_object *j_processes(int *err, const struct as_report *r)
 
 	if (!arr)
 		return NULL;
-	*err = as_report_processes(r, 0, &procs, &n, &total);
+	*err = report__processes(r, 0, &procs, &n, &total);
 	for (i = 0; i < n && !*err; i++)
 		j_append(err, arr, j_process(err, procs[i]));
 	free(procs);
@@ -238,7 +238,7 @@ static json_object *j_row(int *err, const struct as_report *r,
 	return o;
 }
 
-int as_report_json(FILE *out, const struct as_report *r)
+int report__json(FILE *out, const struct as_report *r)
 {
 	const struct as_snapshot *s = r->snap;
 	size_t n = r->stats ? r->stats->n : 0, nshow, i;
@@ -257,8 +257,7 @@ int as_report_json(FILE *out, const struct as_report *r)
 	      j_time(&err, r->prev ? &r->prev->time : &s->start));
 	j_put(&err, root, "final",
 	      check(&err, json_object_new_boolean(r->final)));
-	j_put(&err, root, "group_by",
-	      j_str(&err, as_group_by_name(r->group_by)));
+	j_put(&err, root, "group_by", j_str(&err, group_by__name(r->group_by)));
 	j_put(&err, root, "processes", j_processes(&err, r));
 	j_put(&err, root, "lost", j_lost(&err, s));
 	j_put(&err, root, "top_total", check(&err, json_object_new_uint64(n)));

@@ -9,13 +9,13 @@
 #include "view/report.h"
 
 const struct as_format as_report_formats[] = {
-    {"text", as_report_text},
-    {"json", as_report_json},
-    {"folded", as_report_folded},
+    {"text", report__text},
+    {"json", report__json},
+    {"folded", report__folded},
     {NULL, NULL},
 };
 
-const struct as_format *as_report_format_find(const char *name)
+const struct as_format *report__format_find(const char *name)
 {
 	const struct as_format *f;
 
@@ -26,7 +26,7 @@ const struct as_format *as_report_format_find(const char *name)
 }
 
 /* Same steps and the same printf formats as tracemalloc._format_size. */
-char *as_format_size(char *buf, size_t len, double size, bool sign)
+char *size__format(char *buf, size_t len, double size, bool sign)
 {
 	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	size_t i, last = sizeof(units) / sizeof(units[0]) - 1;
@@ -47,7 +47,7 @@ char *as_format_size(char *buf, size_t len, double size, bool sign)
 	return buf; /* not reached: the last unit always returns */
 }
 
-size_t as_utf8_len(const char *str)
+size_t utf8__len(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	uint32_t cp;
@@ -84,7 +84,7 @@ static void put_hex(FILE *out, unsigned char c)
 	fprintf(out, "\\x%02x", c);
 }
 
-void as_fputs_escaped(FILE *out, const char *s)
+void escape__fputs(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
@@ -101,7 +101,7 @@ void as_fputs_escaped(FILE *out, const char *s)
 		} else if (*p < 0x20 || *p == 0x7f) {
 			put_hex(out, *p);
 		} else if (*p >= 0x80) {
-			n = as_utf8_len((const char *)p);
+			n = utf8__len((const char *)p);
 			if (!n) {
 				put_hex(out, *p);
 			} else if (p[0] == 0xc2 && p[1] < 0xa0) {
@@ -130,7 +130,7 @@ static int cmp_current_desc(const void *a, const void *b)
 
 	if (x->current_bytes != y->current_bytes)
 		return x->current_bytes < y->current_bytes ? 1 : -1;
-	return as_process_ptr_cmp(a, b);
+	return process__ptr_cmp(a, b);
 }
 
 static bool pid_kept(const struct as_filter *f, uint32_t pid)
@@ -145,9 +145,8 @@ static bool pid_kept(const struct as_filter *f, uint32_t pid)
 	return false;
 }
 
-int as_report_processes(const struct as_report *r, size_t limit,
-			const struct as_process ***out, size_t *n,
-			size_t *total)
+int report__processes(const struct as_report *r, size_t limit,
+		      const struct as_process ***out, size_t *n, size_t *total)
 {
 	const struct as_snapshot *s = r->snap;
 	const struct as_process **procs;
@@ -164,21 +163,21 @@ int as_report_processes(const struct as_report *r, size_t limit,
 		qsort(procs, k, sizeof(*procs), cmp_current_desc);
 		k = limit;
 	}
-	qsort(procs, k, sizeof(*procs), as_process_ptr_cmp);
+	qsort(procs, k, sizeof(*procs), process__ptr_cmp);
 	*out = procs;
 	*n = k;
 	return 0;
 }
 
-int as_report_emit(FILE *out, const struct as_view_opts *view,
-		   const struct as_report *r)
+int report__emit(FILE *out, const struct as_view_opts *view,
+		 const struct as_report *r)
 {
 	const struct as_format *fmt;
 	int err;
 
-	fmt = as_report_format_find(view->json	   ? "json"
-				    : view->folded ? "folded"
-						   : "text");
+	fmt = report__format_find(view->json	 ? "json"
+				  : view->folded ? "folded"
+						 : "text");
 	err = fmt->print(out, r);
 	if (!err && (fflush(out) || ferror(out)))
 		err = -errno;

@@ -36,9 +36,9 @@ struct as_format {
 	int (*print)(FILE *out, const struct as_report *r);
 };
 
-int as_report_text(FILE *out, const struct as_report *r);
-int as_report_json(FILE *out, const struct as_report *r);
-int as_report_folded(FILE *out, const struct as_report *r);
+int report__text(FILE *out, const struct as_report *r);
+int report__json(FILE *out, const struct as_report *r);
+int report__folded(FILE *out, const struct as_report *r);
 
 /*
  * Prints @r to @out in the format the view options chose (text, json or
@@ -46,12 +46,12 @@ int as_report_folded(FILE *out, const struct as_report *r);
  * negative errno.
  */
 struct as_view_opts;
-int as_report_emit(FILE *out, const struct as_view_opts *view,
-		   const struct as_report *r);
+int report__emit(FILE *out, const struct as_view_opts *view,
+		 const struct as_report *r);
 
 /* NULL-terminated table of the formats above. */
 extern const struct as_format as_report_formats[];
-const struct as_format *as_report_format_find(const char *name);
+const struct as_format *report__format_find(const char *name);
 
 /*
  * The processes a report lists, in a new array (free() it): those the
@@ -59,28 +59,27 @@ const struct as_format *as_report_format_find(const char *name);
  * @limit with the most live bytes (still sorted by pid). *n receives the
  * count, *total the count before the limit. Returns 0 or -ENOMEM.
  */
-int as_report_processes(const struct as_report *r, size_t limit,
-			const struct as_process ***out, size_t *n,
-			size_t *total);
+int report__processes(const struct as_report *r, size_t limit,
+		      const struct as_process ***out, size_t *n, size_t *total);
 
 /*
  * tracemalloc's _format_size(): "12 B", "1.5 KiB", "+293 KiB", 1024-based.
  * Writes into @buf (at least 32 bytes) and returns it.
  */
-char *as_format_size(char *buf, size_t len, double size, bool sign);
+char *size__format(char *buf, size_t len, double size, bool sign);
 
 /*
  * Writes @s to @out with every control character, DEL and invalid UTF-8
  * byte escaped (\n, \t, \x1b, ...), so traced programs cannot drive the
  * terminal through comm names or paths.
  */
-void as_fputs_escaped(FILE *out, const char *s);
+void escape__fputs(FILE *out, const char *s);
 
 /*
  * Length (1-4) of the valid UTF-8 character at @s, 0 when the bytes there
  * are not valid UTF-8 (overlong, surrogate, beyond U+10FFFF, truncated).
  * Shared by the formats that must not pass invalid UTF-8 on.
  */
-size_t as_utf8_len(const char *s);
+size_t utf8__len(const char *s);
 
 #endif

@@ -110,9 +110,9 @@ static void put_path(FILE *out, const struct paths *p, const char *path)
 	if (p->n)
 		hit = bsearch(&path, p->v, p->n, sizeof(*p->v), cmp_path);
 	if (hit && !p->ambiguous[hit - p->v])
-		as_fputs_escaped(out, basename(path));
+		escape__fputs(out, basename(path));
 	else
-		as_fputs_escaped(out, path);
+		escape__fputs(out, path);
 }
 
 static const char *module_of(const struct as_snapshot *s,
@@ -158,7 +158,7 @@ static void put_label(FILE *out, const struct as_report *r,
 {
 	if (r->system_wide && st->pid && r->group_by != AS_GROUP_PROCESS) {
 		fprintf(out, "[%" PRIu32 " ", st->pid);
-		as_fputs_escaped(out, st->comm ? st->comm : "?");
+		escape__fputs(out, st->comm ? st->comm : "?");
 		fputs("] ", out);
 	}
 	switch (r->group_by) {
@@ -170,7 +170,7 @@ static void put_label(FILE *out, const struct as_report *r,
 		fprintf(out, ":%" PRId64, st->line);
 		if (st->function) {
 			fputs(" (", out);
-			as_fputs_escaped(out, st->function);
+			escape__fputs(out, st->function);
 			putc(')', out);
 		}
 		return;
@@ -183,13 +183,13 @@ static void put_label(FILE *out, const struct as_report *r,
 		if (!st->pid)
 			break;
 		fprintf(out, "pid %" PRIu32 " (", st->pid);
-		as_fputs_escaped(out, st->comm ? st->comm : "?");
+		escape__fputs(out, st->comm ? st->comm : "?");
 		putc(')', out);
 		return;
 	default:
 		break;
 	}
-	as_fputs_escaped(out, st->name);
+	escape__fputs(out, st->name);
 }
 
 static void put_numbers(FILE *out, int64_t size, int64_t size_diff,
@@ -198,13 +198,13 @@ static void put_numbers(FILE *out, int64_t size, int64_t size_diff,
 	char a[32], b[32];
 
 	fprintf(out, "size=%s (%s), count=%" PRId64 " (%+" PRId64 ")",
-		as_format_size(a, sizeof(a), (double)size, false),
-		as_format_size(b, sizeof(b), (double)size_diff, true), count,
+		size__format(a, sizeof(a), (double)size, false),
+		size__format(b, sizeof(b), (double)size_diff, true), count,
 		count_diff);
 	if (average && count)
 		fprintf(out, ", average=%s",
-			as_format_size(a, sizeof(a),
-				       (double)size / (double)count, false));
+			size__format(a, sizeof(a), (double)size / (double)count,
+				     false));
 }
 
 /* One line per frame, inlined lines first, innermost first. */
@@ -229,21 +229,21 @@ static void put_stack(FILE *out, const struct as_stat *st,
 				fprintf(out, ":%" PRId64, ln->line);
 				if (ln->function) {
 					fputs(" (", out);
-					as_fputs_escaped(out, ln->function);
+					escape__fputs(out, ln->function);
 					putc(')', out);
 				}
 			} else if (ln && ln->function) {
-				as_fputs_escaped(out, ln->function);
+				escape__fputs(out, ln->function);
 			} else if (mod) {
 				/* As in the row names: module+file offset. */
-				as_fputs_escaped(out, basename(mod));
+				escape__fputs(out, basename(mod));
 				fprintf(out, "+0x%" PRIx64, l->rel_offset);
 			} else {
 				fprintf(out, "0x%" PRIx64, l->address);
 			}
 			if (mod && ln && (ln->file || ln->function)) {
 				fputs("  ", out);
-				as_fputs_escaped(out, basename(mod));
+				escape__fputs(out, basename(mod));
 			}
 			if (li + 1 < l->nlines)
 				fputs(" [inlined]", out);
@@ -260,10 +260,10 @@ static void put_header(FILE *out, const struct as_report *r, size_t nrows)
 	put_hms(out, &r->snap->time);
 	if (r->pid) {
 		fprintf(out, " pid %" PRIu32, r->pid);
-		p = as_snapshot_find_process(r->snap, r->pid);
+		p = snapshot__find_process(r->snap, r->pid);
 		if (p) {
 			fputs(" (", out);
-			as_fputs_escaped(out, p->comm);
+			escape__fputs(out, p->comm);
 			putc(')', out);
 		}
 	} else {
@@ -299,7 +299,7 @@ static void put_lost(FILE *out, const struct as_snapshot *s)
 		if (!s->counters[i].value)
 			continue;
 		fputs(any ? " " : "lost: ", out);
-		as_fputs_escaped(out, s->counters[i].name);
+		escape__fputs(out, s->counters[i].name);
 		fprintf(out, "=%" PRIu64, s->counters[i].value);
 		any = true;
 	}
@@ -317,24 +317,22 @@ static int put_footer(FILE *out, const struct as_report *r)
 	int err;
 
 	/* System-wide, list the processes holding the most, not hundreds. */
-	err = as_report_processes(r, r->system_wide ? (size_t)r->top : 0,
-				  &procs, &n, &total);
+	err = report__processes(r, r->system_wide ? (size_t)r->top : 0, &procs,
+				&n, &total);
 	if (err)
 		return err;
 	dt = ts_diff(&s->time, r->prev ? &r->prev->time : &s->start);
 	for (i = 0; i < n; i++) {
 		p = procs[i];
-		old =
-		    r->prev ? as_snapshot_find_process(r->prev, p->pid) : NULL;
+		old = r->prev ? snapshot__find_process(r->prev, p->pid) : NULL;
 		fprintf(out, "pid %" PRIu32 " (", p->pid);
-		as_fputs_escaped(out, p->comm);
+		escape__fputs(out, p->comm);
 		fprintf(
 		    out,
 		    "): current=%s peak=%s  allocs=%lld/s frees=%lld/s  "
 		    "failed=%" PRIu64 " unmatched_frees=%" PRIu64,
-		    as_format_size(a, sizeof(a), (double)p->current_bytes,
-				   false),
-		    as_format_size(b, sizeof(b), (double)p->peak_bytes, false),
+		    size__format(a, sizeof(a), (double)p->current_bytes, false),
+		    size__format(b, sizeof(b), (double)p->peak_bytes, false),
 		    rate(p->alloc_count, old ? old->alloc_count : 0, dt),
 		    rate(p->free_count, old ? old->free_count : 0, dt),
 		    p->failed_count, p->unmatched_free_count);
@@ -360,7 +358,7 @@ static int put_footer(FILE *out, const struct as_report *r)
 	return 0;
 }
 
-int as_report_text(FILE *out, const struct as_report *r)
+int report__text(FILE *out, const struct as_report *r)
 {
 	struct paths paths = {0};
 	const struct as_stats *st = r->stats;

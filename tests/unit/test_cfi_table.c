@@ -85,8 +85,8 @@ static void run(const char *fmt, ...)
 
 /* ---- the table ---- */
 
-static const struct as_unwind_entry *find(const struct as_unwind_entry *v,
-					  size_t n, uint64_t ret_offset)
+static const struct as_cfi_entry *find(const struct as_cfi_entry *v, size_t n,
+				       uint64_t ret_offset)
 {
 	size_t lo = 0, hi = n;
 
@@ -103,7 +103,7 @@ static const struct as_unwind_entry *find(const struct as_unwind_entry *v,
 	return NULL;
 }
 
-static void assert_well_formed(const struct as_unwind_entry *v, size_t n)
+static void assert_well_formed(const struct as_cfi_entry *v, size_t n)
 {
 	size_t i;
 
@@ -119,17 +119,17 @@ static void assert_well_formed(const struct as_unwind_entry *v, size_t n)
 /* File offset of the (function-typed) label @name in @path. */
 static uint64_t label(const char *path, const char *name)
 {
-	struct elfsym sym;
+	struct as_elfsym sym;
 
-	assert_int_equal(elfsym_lookup(path, name, &sym), 0);
+	assert_int_equal(elfsym__lookup(path, name, &sym), 0);
 	return sym.file_offset;
 }
 
-static void assert_entry(const struct as_unwind_entry *v, size_t n,
+static void assert_entry(const struct as_cfi_entry *v, size_t n,
 			 const char *path, const char *ret_label, int cfa_reg,
 			 int cfa_off, int rbp_off)
 {
-	const struct as_unwind_entry *e = find(v, n, label(path, ret_label));
+	const struct as_cfi_entry *e = find(v, n, label(path, ret_label));
 
 	if (!e)
 		fail_msg("no entry for %s", ret_label);
@@ -138,7 +138,7 @@ static void assert_entry(const struct as_unwind_entry *v, size_t n,
 	assert_int_equal(e->rbp_off, rbp_off);
 }
 
-static void assert_no_entry(const struct as_unwind_entry *v, size_t n,
+static void assert_no_entry(const struct as_cfi_entry *v, size_t n,
 			    const char *path, const char *ret_label)
 {
 	if (find(v, n, label(path, ret_label)))
@@ -304,7 +304,7 @@ static const struct rf_row *rf_row_at(const struct rf *rf, uint64_t pc)
  * (return address - 1). @delta is vaddr - file offset of the code.
  */
 static void check_against_readelf(const char *path,
-				  const struct as_unwind_entry *v, size_t n,
+				  const struct as_cfi_entry *v, size_t n,
 				  int64_t delta)
 {
 	size_t i, nrbp = 0, saved = 0;
@@ -505,7 +505,7 @@ static void test_hand_written_cfi(void **state)
 	    "r_far",   "d_off0", "d_big", "d_val", "d_reg",
 	    "d_undef", "d_expr", "d_r10", "d_ra",  "d_nocfi",
 	};
-	struct as_unwind_entry *v = NULL;
+	struct as_cfi_entry *v = NULL;
 	struct scratch s;
 	const char *src, *so;
 	size_t n, i;
@@ -516,7 +516,7 @@ static void test_hand_written_cfi(void **state)
 	so = scratch_file(&s, "t.so");
 	run("cc -shared -nostdlib -o '%s' '%s'", so, src);
 
-	assert_int_equal(as_unwind_build(so, &v, &n), 0);
+	assert_int_equal(cfi_table__build(so, &v, &n), 0);
 	assert_well_formed(v, n);
 	assert_entry(v, n, so, "r_plt", AS_UNWIND_CFA_RSP, 32, -16);
 	assert_entry(v, n, so, "r_reg", AS_UNWIND_CFA_RSP, 32, -16);
@@ -562,8 +562,8 @@ static const char c_src[] =
 
 static void test_compiled_library(void **state)
 {
-	struct as_unwind_entry *v = NULL;
-	struct elfsym keep;
+	struct as_cfi_entry *v = NULL;
+	struct as_elfsym keep;
 	struct scratch s;
 	const char *src, *so;
 	size_t n, i, in_keep = 0;
@@ -576,11 +576,11 @@ static void test_compiled_library(void **state)
 	    "-shared -fPIC -nostdlib -o '%s' '%s'",
 	    so, src);
 
-	assert_int_equal(as_unwind_build(so, &v, &n), 0);
+	assert_int_equal(cfi_table__build(so, &v, &n), 0);
 	assert_well_formed(v, n);
 	/* Every call has a plain rsp-based rule in such code. */
 	assert_int_equal(n, objdump_calls(so));
-	assert_int_equal(elfsym_lookup(so, "keep", &keep), 0);
+	assert_int_equal(elfsym__lookup(so, "keep", &keep), 0);
 	for (i = 0; i < n; i++)
 		if (v[i].ret_offset > keep.file_offset &&
 		    v[i].ret_offset <= keep.file_offset + keep.size) {
@@ -598,7 +598,7 @@ static void test_compiled_library(void **state)
 /* ---- this machine's runtime ---- */
 
 /* The return addresses of the calls in @fn, decoded with capstone. */
-static size_t calls_in(const char *path, const struct elfsym *fn,
+static size_t calls_in(const char *path, const struct as_elfsym *fn,
 		       uint64_t *rets, size_t max, char (*text)[64])
 {
 	uint8_t code[256];
@@ -609,7 +609,8 @@ static size_t calls_in(const char *path, const struct elfsym *fn,
 	csh h;
 
 	assert_true(fn->size <= sizeof(code));
-	assert_int_equal(elfsym_read(path, fn->file_offset, code, fn->size), 0);
+	assert_int_equal(elfsym__read(path, fn->file_offset, code, fn->size),
+			 0);
 	assert_int_equal(cs_open(CS_ARCH_X86, CS_MODE_64, &h), CS_ERR_OK);
 	insn = cs_malloc(h);
 	assert_non_null(insn);
@@ -632,20 +633,20 @@ static void test_libc(void **state)
 	    "push rbp", "push rbx",	      "mov rbx, rdi", "sub rsp, 8",
 	    "call",	"lea rbp, [rax + 1]", "mov rdi, rbp", "call",
 	};
-	struct as_unwind_entry *v = NULL;
-	const struct as_unwind_entry *e;
+	struct as_cfi_entry *v = NULL;
+	const struct as_cfi_entry *e;
 	char text[8][64] = {{0}};
-	struct elfsym fn;
+	struct as_elfsym fn;
 	uint64_t rets[4];
 	size_t n, ncalls, i;
 
 	(void)state;
-	assert_int_equal(as_unwind_build(LIBC, &v, &n), 0);
+	assert_int_equal(cfi_table__build(LIBC, &v, &n), 0);
 	print_message("%s: %zu entries\n", LIBC, n);
 	assert_true(n > 10000);
 	assert_well_formed(v, n);
 
-	assert_int_equal(elfsym_lookup(LIBC, "strdup", &fn), 0);
+	assert_int_equal(elfsym__lookup(LIBC, "strdup", &fn), 0);
 	ncalls = calls_in(LIBC, &fn, rets, 4, text);
 	if (strcmp(gnu_get_libc_version(), "2.36") == 0) {
 		/* push rbp; push rbx; mov rbx,rdi; sub rsp,8; call strlen;
@@ -680,16 +681,16 @@ static void test_libc(void **state)
 
 static void test_libstdcxx(void **state)
 {
-	struct as_unwind_entry *v = NULL;
-	struct elfsym fn;
+	struct as_cfi_entry *v = NULL;
+	struct as_elfsym fn;
 	size_t n;
 
 	(void)state;
-	assert_int_equal(as_unwind_build(LIBSTDCXX, &v, &n), 0);
+	assert_int_equal(cfi_table__build(LIBSTDCXX, &v, &n), 0);
 	print_message("%s: %zu entries\n", LIBSTDCXX, n);
 	assert_true(n > 10000);
 	assert_well_formed(v, n);
-	assert_int_equal(elfsym_lookup(LIBSTDCXX, "_Znwm", &fn), 0);
+	assert_int_equal(elfsym__lookup(LIBSTDCXX, "_Znwm", &fn), 0);
 	check_against_readelf(LIBSTDCXX, v, n,
 			      (int64_t)(fn.vaddr - fn.file_offset));
 	free(v);
@@ -699,7 +700,7 @@ static void test_libstdcxx(void **state)
 
 static void test_no_eh_frame(void **state)
 {
-	struct as_unwind_entry *v = (struct as_unwind_entry *)&v;
+	struct as_cfi_entry *v = (struct as_cfi_entry *)&v;
 	struct scratch s;
 	const char *src, *so;
 	size_t n = 99;
@@ -716,7 +717,7 @@ static void test_no_eh_frame(void **state)
 	so = scratch_file(&s, "n.so");
 	run("cc -shared -nostdlib -o '%s' '%s'", so, src);
 	assert_int_equal(objdump_calls(so), 2);
-	assert_int_equal(as_unwind_build(so, &v, &n), 0);
+	assert_int_equal(cfi_table__build(so, &v, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(v);
 	scratch_end(&s);
@@ -725,7 +726,7 @@ static void test_no_eh_frame(void **state)
 static void test_not_x86_64_elf(void **state)
 {
 	static const uint8_t aarch64 = 183; /* EM_AARCH64 */
-	struct as_unwind_entry *v = NULL;
+	struct as_cfi_entry *v = NULL;
 	const char *text, *empty, *so;
 	struct scratch s;
 	size_t n;
@@ -735,10 +736,11 @@ static void test_not_x86_64_elf(void **state)
 	scratch_init(&s);
 	text = scratch_write(&s, "text", "not an ELF file\n");
 	empty = scratch_write(&s, "empty", "");
-	assert_int_equal(as_unwind_build(text, &v, &n), -ENOEXEC);
-	assert_int_equal(as_unwind_build(empty, &v, &n), -ENOEXEC);
-	assert_int_equal(as_unwind_build("/nonexistent/x.so", &v, &n), -ENOENT);
-	assert_int_equal(as_unwind_build(NULL, &v, &n), -EINVAL);
+	assert_int_equal(cfi_table__build(text, &v, &n), -ENOEXEC);
+	assert_int_equal(cfi_table__build(empty, &v, &n), -ENOEXEC);
+	assert_int_equal(cfi_table__build("/nonexistent/x.so", &v, &n),
+			 -ENOENT);
+	assert_int_equal(cfi_table__build(NULL, &v, &n), -EINVAL);
 
 	/* A valid x86-64 object with e_machine changed. */
 	so = scratch_file(&s, "m.so");
@@ -747,7 +749,7 @@ static void test_not_x86_64_elf(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite(fd, &aarch64, 1, 18), 1);
 	close(fd);
-	assert_int_equal(as_unwind_build(so, &v, &n), -ENOEXEC);
+	assert_int_equal(cfi_table__build(so, &v, &n), -ENOEXEC);
 	assert_null(v);
 	scratch_end(&s);
 }

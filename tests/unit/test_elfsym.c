@@ -48,19 +48,19 @@ static void where(const void *addr, char *path, size_t len, uintptr_t *bias)
 /* Looks up @name in the file that holds @addr, checks the answer. */
 static void check_symbol(const void *addr, const char *name)
 {
-	struct elfsym sym;
+	struct as_elfsym sym;
 	uintptr_t bias;
 	char path[4096];
 	uint8_t *buf;
 	size_t i;
 
 	where(addr, path, sizeof(path), &bias);
-	assert_int_equal(elfsym_lookup(path, name, &sym), 0);
+	assert_int_equal(elfsym__lookup(path, name, &sym), 0);
 	assert_int_equal(sym.vaddr, (uintptr_t)addr - bias);
 	assert_true(sym.size > 0);
 	buf = malloc(sym.size);
 	assert_non_null(buf);
-	assert_int_equal(elfsym_read(path, sym.file_offset, buf, sym.size), 0);
+	assert_int_equal(elfsym__read(path, sym.file_offset, buf, sym.size), 0);
 	/* Equal bytes, except where a tracer running on this machine (maybe
 	 * allocsnoop itself) has put a uprobe: memory then shows int3. */
 	for (i = 0; i < sym.size; i++)
@@ -114,23 +114,23 @@ static void test_default_version_wins(void **state)
 static void test_not_functions(void **state)
 {
 	char path[4096];
-	struct elfsym sym;
+	struct as_elfsym sym;
 	uintptr_t bias;
 	void *h = libc_handle();
 
 	(void)state;
 	where(dlsym(h, "malloc"), path, sizeof(path), &bias);
-	assert_int_equal(elfsym_lookup(path, "no_such_function_xyz", &sym),
+	assert_int_equal(elfsym__lookup(path, "no_such_function_xyz", &sym),
 			 -ENOENT);
-	assert_int_equal(elfsym_lookup(path, "mallo", &sym), -ENOENT);
-	assert_int_equal(elfsym_lookup(path, "stdout", &sym), -ENOENT);
+	assert_int_equal(elfsym__lookup(path, "mallo", &sym), -ENOENT);
+	assert_int_equal(elfsym__lookup(path, "stdout", &sym), -ENOENT);
 	/* The default memcpy is an IFUNC; the old plain-FUNC version next
 	 * to it must not be taken instead. */
-	assert_int_equal(elfsym_lookup(path, "memcpy", &sym), -ENOENT);
-	assert_int_equal(elfsym_lookup(path, "strlen", &sym), -ENOENT);
+	assert_int_equal(elfsym__lookup(path, "memcpy", &sym), -ENOENT);
+	assert_int_equal(elfsym__lookup(path, "strlen", &sym), -ENOENT);
 	/* Only referenced (undefined) in the test binary. */
 	assert_int_equal(
-	    elfsym_lookup("/proc/self/exe", "_cmocka_run_group_tests", &sym),
+	    elfsym__lookup("/proc/self/exe", "_cmocka_run_group_tests", &sym),
 	    -ENOENT);
 	dlclose(h);
 }
@@ -138,26 +138,26 @@ static void test_not_functions(void **state)
 static void test_bad_files(void **state)
 {
 	char path[] = "/tmp/test_elfsym.XXXXXX";
-	struct elfsym sym;
+	struct as_elfsym sym;
 	uint8_t buf[8];
 	int fd;
 
 	(void)state;
-	assert_int_equal(elfsym_lookup("/nonexistent/lib.so", "malloc", &sym),
+	assert_int_equal(elfsym__lookup("/nonexistent/lib.so", "malloc", &sym),
 			 -ENOENT);
-	assert_int_equal(elfsym_lookup("/proc/self/exe", NULL, &sym), -EINVAL);
-	assert_int_equal(elfsym_lookup("/proc/self/exe", "", &sym), -EINVAL);
+	assert_int_equal(elfsym__lookup("/proc/self/exe", NULL, &sym), -EINVAL);
+	assert_int_equal(elfsym__lookup("/proc/self/exe", "", &sym), -EINVAL);
 
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
-	assert_int_equal(elfsym_lookup(path, "malloc", &sym), -ENOEXEC);
+	assert_int_equal(elfsym__lookup(path, "malloc", &sym), -ENOEXEC);
 	assert_int_equal(write(fd, "not an ELF file\n", 16), 16);
-	assert_int_equal(elfsym_lookup(path, "malloc", &sym), -ENOEXEC);
-	assert_int_equal(elfsym_read(path, 4, buf, 3), 0);
+	assert_int_equal(elfsym__lookup(path, "malloc", &sym), -ENOEXEC);
+	assert_int_equal(elfsym__read(path, 4, buf, 3), 0);
 	assert_memory_equal(buf, "an ", 3);
-	assert_int_equal(elfsym_read(path, 10, buf, 8), -EIO);
-	assert_int_equal(elfsym_read(path, 16, buf, 0), 0);
-	assert_int_equal(elfsym_read("/nonexistent/x", 0, buf, 1), -ENOENT);
+	assert_int_equal(elfsym__read(path, 10, buf, 8), -EIO);
+	assert_int_equal(elfsym__read(path, 16, buf, 0), 0);
+	assert_int_equal(elfsym__read("/nonexistent/x", 0, buf, 1), -ENOENT);
 	close(fd);
 	unlink(path);
 }
@@ -167,7 +167,7 @@ static void test_read_elf_header(void **state)
 	uint8_t buf[4];
 
 	(void)state;
-	assert_int_equal(elfsym_read("/proc/self/exe", 0, buf, 4), 0);
+	assert_int_equal(elfsym__read("/proc/self/exe", 0, buf, 4), 0);
 	assert_memory_equal(buf, "\177ELF", 4);
 }
 

@@ -24,14 +24,14 @@ static void add_sample(struct as_snapshot *s, uint32_t pid,
 		       const uint32_t *locs, uint32_t n, int64_t size,
 		       int64_t count, int64_t asize, int64_t acount)
 {
-	assert_true(as_snapshot_add_sample(s, pid, locs, n, size, count, asize,
-					   acount) >= 0);
+	assert_true(snapshot__add_sample(s, pid, locs, n, size, count, asize,
+					 acount) >= 0);
 }
 
 static uint32_t add_loc(struct as_snapshot *s, uint64_t addr, int32_t mod,
 			uint64_t rel)
 {
-	int i = as_snapshot_add_location(s, addr, mod, rel);
+	int i = snapshot__add_location(s, addr, mod, rel);
 
 	assert_true(i >= 0);
 	return (uint32_t)i;
@@ -43,52 +43,52 @@ static uint32_t add_loc(struct as_snapshot *s, uint64_t addr, int32_t mod,
  */
 static void build(struct fx *f, uint64_t shift)
 {
-	struct as_snapshot *s = as_snapshot_new();
+	struct as_snapshot *s = snapshot__new();
 	int orders, libc, libfoo;
 
 	assert_non_null(s);
 	f->s = s;
-	orders = as_snapshot_add_module(s, "/usr/bin/orders", "aa", 0x401000,
-					0x402000, 0x1000);
-	libc = as_snapshot_add_module(s, "/lib/x86_64-linux-gnu/libc.so.6",
-				      "bb", 0x7f0000000000, 0x7f0000100000, 0);
-	libfoo = as_snapshot_add_module(s, "/usr/lib/libfoo.so", NULL,
-					0x7f1000000000, 0x7f1000100000, 0);
+	orders = snapshot__add_module(s, "/usr/bin/orders", "aa", 0x401000,
+				      0x402000, 0x1000);
+	libc = snapshot__add_module(s, "/lib/x86_64-linux-gnu/libc.so.6", "bb",
+				    0x7f0000000000, 0x7f0000100000, 0);
+	libfoo = snapshot__add_module(s, "/usr/lib/libfoo.so", NULL,
+				      0x7f1000000000, 0x7f1000100000, 0);
 	assert_true(orders >= 0 && libc >= 0 && libfoo >= 0);
 
 	f->malloc_ = add_loc(s, shift + 0x7f0000001000, libc, 0x1000);
 	assert_int_equal(
-	    as_snapshot_add_line(s, f->malloc_, "malloc+0x10", NULL, 0), 0);
+	    snapshot__add_line(s, f->malloc_, "malloc+0x10", NULL, 0), 0);
 	f->strdup_ = add_loc(s, shift + 0x7f0000001500, libc, 0x1500);
 	assert_int_equal(
-	    as_snapshot_add_line(s, f->strdup_, "strdup+0x1a", NULL, 0), 0);
+	    snapshot__add_line(s, f->strdup_, "strdup+0x1a", NULL, 0), 0);
 	/* read_line() inlined into load_orders(): innermost line first. */
 	f->load = add_loc(s, shift + 0x401100, orders, 0x1100);
 	assert_int_equal(
-	    as_snapshot_add_line(s, f->load, "read_line", "/src/io.h", 7), 0);
-	assert_int_equal(as_snapshot_add_line(s, f->load, "load_orders",
-					      "/src/orders.c", 42),
-			 0);
+	    snapshot__add_line(s, f->load, "read_line", "/src/io.h", 7), 0);
+	assert_int_equal(
+	    snapshot__add_line(s, f->load, "load_orders", "/src/orders.c", 42),
+	    0);
 	f->main_ = add_loc(s, shift + 0x401200, orders, 0x1200);
 	assert_int_equal(
-	    as_snapshot_add_line(s, f->main_, "main", "/src/orders.c", 90), 0);
+	    snapshot__add_line(s, f->main_, "main", "/src/orders.c", 90), 0);
 	f->parse = add_loc(s, shift + 0x401300, orders, 0x1300);
 	assert_int_equal(
-	    as_snapshot_add_line(s, f->parse, "parse_field", "/src/csv.c", 118),
+	    snapshot__add_line(s, f->parse, "parse_field", "/src/csv.c", 118),
 	    0);
 	/* libfoo has no debug info: symbol+offset, no file. */
 	f->foo1 = add_loc(s, shift + 0x7f1000002000, libfoo, 0x2000);
 	assert_int_equal(
-	    as_snapshot_add_line(s, f->foo1, "foo_alloc+0x1c", NULL, 0), 0);
+	    snapshot__add_line(s, f->foo1, "foo_alloc+0x1c", NULL, 0), 0);
 	f->foo2 = add_loc(s, shift + 0x7f1000002040, libfoo, 0x2040);
 	assert_int_equal(
-	    as_snapshot_add_line(s, f->foo2, "foo_alloc+0x5c", NULL, 0), 0);
+	    snapshot__add_line(s, f->foo2, "foo_alloc+0x5c", NULL, 0), 0);
 	f->nosym = add_loc(s, shift + 0x7f1000003000, libfoo, 0x3000);
 	f->anon = add_loc(s, 0xdead, -1, 0);
 
-	assert_true(as_snapshot_add_process(s, 100, "orders") >= 0);
-	assert_true(as_snapshot_add_process(s, 200, "worker") >= 0);
-	assert_true(as_snapshot_add_process(s, 300, "orders") >= 0);
+	assert_true(snapshot__add_process(s, 100, "orders") >= 0);
+	assert_true(snapshot__add_process(s, 200, "worker") >= 0);
+	assert_true(snapshot__add_process(s, 300, "orders") >= 0);
 }
 
 /* The "now" snapshot: samples S1..S10. */
@@ -163,7 +163,7 @@ static struct as_stats *group(const struct as_snapshot *s, enum as_group_by by,
 				  .filter = flt};
 	struct as_stats *st = NULL;
 
-	assert_int_equal(as_group(s, &o, &st), 0);
+	assert_int_equal(stats__group(s, &o, &st), 0);
 	assert_non_null(st);
 	return st;
 }
@@ -177,12 +177,12 @@ static void test_parse_names(void **state)
 
 	(void)state;
 	for (i = 0; i < 6; i++) {
-		assert_int_equal(as_group_by_parse(names[i], &by), 0);
+		assert_int_equal(group_by__parse(names[i], &by), 0);
 		assert_int_equal(by, (enum as_group_by)i);
-		assert_string_equal(as_group_by_name(by), names[i]);
+		assert_string_equal(group_by__name(by), names[i]);
 	}
-	assert_int_equal(as_group_by_parse("line", &by), -22);
-	assert_int_equal(as_group_by_parse("", &by), -22);
+	assert_int_equal(group_by__parse("line", &by), -22);
+	assert_int_equal(group_by__parse("", &by), -22);
 }
 
 static void test_lineno(void **state)
@@ -221,8 +221,8 @@ static void test_lineno(void **state)
 	r = find(st, "0xdead");
 	assert_null(r->module);
 	assert_null(r->function);
-	as_stats_free(st);
-	as_snapshot_free(f.s);
+	stats__free(st);
+	snapshot__free(f.s);
 }
 
 static void test_other_keys(void **state)
@@ -265,16 +265,16 @@ static void test_other_keys(void **state)
 	assert_string_equal(r->file, "/src/io.h");
 	assert_null(r->function);
 	assert_int_equal(r->line, 0);
-	as_stats_free(st);
+	stats__free(st);
 
 	st = group(f.s, AS_GROUP_FUNCTION, false, false, NULL);
 	check_rows(st, func, sizeof(func) / sizeof(func[0]));
 	assert_string_equal(find(st, "foo_alloc")->name, "foo_alloc");
-	as_stats_free(st);
+	stats__free(st);
 
 	st = group(f.s, AS_GROUP_MODULE, false, false, NULL);
 	check_rows(st, mod, sizeof(mod) / sizeof(mod[0]));
-	as_stats_free(st);
+	stats__free(st);
 
 	st = group(f.s, AS_GROUP_PROCESS, false, false, NULL);
 	check_rows(st, proc, sizeof(proc) / sizeof(proc[0]));
@@ -286,7 +286,7 @@ static void test_other_keys(void **state)
 	assert_int_equal(r->pid, 200);
 	assert_string_equal(r->comm, "worker");
 	assert_string_equal(r->name, "worker");
-	as_stats_free(st);
+	stats__free(st);
 
 	st = group(f.s, AS_GROUP_PROCESS, true, false, NULL);
 	assert_int_equal(st->n, 3);
@@ -295,8 +295,8 @@ static void test_other_keys(void **state)
 	assert_int_equal(r->size, 2);
 	assert_int_equal(r->pid, 300);
 	assert_string_equal(r->name, "orders");
-	as_stats_free(st);
-	as_snapshot_free(f.s);
+	stats__free(st);
+	snapshot__free(f.s);
 }
 
 static void test_traceback(void **state)
@@ -326,8 +326,8 @@ static void test_traceback(void **state)
 	r = find(st, "<unknown>");
 	assert_non_null(r);
 	assert_int_equal(r->size, 3);
-	as_stats_free(st);
-	as_snapshot_free(f.s);
+	stats__free(st);
+	snapshot__free(f.s);
 }
 
 static void test_per_process(void **state)
@@ -352,8 +352,8 @@ static void test_per_process(void **state)
 	r = find(st, "300\x1f/src/csv.c:118");
 	assert_non_null(r);
 	assert_int_equal(r->size, 2);
-	as_stats_free(st);
-	as_snapshot_free(f.s);
+	stats__free(st);
+	snapshot__free(f.s);
 }
 
 static void test_cumulative(void **state)
@@ -387,11 +387,11 @@ static void test_cumulative(void **state)
 	check_rows(st, line, sizeof(line) / sizeof(line[0]));
 	assert_string_equal(find(st, "/src/orders.c:42")->function,
 			    "load_orders");
-	as_stats_free(st);
+	stats__free(st);
 	st = group(f.s, AS_GROUP_FILENAME, false, true, NULL);
 	check_rows(st, file, sizeof(file) / sizeof(file[0]));
-	as_stats_free(st);
-	as_snapshot_free(f.s);
+	stats__free(st);
+	snapshot__free(f.s);
 }
 
 static void test_filters(void **state)
@@ -424,17 +424,17 @@ static void test_filters(void **state)
 	st = group(f.s, AS_GROUP_LINENO, false, false, &flt);
 	assert_int_equal(st->n, 1);
 	assert_int_equal(find(st, "/src/csv.c:118")->size, 302);
-	as_stats_free(st);
+	stats__free(st);
 	flt = (struct as_filter){.include = io, .ninclude = 1};
 	st = group(f.s, AS_GROUP_LINENO, false, false, &flt);
 	check_rows(st, inc_io, 2);
-	as_stats_free(st);
+	stats__free(st);
 	/* Several include globs: either one. Module paths match too. */
 	flt = (struct as_filter){.include = foo, .ninclude = 2};
 	st = group(f.s, AS_GROUP_MODULE, false, false, &flt);
 	assert_int_equal(st->n, 1);
 	assert_int_equal(find(st, "/usr/lib/libfoo.so")->size, 110);
-	as_stats_free(st);
+	stats__free(st);
 
 	/* exclude: only the site frame counts, S2 stays. */
 	flt = (struct as_filter){.exclude = io, .nexclude = 1};
@@ -442,36 +442,36 @@ static void test_filters(void **state)
 	assert_null(find(st, "/src/io.h:7"));
 	assert_int_equal(find(st, "/src/csv.c:118")->size, 302);
 	assert_int_equal(st->n, 7);
-	as_stats_free(st);
+	stats__free(st);
 	flt = (struct as_filter){.exclude = unk, .nexclude = 1};
 	st = group(f.s, AS_GROUP_LINENO, false, false, &flt);
 	check_rows(st, exc_unk, 3);
-	as_stats_free(st);
+	stats__free(st);
 	flt = (struct as_filter){.exclude = lib, .nexclude = 1};
 	st = group(f.s, AS_GROUP_MODULE, false, false, &flt);
 	assert_null(find(st, "/usr/lib/libfoo.so"));
 	assert_int_equal(st->n, 3);
-	as_stats_free(st);
+	stats__free(st);
 
 	flt = (struct as_filter){.pids = pids, .npids = 1};
 	st = group(f.s, AS_GROUP_LINENO, false, false, &flt);
 	check_rows(st, pid200, 3);
-	as_stats_free(st);
+	stats__free(st);
 
 	/* min_size drops rows at compare time. */
 	flt = (struct as_filter){.min_size = 300};
 	st = group(f.s, AS_GROUP_LINENO, false, false, &flt);
 	assert_int_equal(st->n, 8);
 	assert_int_equal(st->min_size, 300);
-	assert_int_equal(as_compare(st, NULL, &cmp), 0);
+	assert_int_equal(stats__compare(st, NULL, &cmp), 0);
 	assert_int_equal(cmp->n, 2);
 	assert_string_equal(cmp->rows[0].key, "/src/io.h:7");
 	assert_string_equal(cmp->rows[1].key, "/src/csv.c:118");
-	as_stats_free(cmp);
-	as_stats_free(st);
+	stats__free(cmp);
+	stats__free(st);
 
-	assert_true(as_filter_sample(f.s, &f.s->samples[0], NULL));
-	as_snapshot_free(f.s);
+	assert_true(filter__keep_sample(f.s, &f.s->samples[0], NULL));
+	snapshot__free(f.s);
 }
 
 static void test_compare(void **state)
@@ -486,11 +486,10 @@ static void test_compare(void **state)
 	(void)state;
 	/* The old run was mapped elsewhere: keys still match. */
 	build(&old, 0x10000000);
-	i = as_snapshot_add_location(old.s, 0x555500000300, 0, 0x300);
+	i = snapshot__add_location(old.s, 0x555500000300, 0, 0x300);
 	assert_true(i >= 0);
 	assert_int_equal(
-	    as_snapshot_add_line(old.s, (uint32_t)i, "gone", "/src/old.c", 3),
-	    0);
+	    snapshot__add_line(old.s, (uint32_t)i, "gone", "/src/old.c", 3), 0);
 	add_sample(old.s, 100, (uint32_t[]){old.malloc_, old.load, old.main_},
 		   3, 400, 1, 400, 1);
 	add_sample(old.s, 300, (uint32_t[]){old.parse, old.main_}, 2, 302, 4,
@@ -503,7 +502,7 @@ static void test_compare(void **state)
 
 	a = group(now.s, AS_GROUP_LINENO, false, false, NULL);
 	b = group(old.s, AS_GROUP_LINENO, false, false, NULL);
-	assert_int_equal(as_compare(a, b, &c), 0);
+	assert_int_equal(stats__compare(a, b, &c), 0);
 	assert_int_equal(c->n, 9);
 	r = find(c, "/src/io.h:7");
 	assert_int_equal(r->size, 1500);
@@ -533,36 +532,36 @@ static void test_compare(void **state)
 	assert_string_equal(c->rows[1].key, "foo_alloc+0x1c (libfoo.so)");
 	assert_string_equal(c->rows[2].key, "/src/old.c:3");
 	assert_string_equal(c->rows[8].key, "/src/csv.c:118");
-	as_stats_free(c);
+	stats__free(c);
 
 	/* old == NULL: diffs are the values. */
-	assert_int_equal(as_compare(a, NULL, &c), 0);
+	assert_int_equal(stats__compare(a, NULL, &c), 0);
 	assert_int_equal(c->n, 8);
 	for (i = 0; i < (int)c->n; i++) {
 		assert_int_equal(c->rows[i].size_diff, c->rows[i].size);
 		assert_int_equal(c->rows[i].count_diff, c->rows[i].count);
 	}
-	as_stats_free(c);
-	as_stats_free(a);
-	as_stats_free(b);
+	stats__free(c);
+	stats__free(a);
+	stats__free(b);
 
 	/* min_size: a row that shrank below it stays, with its diff. */
 	add_sample(old.s, 200, (uint32_t[]){old.foo1, old.main_}, 2, 5000, 2,
 		   5000, 2);
-	assert_int_equal(as_group(now.s, &o, &a), 0);
-	assert_int_equal(as_group(old.s, &o, &b), 0);
-	assert_int_equal(as_compare(a, b, &c), 0);
+	assert_int_equal(stats__group(now.s, &o, &a), 0);
+	assert_int_equal(stats__group(old.s, &o, &b), 0);
+	assert_int_equal(stats__compare(a, b, &c), 0);
 	assert_int_equal(c->n, 2);
 	assert_string_equal(c->rows[0].key, "foo_alloc+0x1c (libfoo.so)");
 	assert_int_equal(c->rows[0].size, 64);
 	assert_int_equal(c->rows[0].size_diff, 64 - 5000);
 	assert_string_equal(c->rows[1].key, "/src/io.h:7");
-	as_stats_free(c);
-	as_stats_free(a);
-	as_stats_free(b);
+	stats__free(c);
+	stats__free(a);
+	stats__free(b);
 
-	as_snapshot_free(now.s);
-	as_snapshot_free(old.s);
+	snapshot__free(now.s);
+	snapshot__free(old.s);
 }
 
 static void set_row(struct as_stat *r, const char *key, int64_t size,
@@ -594,16 +593,16 @@ static void test_sort_ties(void **state)
 	set_row(&st->rows[3], "zz", 500, 100, 2, 3);
 	set_row(&st->rows[4], "mm", 500, 100, 2, 3);
 	set_row(&st->rows[5], "f", 1 << 20, 99, 9, 9);
-	as_stats_sort(st);
+	stats__sort(st);
 	for (i = 0; i < 6; i++)
 		assert_string_equal(st->rows[i].key, want[i]);
-	as_stats_free(st);
+	stats__free(st);
 }
 
 /* 200k distinct stacks must group in well under a second. */
 static void test_scale(void **state)
 {
-	struct as_snapshot *s = as_snapshot_new();
+	struct as_snapshot *s = snapshot__new();
 	struct as_group_opts o = {.by = AS_GROUP_LINENO};
 	struct as_stats *st, *cmp;
 	struct timespec t0, t1;
@@ -615,14 +614,14 @@ static void test_scale(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	mod = as_snapshot_add_module(s, "/usr/bin/big", NULL, 0, 0, 0);
+	mod = snapshot__add_module(s, "/usr/bin/big", NULL, 0, 0, 0);
 	for (i = 0; i < 2000; i++) {
-		l = as_snapshot_add_location(s, 0x1000 + i, mod, i);
+		l = snapshot__add_location(s, 0x1000 + i, mod, i);
 		assert_true(l >= 0);
 		snprintf(file, sizeof(file), "/src/f%zu.c", i % 97);
-		assert_int_equal(as_snapshot_add_line(s, (uint32_t)l, "fn",
-						      file, (int64_t)i),
-				 0);
+		assert_int_equal(
+		    snapshot__add_line(s, (uint32_t)l, "fn", file, (int64_t)i),
+		    0);
 	}
 	for (i = 0; i < 200000; i++) {
 		locs[0] = (uint32_t)(i % 2000);
@@ -632,16 +631,16 @@ static void test_scale(void **state)
 		add_sample(s, 1 + (uint32_t)(i % 50), locs, 4, 16, 1, 16, 1);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(as_group(s, &o, &st), 0);
+	assert_int_equal(stats__group(s, &o, &st), 0);
 	assert_int_equal(st->n, 2000);
-	assert_int_equal(as_compare(st, st, &cmp), 0);
-	as_stats_free(cmp);
-	as_stats_free(st);
+	assert_int_equal(stats__compare(st, st, &cmp), 0);
+	stats__free(cmp);
+	stats__free(st);
 	o.by = AS_GROUP_TRACEBACK;
 	o.per_process = true;
-	assert_int_equal(as_group(s, &o, &st), 0);
+	assert_int_equal(stats__group(s, &o, &st), 0);
 	assert_int_equal(st->n, 200000);
-	assert_int_equal(as_compare(st, st, &cmp), 0);
+	assert_int_equal(stats__compare(st, st, &cmp), 0);
 	assert_int_equal(cmp->n, 200000);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	dt = (double)(t1.tv_sec - t0.tv_sec) +
@@ -649,9 +648,9 @@ static void test_scale(void **state)
 	print_message("group+compare of 200k samples: %.3f s (ASan)\n", dt);
 	/* Generous for ASan; unsanitized it is several times faster. */
 	assert_true(dt < 3.0);
-	as_stats_free(cmp);
-	as_stats_free(st);
-	as_snapshot_free(s);
+	stats__free(cmp);
+	stats__free(st);
+	snapshot__free(s);
 }
 
 int main(void)

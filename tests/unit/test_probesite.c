@@ -29,7 +29,7 @@ static struct as_probe_site site_of(const uint8_t *code, size_t len,
 {
 	struct as_probe_site s;
 
-	assert_int_equal(probesite_choose_code(code, len, START, regs, &s), 0);
+	assert_int_equal(probesite__choose_code(code, len, START, regs, &s), 0);
 	return s;
 }
 
@@ -332,13 +332,13 @@ static void test_bad_arguments(void **state)
 {
 	static const uint8_t code[] = {0x55};
 	struct as_probe_site s;
-	struct elfsym fn = {0};
+	struct as_elfsym fn = {0};
 
 	(void)state;
-	assert_int_equal(probesite_choose_code(NULL, 1, 0, 0, &s), -EINVAL);
-	assert_int_equal(probesite_choose_code(code, 0, 0, 0, &s), -EINVAL);
-	assert_int_equal(probesite_choose_code(code, 1, 0, 0, NULL), -EINVAL);
-	assert_int_equal(probesite_choose("/nonexistent/lib.so", &fn, 0, &s),
+	assert_int_equal(probesite__choose_code(NULL, 1, 0, 0, &s), -EINVAL);
+	assert_int_equal(probesite__choose_code(code, 0, 0, 0, &s), -EINVAL);
+	assert_int_equal(probesite__choose_code(code, 1, 0, 0, NULL), -EINVAL);
+	assert_int_equal(probesite__choose("/nonexistent/lib.so", &fn, 0, &s),
 			 -ENOENT);
 }
 
@@ -347,7 +347,7 @@ static void test_not_x86_64(void **state)
 {
 	uint8_t file[64] = {0x7f, 'E', 'L', 'F', 1, 1, 1};
 	char path[] = "/tmp/test_probesite.XXXXXX";
-	struct elfsym fn = {.vaddr = 0, .size = 16, .file_offset = 48};
+	struct as_elfsym fn = {.vaddr = 0, .size = 16, .file_offset = 48};
 	struct as_probe_site s;
 	int fd;
 
@@ -358,7 +358,7 @@ static void test_not_x86_64(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, file, sizeof(file)), sizeof(file));
 	close(fd);
-	assert_int_equal(probesite_choose(path, &fn, AS_REG_RDI, &s), 0);
+	assert_int_equal(probesite__choose(path, &fn, AS_REG_RDI, &s), 0);
 	assert_int_equal(s.offset, 48);
 	assert_string_equal(s.insn, "");
 	assert_string_equal(s.reason, "+0: not an x86-64 object, not decoded");
@@ -369,7 +369,7 @@ static void test_not_x86_64(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, file, sizeof(file)), sizeof(file));
 	close(fd);
-	assert_int_equal(probesite_choose(path, &fn, AS_REG_RDI, &s), 0);
+	assert_int_equal(probesite__choose(path, &fn, AS_REG_RDI, &s), 0);
 	assert_int_equal(s.offset, 48);
 	assert_string_equal(s.insn, "push rbp");
 	unlink(path);
@@ -392,12 +392,12 @@ static void check_libc(const char *name, uint32_t regs, uint64_t rel,
 		       const char *insn, const char *reason)
 {
 	struct as_probe_site s;
-	struct elfsym fn;
+	struct as_elfsym fn;
 	char path[4096];
 
 	libc_path(path, sizeof(path));
-	assert_int_equal(elfsym_lookup(path, name, &fn), 0);
-	assert_int_equal(probesite_choose(path, &fn, regs, &s), 0);
+	assert_int_equal(elfsym__lookup(path, name, &fn), 0);
+	assert_int_equal(probesite__choose(path, &fn, regs, &s), 0);
 	print_message("%-15s +%llu words=%u '%s': %s\n", name,
 		      (unsigned long long)(s.offset - fn.file_offset),
 		      s.pushed_words, s.insn, s.reason);
@@ -442,30 +442,30 @@ static void test_glibc_2_36(void **state)
 static void test_glibc_2_36_partial_body(void **state)
 {
 	struct as_probe_site s;
-	struct elfsym fn;
+	struct as_elfsym fn;
 	char path[4096];
 
 	(void)state;
 	if (strcmp(gnu_get_libc_version(), "2.36") != 0)
 		skip();
 	libc_path(path, sizeof(path));
-	assert_int_equal(elfsym_lookup(path, "free", &fn), 0);
+	assert_int_equal(elfsym__lookup(path, "free", &fn), 0);
 	fn.size = 0;
-	assert_int_equal(probesite_choose(path, &fn, AS_REG_RDI, &s), 0);
+	assert_int_equal(probesite__choose(path, &fn, AS_REG_RDI, &s), 0);
 	assert_int_equal(s.offset, fn.file_offset);
 	assert_string_equal(s.reason,
 			    "+0 'test rdi, rdi' needs single-step: +3 (je "
 			    "0x98fb8) is emulated but the symbol has no size");
 	fn.size = AS_PROBESITE_MAX_CODE + 1;
-	assert_int_equal(probesite_choose(path, &fn, AS_REG_RDI, &s), 0);
+	assert_int_equal(probesite__choose(path, &fn, AS_REG_RDI, &s), 0);
 	assert_int_equal(s.offset, fn.file_offset);
 	assert_string_equal(s.reason,
 			    "+0 'test rdi, rdi' needs single-step: +3 (je "
 			    "0x98fb8) is emulated but the function is too long "
 			    "to check its branches");
-	assert_int_equal(elfsym_lookup(path, "malloc", &fn), 0);
+	assert_int_equal(elfsym__lookup(path, "malloc", &fn), 0);
 	fn.size = 0;
-	assert_int_equal(probesite_choose(path, &fn, AS_REG_RDI, &s), 0);
+	assert_int_equal(probesite__choose(path, &fn, AS_REG_RDI, &s), 0);
 	assert_int_equal(s.offset, fn.file_offset);
 	assert_string_equal(s.insn, "push r12");
 }

@@ -104,10 +104,10 @@ static void test_format_size(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_string_equal(
-		    as_format_size(buf, sizeof(buf), cases[i].v, false),
+		    size__format(buf, sizeof(buf), cases[i].v, false),
 		    cases[i].plain);
 		assert_string_equal(
-		    as_format_size(buf, sizeof(buf), cases[i].v, true),
+		    size__format(buf, sizeof(buf), cases[i].v, true),
 		    cases[i].sign);
 	}
 }
@@ -117,7 +117,7 @@ static char *escaped(const char *s)
 	struct capture c;
 
 	cap_open(&c);
-	as_fputs_escaped(c.f, s);
+	escape__fputs(c.f, s);
 	return cap_close(&c);
 }
 
@@ -162,28 +162,27 @@ static void test_escape(void **state)
 static void test_utf8_len(void **state)
 {
 	(void)state;
-	assert_int_equal(as_utf8_len("a"), 1);
-	assert_int_equal(as_utf8_len("\xc3\xa9"), 2);
-	assert_int_equal(as_utf8_len("\xe2\x82\xac"), 3);
-	assert_int_equal(as_utf8_len("\xf0\x9f\x98\x80"), 4);
-	assert_int_equal(as_utf8_len("\xf4\x8f\xbf\xbf"), 4);
-	assert_int_equal(as_utf8_len("\x80"), 0);
-	assert_int_equal(as_utf8_len("\xc1\xbf"), 0);
-	assert_int_equal(as_utf8_len("\xe0\x9f\xbf"), 0);
-	assert_int_equal(as_utf8_len("\xf0\x8f\xbf\xbf"), 0);
-	assert_int_equal(as_utf8_len("\xed\xbf\xbf"), 0);
-	assert_int_equal(as_utf8_len("\xf5\x80\x80\x80"), 0);
-	assert_int_equal(as_utf8_len("\xe2\x82"), 0);
+	assert_int_equal(utf8__len("a"), 1);
+	assert_int_equal(utf8__len("\xc3\xa9"), 2);
+	assert_int_equal(utf8__len("\xe2\x82\xac"), 3);
+	assert_int_equal(utf8__len("\xf0\x9f\x98\x80"), 4);
+	assert_int_equal(utf8__len("\xf4\x8f\xbf\xbf"), 4);
+	assert_int_equal(utf8__len("\x80"), 0);
+	assert_int_equal(utf8__len("\xc1\xbf"), 0);
+	assert_int_equal(utf8__len("\xe0\x9f\xbf"), 0);
+	assert_int_equal(utf8__len("\xf0\x8f\xbf\xbf"), 0);
+	assert_int_equal(utf8__len("\xed\xbf\xbf"), 0);
+	assert_int_equal(utf8__len("\xf5\x80\x80\x80"), 0);
+	assert_int_equal(utf8__len("\xe2\x82"), 0);
 }
 
 static void test_format_table(void **state)
 {
 	(void)state;
-	assert_ptr_equal(as_report_format_find("text")->print, as_report_text);
-	assert_ptr_equal(as_report_format_find("json")->print, as_report_json);
-	assert_ptr_equal(as_report_format_find("folded")->print,
-			 as_report_folded);
-	assert_null(as_report_format_find("xml"));
+	assert_ptr_equal(report__format_find("text")->print, report__text);
+	assert_ptr_equal(report__format_find("json")->print, report__json);
+	assert_ptr_equal(report__format_find("folded")->print, report__folded);
+	assert_null(report__format_find("xml"));
 	assert_string_equal(as_report_formats[0].name, "text");
 	assert_null(as_report_formats[3].name);
 }
@@ -191,26 +190,26 @@ static void test_format_table(void **state)
 static uint32_t loc(struct as_snapshot *s, uint64_t addr, int mod, uint64_t rel,
 		    const char *fn, const char *file, int64_t line)
 {
-	int i = as_snapshot_add_location(s, addr, mod, rel);
+	int i = snapshot__add_location(s, addr, mod, rel);
 
 	assert_true(i >= 0);
 	if (fn || file)
 		assert_int_equal(
-		    as_snapshot_add_line(s, (uint32_t)i, fn, file, line), 0);
+		    snapshot__add_line(s, (uint32_t)i, fn, file, line), 0);
 	return (uint32_t)i;
 }
 
 static void sample(struct as_snapshot *s, uint32_t pid, const uint32_t *locs,
 		   uint32_t n, int64_t size, int64_t count)
 {
-	assert_true(as_snapshot_add_sample(s, pid, locs, n, size, count,
-					   size * 2, count * 2) >= 0);
+	assert_true(snapshot__add_sample(s, pid, locs, n, size, count, size * 2,
+					 count * 2) >= 0);
 }
 
 static struct as_process *proc(struct as_snapshot *s, uint32_t pid,
 			       const char *comm)
 {
-	int i = as_snapshot_add_process(s, pid, comm);
+	int i = snapshot__add_process(s, pid, comm);
 
 	assert_true(i >= 0);
 	return &s->processes[i];
@@ -219,7 +218,7 @@ static struct as_process *proc(struct as_snapshot *s, uint32_t pid,
 /* One program, two moments one second apart. */
 static void build_pair(struct as_snapshot **now, struct as_snapshot **prev)
 {
-	struct as_snapshot *n = as_snapshot_new(), *p = as_snapshot_new();
+	struct as_snapshot *n = snapshot__new(), *p = snapshot__new();
 	struct as_process *pr;
 	uint32_t malloc_, load, parse, main_, other, gone;
 	int orders, libc;
@@ -231,9 +230,9 @@ static void build_pair(struct as_snapshot **now, struct as_snapshot **prev)
 	p->time = (struct timespec){T0 - 1, 250000000};
 	p->start = n->start;
 
-	orders = as_snapshot_add_module(n, "/usr/bin/orders", "ab", 0, 0, 0);
-	libc = as_snapshot_add_module(n, "/lib/x86_64-linux-gnu/libc.so.6",
-				      NULL, 0, 0, 0);
+	orders = snapshot__add_module(n, "/usr/bin/orders", "ab", 0, 0, 0);
+	libc = snapshot__add_module(n, "/lib/x86_64-linux-gnu/libc.so.6", NULL,
+				    0, 0, 0);
 	malloc_ = loc(n, 0x7f0000001000, libc, 0x1000, "malloc+0x14", NULL, 0);
 	load = loc(n, 0x401100, orders, 0x1100, "load_orders", "/src/orders.c",
 		   42);
@@ -250,10 +249,10 @@ static void build_pair(struct as_snapshot **now, struct as_snapshot **prev)
 	pr->peak_bytes = 14260633;
 	pr->alloc_count = 1000000;
 	pr->free_count = 900000;
-	assert_int_equal(as_snapshot_set_counter(n, "lost_events", 0), 0);
-	assert_int_equal(as_snapshot_set_counter(n, "stack_errors", 0), 0);
+	assert_int_equal(snapshot__set_counter(n, "lost_events", 0), 0);
+	assert_int_equal(snapshot__set_counter(n, "stack_errors", 0), 0);
 
-	orders = as_snapshot_add_module(p, "/usr/bin/orders", "ab", 0, 0, 0);
+	orders = snapshot__add_module(p, "/usr/bin/orders", "ab", 0, 0, 0);
 	parse =
 	    loc(p, 0x401200, orders, 0x1200, "parse_field", "/src/csv.c", 118);
 	main_ = loc(p, 0x401300, orders, 0x1300, "main", "/src/orders.c", 90);
@@ -270,7 +269,7 @@ static void build_pair(struct as_snapshot **now, struct as_snapshot **prev)
 /* Two processes, one with a hostile name; no previous report. */
 static struct as_snapshot *build_system(void)
 {
-	struct as_snapshot *s = as_snapshot_new();
+	struct as_snapshot *s = snapshot__new();
 	struct as_process *pr;
 	uint32_t malloc_, load, main_, nosym, semi;
 	int orders, libc, libfoo;
@@ -278,15 +277,14 @@ static struct as_snapshot *build_system(void)
 	assert_non_null(s);
 	s->time = (struct timespec){T0, 0};
 	s->start = (struct timespec){T0 - 10, 0};
-	orders = as_snapshot_add_module(s, "/usr/bin/orders", NULL, 0, 0, 0);
-	libc = as_snapshot_add_module(s, "/lib/x86_64-linux-gnu/libc.so.6",
-				      NULL, 0, 0, 0);
-	libfoo = as_snapshot_add_module(s, "/usr/lib/libfoo.so", NULL, 0, 0, 0);
+	orders = snapshot__add_module(s, "/usr/bin/orders", NULL, 0, 0, 0);
+	libc = snapshot__add_module(s, "/lib/x86_64-linux-gnu/libc.so.6", NULL,
+				    0, 0, 0);
+	libfoo = snapshot__add_module(s, "/usr/lib/libfoo.so", NULL, 0, 0, 0);
 	malloc_ = loc(s, 0x7f0000001000, libc, 0x1000, "malloc+0x14", NULL, 0);
 	load = loc(s, 0x401100, orders, 0x1100, "read_line", "/src/io.h", 7);
 	assert_int_equal(
-	    as_snapshot_add_line(s, load, "load_orders", "/src/orders.c", 42),
-	    0);
+	    snapshot__add_line(s, load, "load_orders", "/src/orders.c", 42), 0);
 	main_ = loc(s, 0x401300, orders, 0x1300, "main", "/src/orders.c", 90);
 	nosym = loc(s, 0x7f0000002000, libfoo, 0x2000, NULL, NULL, 0);
 	semi = loc(s, 0x401600, orders, 0x1600, "a;b c", "/src/x;y.c", 3);
@@ -295,8 +293,8 @@ static struct as_snapshot *build_system(void)
 	sample(s, 9, (uint32_t[]){semi}, 1, 1, 1);
 	/* Allocated and freed: nothing live, only alloc_size/count; the row
 	 * stays for its totals. */
-	assert_true(as_snapshot_add_sample(s, 9, (uint32_t[]){main_}, 1, 0, 0,
-					   50, 1) >= 0);
+	assert_true(snapshot__add_sample(s, 9, (uint32_t[]){main_}, 1, 0, 0, 50,
+					 1) >= 0);
 
 	pr = proc(s, 9, "ok");
 	pr->current_bytes = 100;
@@ -311,9 +309,9 @@ static struct as_snapshot *build_system(void)
 	pr->unmatched_free_count = 2;
 	pr->exited = true;
 	pr->inexact = true;
-	assert_int_equal(as_snapshot_set_counter(s, "lost_events", 3), 0);
-	assert_int_equal(as_snapshot_set_counter(s, "stack_errors", 0), 0);
-	assert_int_equal(as_snapshot_set_counter(s, "map_full", 5), 0);
+	assert_int_equal(snapshot__set_counter(s, "lost_events", 3), 0);
+	assert_int_equal(snapshot__set_counter(s, "stack_errors", 0), 0);
+	assert_int_equal(snapshot__set_counter(s, "map_full", 5), 0);
 	return s;
 }
 
@@ -324,12 +322,12 @@ static struct as_stats *stats_of(const struct as_snapshot *now,
 	struct as_group_opts o = {.by = by, .per_process = per_process};
 	struct as_stats *a = NULL, *b = NULL, *c = NULL;
 
-	assert_int_equal(as_group(now, &o, &a), 0);
+	assert_int_equal(stats__group(now, &o, &a), 0);
 	if (prev)
-		assert_int_equal(as_group(prev, &o, &b), 0);
-	assert_int_equal(as_compare(a, b, &c), 0);
-	as_stats_free(a);
-	as_stats_free(b);
+		assert_int_equal(stats__group(prev, &o, &b), 0);
+	assert_int_equal(stats__compare(a, b, &c), 0);
+	stats__free(a);
+	stats__free(b);
 	return c;
 }
 
@@ -360,7 +358,7 @@ static void test_text_lineno(void **state)
 			       .snap = now,
 			       .prev = prev,
 			       .stats = st};
-	out = run(as_report_text, &r);
+	out = run(report__text, &r);
 	assert_string_equal(
 	    out, "[ 12:00:05 pid 4242 (orders) top 3 lines, change since "
 		 "12:00:04 ]\n"
@@ -377,7 +375,7 @@ static void test_text_lineno(void **state)
 
 	/* All rows: two orders.c files now show their full paths. */
 	r.top = 0;
-	out = run(as_report_text, &r);
+	out = run(report__text, &r);
 	assert_string_equal(
 	    out, "[ 12:00:05 pid 4242 (orders) all 4 lines, change since "
 		 "12:00:04 ]\n"
@@ -392,7 +390,7 @@ static void test_text_lineno(void **state)
 		 "allocs=120034/s frees=119980/s  failed=0 unmatched_frees=0  "
 		 "lost=0\n");
 	free(out);
-	as_stats_free(st);
+	stats__free(st);
 
 	/* Other groupings name their rows by file, function, module. */
 	st = stats_of(now, prev, AS_GROUP_FILENAME, false);
@@ -401,7 +399,7 @@ static void test_text_lineno(void **state)
 			       .snap = now,
 			       .stats = st,
 			       .final = true};
-	out = run(as_report_text, &r);
+	out = run(report__text, &r);
 	assert_string_equal(
 	    out, "[ 12:00:05 all processes top 2 files, since 12:00:00 (final) "
 		 "]\n"
@@ -414,9 +412,9 @@ static void test_text_lineno(void **state)
 		 "allocs=190476/s frees=171429/s  failed=0 unmatched_frees=0  "
 		 "lost=0\n");
 	free(out);
-	as_stats_free(st);
-	as_snapshot_free(now);
-	as_snapshot_free(prev);
+	stats__free(st);
+	snapshot__free(now);
+	snapshot__free(prev);
 }
 
 static void test_text_traceback(void **state)
@@ -433,7 +431,7 @@ static void test_text_traceback(void **state)
 	char *out;
 
 	(void)state;
-	out = run(as_report_text, &r);
+	out = run(report__text, &r);
 	assert_string_equal(
 	    out, "[ 12:00:05 all processes all 4 tracebacks, since 11:59:55 "
 		 "(final) ]\n"
@@ -459,7 +457,7 @@ static void test_text_traceback(void **state)
 		 "failed=0 unmatched_frees=0\n"
 		 "lost: lost_events=3 map_full=5\n");
 	free(out);
-	as_stats_free(st);
+	stats__free(st);
 
 	/* Group by process: rows name the process itself. */
 	st = stats_of(s, NULL, AS_GROUP_PROCESS, true);
@@ -468,15 +466,15 @@ static void test_text_traceback(void **state)
 			       .system_wide = true,
 			       .snap = s,
 			       .stats = st};
-	out = run(as_report_text, &r);
+	out = run(report__text, &r);
 	assert_non_null(strstr(out, " top 1 processes, since 11:59:55 ]\n"
 				    "pid 7 (evil\\x1b[31m\\xff): size=4096 B "
 				    "(+4096 B), count=2 (+2), average=2048 B\n"
 				    "1 other: size=101 B (+101 B), count=2 "
 				    "(+2)\n"));
 	free(out);
-	as_stats_free(st);
-	as_snapshot_free(s);
+	stats__free(st);
+	snapshot__free(s);
 }
 
 static json_object *get(json_object *o, const char *key)
@@ -541,7 +539,7 @@ static void test_json(void **state)
 			       .snap = now,
 			       .prev = prev,
 			       .stats = st};
-	out = run(as_report_json, &r);
+	out = run(report__json, &r);
 	root = parse_line(out);
 	assert_jstr(root, "type", "report");
 	assert_jint(root, "seq", 2);
@@ -591,14 +589,14 @@ static void test_json(void **state)
 	assert_jint(row, "count_diff", 2);
 	json_object_put(root);
 	free(out);
-	as_stats_free(st);
+	stats__free(st);
 
 	/* A row only in the old snapshot: average 0. */
 	st = stats_of(now, prev, AS_GROUP_FUNCTION, false);
 	r.group_by = AS_GROUP_FUNCTION;
 	r.top = 0;
 	r.stats = st;
-	out = run(as_report_json, &r);
+	out = run(report__json, &r);
 	root = parse_line(out);
 	assert_jstr(root, "group_by", "function");
 	top = get(root, "top");
@@ -613,14 +611,14 @@ static void test_json(void **state)
 	assert_true(json_object_get_double(get(row, "average")) == 0.0);
 	json_object_put(root);
 	free(out);
-	as_stats_free(st);
-	as_snapshot_free(now);
-	as_snapshot_free(prev);
+	stats__free(st);
+	snapshot__free(now);
+	snapshot__free(prev);
 
 	/* Without debug info the row's function is the symbol alone. */
-	now = as_snapshot_new();
+	now = snapshot__new();
 	assert_non_null(now);
-	i = as_snapshot_add_module(now, "/usr/lib/libfoo.so", NULL, 0, 0, 0);
+	i = snapshot__add_module(now, "/usr/lib/libfoo.so", NULL, 0, 0, 0);
 	sample(now, 5,
 	       (uint32_t[]){loc(now, 0x1c, i, 0x1c, "foo+0x1c", NULL, 0)}, 1,
 	       4000, 1);
@@ -630,7 +628,7 @@ static void test_json(void **state)
 	st = stats_of(now, NULL, AS_GROUP_FUNCTION, false);
 	r = (struct as_report){
 	    .group_by = AS_GROUP_FUNCTION, .snap = now, .stats = st};
-	out = run(as_report_json, &r);
+	out = run(report__json, &r);
 	root = parse_line(out);
 	row = json_object_array_get_idx(get(root, "top"), 0);
 	assert_jint(root, "top_total", 1);
@@ -639,8 +637,8 @@ static void test_json(void **state)
 	assert_jint(row, "size", 4096);
 	json_object_put(root);
 	free(out);
-	as_stats_free(st);
-	as_snapshot_free(now);
+	stats__free(st);
+	snapshot__free(now);
 }
 
 static void test_json_traceback(void **state)
@@ -657,7 +655,7 @@ static void test_json_traceback(void **state)
 	char *out;
 
 	(void)state;
-	out = run(as_report_json, &r);
+	out = run(report__json, &r);
 	/* Control characters escaped, the bad byte replaced. */
 	assert_non_null(strstr(out, "\"evil\\u001b[31m\xef\xbf\xbd\""));
 	root = parse_line(out);
@@ -717,8 +715,8 @@ static void test_json_traceback(void **state)
 	assert_jstr(fr, "address", "0x7f0000002000");
 	json_object_put(root);
 	free(out);
-	as_stats_free(st);
-	as_snapshot_free(s);
+	stats__free(st);
+	snapshot__free(s);
 }
 
 static void test_folded(void **state)
@@ -730,7 +728,7 @@ static void test_folded(void **state)
 	char *out;
 
 	(void)state;
-	out = run(as_report_folded, &r);
+	out = run(report__folded, &r);
 	assert_string_equal(out, "main (orders.c:90);load_orders (orders.c:42);"
 				 "read_line (io.h:7);malloc+0x14 4096\n"
 				 "libfoo.so+0x2000 100\n"
@@ -739,7 +737,7 @@ static void test_folded(void **state)
 
 	r.system_wide = true;
 	r.folded_value = "alloc_count";
-	out = run(as_report_folded, &r);
+	out = run(report__folded, &r);
 	assert_string_equal(out, "evil\\x1b[31m\\xff (7);main (orders.c:90);"
 				 "load_orders (orders.c:42);read_line (io.h:7);"
 				 "malloc+0x14 4\n"
@@ -751,7 +749,7 @@ static void test_folded(void **state)
 	r.system_wide = false;
 	r.folded_value = "count";
 	r.filter = &flt;
-	out = run(as_report_folded, &r);
+	out = run(report__folded, &r);
 	assert_string_equal(out, "main (orders.c:90);load_orders (orders.c:42);"
 				 "read_line (io.h:7);malloc+0x14 2\n"
 				 "a:b c (x:y.c:3) 1\n");
@@ -759,7 +757,7 @@ static void test_folded(void **state)
 
 	r.filter = NULL;
 	r.folded_value = "alloc_size";
-	out = run(as_report_folded, &r);
+	out = run(report__folded, &r);
 	assert_string_equal(out, "main (orders.c:90);load_orders (orders.c:42);"
 				 "read_line (io.h:7);malloc+0x14 8192\n"
 				 "libfoo.so+0x2000 200\n"
@@ -768,8 +766,8 @@ static void test_folded(void **state)
 	free(out);
 
 	r.folded_value = "bytes";
-	assert_int_equal(as_report_folded(stdout, &r), -EINVAL);
-	as_snapshot_free(s);
+	assert_int_equal(report__folded(stdout, &r), -EINVAL);
+	snapshot__free(s);
 }
 
 /* Parses @argv through a wrapper that hands @o to the child. */
@@ -781,7 +779,7 @@ static int parse_view(struct as_view_opts *o, int argc, char **argv)
 	};
 	static const struct argp wrapper = {.children = children};
 
-	as_view_opts_init(o);
+	view_opts__init(o);
 	return argp_parse(&wrapper, argc, argv,
 			  ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_SILENT, NULL, o);
 }
@@ -807,7 +805,7 @@ static void test_viewopts(void **state)
 	assert_false(o.json);
 	assert_false(o.folded);
 	assert_null(o.folded_value);
-	as_view_opts_free(&o);
+	view_opts__free(&o);
 
 	assert_int_equal(PARSE(&o, "-g", "traceback", "-T", "0", "-j",
 			       "--include", "*/a.c", "--include", "b*",
@@ -822,7 +820,7 @@ static void test_viewopts(void **state)
 	assert_int_equal(o.nexclude, 1);
 	assert_string_equal(o.exclude[0], "<unknown>");
 	assert_int_equal(o.min_size, 65536);
-	assert_int_equal(as_view_filter(&o, &f), 0);
+	assert_int_equal(view_opts__filter(&o, &f), 0);
 	assert_ptr_equal(f.include, o.include);
 	assert_int_equal(f.ninclude, 2);
 	assert_ptr_equal(f.exclude, o.exclude);
@@ -830,7 +828,7 @@ static void test_viewopts(void **state)
 	assert_int_equal(f.min_size, 65536);
 	assert_null(f.pids);
 	assert_int_equal(f.npids, 0);
-	as_view_opts_free(&o);
+	view_opts__free(&o);
 
 	assert_int_equal(PARSE(&o, "--group-by=filename", "--cumulative",
 			       "--folded", "--folded-value", "alloc_count",
@@ -842,7 +840,7 @@ static void test_viewopts(void **state)
 	assert_string_equal(o.folded_value, "alloc_count");
 	assert_int_equal(o.top, 25);
 	assert_int_equal(o.min_size, 2LL << 30);
-	as_view_opts_free(&o);
+	view_opts__free(&o);
 
 	assert_int_equal(PARSE(&o, "--min-size", "1m"), 0);
 	assert_int_equal(o.min_size, 1 << 20);
@@ -864,13 +862,13 @@ static void test_viewopts(void **state)
 	assert_int_equal(PARSE(&o, "--folded-value", "size"), EINVAL);
 	assert_int_equal(PARSE(&o, "--cumulative", "-g", "function"), EINVAL);
 	assert_int_equal(PARSE(&o, "--include", "a", "-T", "y"), EINVAL);
-	as_view_opts_free(&o);
+	view_opts__free(&o);
 }
 
 /* Footer processes: the pid filter applies; a limit keeps the biggest. */
 static void test_report_processes(void **state)
 {
-	struct as_snapshot *s = as_snapshot_new();
+	struct as_snapshot *s = snapshot__new();
 	const struct as_process **procs = NULL;
 	const uint32_t want[] = {30};
 	struct as_filter f = {.pids = want, .npids = 1};
@@ -881,26 +879,26 @@ static void test_report_processes(void **state)
 
 	(void)state;
 	for (pid = 10; pid <= 40; pid += 10) {
-		idx = as_snapshot_add_process(s, pid, "p");
+		idx = snapshot__add_process(s, pid, "p");
 		assert_true(idx >= 0);
 		/* pid 20 holds the most, then 40 */
 		s->processes[idx].current_bytes = pid == 20   ? 900
 						  : pid == 40 ? 500
 							      : (int64_t)pid;
 	}
-	assert_int_equal(as_report_processes(&r, 2, &procs, &n, &total), 0);
+	assert_int_equal(report__processes(&r, 2, &procs, &n, &total), 0);
 	assert_int_equal(total, 4);
 	assert_int_equal(n, 2);
 	assert_int_equal(procs[0]->pid, 20); /* sorted by pid again */
 	assert_int_equal(procs[1]->pid, 40);
 	free(procs);
 	r.filter = &f;
-	assert_int_equal(as_report_processes(&r, 0, &procs, &n, &total), 0);
+	assert_int_equal(report__processes(&r, 0, &procs, &n, &total), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(total, 1);
 	assert_int_equal(procs[0]->pid, 30);
 	free(procs);
-	as_snapshot_free(s);
+	snapshot__free(s);
 }
 
 int main(void)

@@ -37,7 +37,7 @@ static const char odd_comm[] = "w\xff\x01\"\\/\xc3\xa9\x7f\n";
  * an unmapped frame, an empty stack, extreme counter values. */
 static struct as_snapshot *example(void)
 {
-	struct as_snapshot *s = as_snapshot_new();
+	struct as_snapshot *s = snapshot__new();
 	struct as_process *p;
 	uint32_t st[3];
 	int m0, m1, m2, m3, l0, l1, l2, l3, l4, l5, l6;
@@ -46,61 +46,59 @@ static struct as_snapshot *example(void)
 	s->time = (struct timespec){1700000000, 123456789};
 	s->start = (struct timespec){1699999990, 987654321};
 	s->sample_bytes = 0;
-	assert_int_equal(as_snapshot_set_meta(s, "0.1.0-test", "build\thost",
-					      "./orders 'data.csv'"),
+	assert_int_equal(snapshot__set_meta(s, "0.1.0-test", "build\thost",
+					    "./orders 'data.csv'"),
 			 0);
 
-	m0 = as_snapshot_add_module(
+	m0 = snapshot__add_module(
 	    s, "/usr/bin/orders", "0123456789abcdef0123456789abcdef01234567",
 	    ORDERS_BASE + 0x1000, ORDERS_BASE + 0x9000, 0x1000);
-	m1 = as_snapshot_add_module(s, "/usr/lib/x86_64-linux-gnu/libc.so.6",
-				    "aabbccdd", LIBC_BASE_A + 0x28000,
-				    LIBC_BASE_A + 0x1bd000, 0x28000);
-	m2 = as_snapshot_add_module(s, "/opt/plugin.so", NULL, 0x7f2000001000,
-				    0x7f2000005000, 0x1000);
+	m1 = snapshot__add_module(s, "/usr/lib/x86_64-linux-gnu/libc.so.6",
+				  "aabbccdd", LIBC_BASE_A + 0x28000,
+				  LIBC_BASE_A + 0x1bd000, 0x28000);
+	m2 = snapshot__add_module(s, "/opt/plugin.so", NULL, 0x7f2000001000,
+				  0x7f2000005000, 0x1000);
 	/* the same libc loaded elsewhere in the second process */
-	m3 = as_snapshot_add_module(s, "/usr/lib/x86_64-linux-gnu/libc.so.6",
-				    "aabbccdd", LIBC_BASE_B + 0x28000,
-				    LIBC_BASE_B + 0x1bd000, 0x28000);
+	m3 = snapshot__add_module(s, "/usr/lib/x86_64-linux-gnu/libc.so.6",
+				  "aabbccdd", LIBC_BASE_B + 0x28000,
+				  LIBC_BASE_B + 0x1bd000, 0x28000);
 	assert_true(m0 == 0 && m1 == 1 && m2 == 2 && m3 == 3);
 
 	/* parse_field() inlined into load_orders() */
-	l0 = as_snapshot_add_location(s, ORDERS_BASE + 0x1234, m0, 0x1234);
-	assert_int_equal(as_snapshot_add_line(s, l0, "parse_field",
-					      "/src/orders/csv.c", 118),
-			 0);
-	assert_int_equal(as_snapshot_add_line(s, l0, "load_orders",
-					      "/src/orders/orders.c", 42),
-			 0);
-	l1 = as_snapshot_add_location(s, ORDERS_BASE + 0x2000, m0, 0x2000);
+	l0 = snapshot__add_location(s, ORDERS_BASE + 0x1234, m0, 0x1234);
 	assert_int_equal(
-	    as_snapshot_add_line(s, l1, "main", "/src/orders/orders.c", 10), 0);
+	    snapshot__add_line(s, l0, "parse_field", "/src/orders/csv.c", 118),
+	    0);
+	assert_int_equal(snapshot__add_line(s, l0, "load_orders",
+					    "/src/orders/orders.c", 42),
+			 0);
+	l1 = snapshot__add_location(s, ORDERS_BASE + 0x2000, m0, 0x2000);
+	assert_int_equal(
+	    snapshot__add_line(s, l1, "main", "/src/orders/orders.c", 10), 0);
 	/* libc without debug info: no file, no line */
-	l2 = as_snapshot_add_location(s, LIBC_BASE_A + 0x9a0f0, m1, 0x9a0f0);
-	assert_int_equal(as_snapshot_add_line(s, l2, "malloc", NULL, 0), 0);
+	l2 = snapshot__add_location(s, LIBC_BASE_A + 0x9a0f0, m1, 0x9a0f0);
+	assert_int_equal(snapshot__add_line(s, l2, "malloc", NULL, 0), 0);
 	/* unsymbolized */
-	l3 = as_snapshot_add_location(s, 0x7f2000001100, m2, 0x1100);
+	l3 = snapshot__add_location(s, 0x7f2000001100, m2, 0x1100);
 	/* no module at all */
-	l4 = as_snapshot_add_location(s, 0xdead0000, -1, 0);
+	l4 = snapshot__add_location(s, 0xdead0000, -1, 0);
 	/* a line without a function */
-	l5 = as_snapshot_add_location(s, 0x7f2000002200, m2, 0x2200);
-	assert_int_equal(as_snapshot_add_line(s, l5, NULL, "plugin.c", 7), 0);
-	l6 = as_snapshot_add_location(s, LIBC_BASE_B + 0x9a0f0, m3, 0x9a0f0);
-	assert_int_equal(as_snapshot_add_line(s, l6, "malloc", NULL, 0), 0);
+	l5 = snapshot__add_location(s, 0x7f2000002200, m2, 0x2200);
+	assert_int_equal(snapshot__add_line(s, l5, NULL, "plugin.c", 7), 0);
+	l6 = snapshot__add_location(s, LIBC_BASE_B + 0x9a0f0, m3, 0x9a0f0);
+	assert_int_equal(snapshot__add_line(s, l6, "malloc", NULL, 0), 0);
 
 	st[0] = l2, st[1] = l0, st[2] = l1;
-	assert_true(as_snapshot_add_sample(s, 4242, st, 3, 1200000, 4, 5000000,
-					   10) >= 0);
+	assert_true(
+	    snapshot__add_sample(s, 4242, st, 3, 1200000, 4, 5000000, 10) >= 0);
 	st[0] = l3, st[1] = l1;
-	assert_true(as_snapshot_add_sample(s, 4242, st, 2, 4096, 1, 8192, 2) >=
+	assert_true(snapshot__add_sample(s, 4242, st, 2, 4096, 1, 8192, 2) >=
 		    0);
 	st[0] = l6, st[1] = l5, st[2] = l4;
-	assert_true(as_snapshot_add_sample(s, 4300, st, 3, 700, 7, 700, 7) >=
-		    0);
-	assert_true(as_snapshot_add_sample(s, 4300, NULL, 0, 0, 0, 333, 3) >=
-		    0);
+	assert_true(snapshot__add_sample(s, 4300, st, 3, 700, 7, 700, 7) >= 0);
+	assert_true(snapshot__add_sample(s, 4300, NULL, 0, 0, 0, 333, 3) >= 0);
 
-	assert_int_equal(as_snapshot_add_process(s, 4242, "orders"), 0);
+	assert_int_equal(snapshot__add_process(s, 4242, "orders"), 0);
 	p = &s->processes[0];
 	p->current_bytes = 1204096;
 	p->peak_bytes = INT64_MAX;
@@ -110,7 +108,7 @@ static struct as_snapshot *example(void)
 	p->unmatched_free_count = UINT64_MAX;
 	p->alloc_bytes = (uint64_t)INT64_MAX + 1;
 	p->free_bytes = 3;
-	assert_int_equal(as_snapshot_add_process(s, 4300, odd_comm), 1);
+	assert_int_equal(snapshot__add_process(s, 4300, odd_comm), 1);
 	p = &s->processes[1];
 	p->current_bytes = INT64_MIN;
 	p->peak_bytes = -1;
@@ -120,12 +118,12 @@ static struct as_snapshot *example(void)
 
 	/* no samples: its comm sorts last in the string table and is used
 	 * only inside its comment */
-	assert_int_equal(as_snapshot_add_process(s, 77, "zzz-idle"), 2);
+	assert_int_equal(snapshot__add_process(s, 77, "zzz-idle"), 2);
 
-	assert_int_equal(as_snapshot_set_counter(s, "lost_events", 3), 0);
-	assert_int_equal(as_snapshot_set_counter(s, "stack_errors", UINT64_MAX),
+	assert_int_equal(snapshot__set_counter(s, "lost_events", 3), 0);
+	assert_int_equal(snapshot__set_counter(s, "stack_errors", UINT64_MAX),
 			 0);
-	assert_int_equal(as_snapshot_set_counter(s, "odd=name", 0), 0);
+	assert_int_equal(snapshot__set_counter(s, "odd=name", 0), 0);
 	return s;
 }
 
@@ -318,45 +316,45 @@ static void test_round_trip(void **state)
 	char err[512] = "";
 	struct stat st;
 
-	assert_int_equal(as_snapshot_write(s, f->path, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__write(s, f->path, err, sizeof(err)), 0);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	/* the temp file is gone */
 	assert_int_equal(count_entries(f->dir), 1);
-	assert_int_equal(as_snapshot_read(f->path, &r, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__read(f->path, &r, err, sizeof(err)), 0);
 	assert_non_null(r);
 	assert_same(s, r);
-	as_snapshot_free(r);
+	snapshot__free(r);
 
 	/* overwriting an existing file is atomic too and keeps 0600 */
 	chmod(f->path, 0644);
 	s->processes[0].free_count = 99;
-	assert_int_equal(as_snapshot_write(s, f->path, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__write(s, f->path, err, sizeof(err)), 0);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(as_snapshot_read(f->path, &r, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__read(f->path, &r, err, sizeof(err)), 0);
 	assert_int_equal(r->processes[0].free_count, 99);
-	as_snapshot_free(r);
-	as_snapshot_free(s);
+	snapshot__free(r);
+	snapshot__free(s);
 }
 
 /* An empty snapshot without metadata also round-trips. */
 static void test_round_trip_empty(void **state)
 {
 	struct fixture *f = *state;
-	struct as_snapshot *s = as_snapshot_new(), *r = NULL;
+	struct as_snapshot *s = snapshot__new(), *r = NULL;
 	char err[512] = "";
 
 	assert_non_null(s);
 	s->sample_bytes = 4096;
 	s->time = (struct timespec){-5, 999999999};
 	s->start = (struct timespec){INT64_MAX, 0}; /* beyond int64 ns */
-	assert_int_equal(as_snapshot_write(s, f->path, err, sizeof(err)), 0);
-	assert_int_equal(as_snapshot_read(f->path, &r, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__write(s, f->path, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__read(f->path, &r, err, sizeof(err)), 0);
 	assert_false(r->has_meta);
 	assert_same(s, r);
-	as_snapshot_free(r);
-	as_snapshot_free(s);
+	snapshot__free(r);
+	snapshot__free(s);
 }
 
 static void test_write_errors(void **state)
@@ -366,25 +364,25 @@ static void test_write_errors(void **state)
 	char err[512] = "", path[256];
 
 	snprintf(path, sizeof(path), "%s/missing/snap.pb.gz", f->dir);
-	assert_int_equal(as_snapshot_write(s, path, err, sizeof(err)), -ENOENT);
+	assert_int_equal(snapshot__write(s, path, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "cannot create a temporary file in"));
 	assert_non_null(strstr(err, "No such file or directory"));
 
 	/* the target is a directory: rename fails, no temp file is left */
 	snprintf(path, sizeof(path), "%s/adir", f->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_true(as_snapshot_write(s, path, err, sizeof(err)) < 0);
+	assert_true(snapshot__write(s, path, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "cannot write snapshot"));
 	assert_int_equal(count_entries(f->dir), 1);
 	rmdir(path);
 
 	/* a broken model is refused, not written */
 	s->samples[0].locs[0] = 1000;
-	assert_int_equal(as_snapshot_write(s, f->path, err, sizeof(err)),
+	assert_int_equal(snapshot__write(s, f->path, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "bug in allocsnoop"));
 	assert_int_equal(count_entries(f->dir), 0);
-	as_snapshot_free(s);
+	snapshot__free(s);
 }
 
 static void test_read_errors(void **state)
@@ -396,7 +394,7 @@ static void test_read_errors(void **state)
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/nope.pb.gz", f->dir);
-	assert_int_equal(as_snapshot_read(path, &r, err, sizeof(err)), -ENOENT);
+	assert_int_equal(snapshot__read(path, &r, err, sizeof(err)), -ENOENT);
 	snprintf(want, sizeof(want),
 		 "cannot open %s: No such file or directory", path);
 	assert_string_equal(err, want);
@@ -404,7 +402,7 @@ static void test_read_errors(void **state)
 
 	snprintf(path, sizeof(path), "%s/text", f->dir);
 	write_bytes(path, "hello, world\n", 13);
-	assert_true(as_snapshot_read(path, &r, err, sizeof(err)) < 0);
+	assert_true(snapshot__read(path, &r, err, sizeof(err)) < 0);
 	snprintf(want, sizeof(want), "%s is not a gzip file or pprof profile",
 		 path);
 	assert_string_equal(err, want);
@@ -416,32 +414,32 @@ static void test_read_errors(void **state)
 		assert_int_equal(gzwrite(g, "hello, world\n", 13), 13);
 		assert_int_equal(gzclose(g), Z_OK);
 	}
-	assert_true(as_snapshot_read(path, &r, err, sizeof(err)) < 0);
+	assert_true(snapshot__read(path, &r, err, sizeof(err)) < 0);
 	snprintf(want, sizeof(want),
 		 "%s is a gzip file, but not a pprof profile", path);
 	assert_string_equal(err, want);
 
 	write_bytes(path, "", 0);
-	assert_true(as_snapshot_read(path, &r, err, sizeof(err)) < 0);
+	assert_true(snapshot__read(path, &r, err, sizeof(err)) < 0);
 	snprintf(want, sizeof(want), "%s is empty; it is not a snapshot", path);
 	assert_string_equal(err, want);
 
-	assert_int_equal(as_snapshot_write(s, f->path, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__write(s, f->path, err, sizeof(err)), 0);
 	data = slurp(f->path, &len);
 	write_bytes(path, data, len / 2);
-	assert_true(as_snapshot_read(path, &r, err, sizeof(err)) < 0);
+	assert_true(snapshot__read(path, &r, err, sizeof(err)) < 0);
 	snprintf(want, sizeof(want), "%s is truncated", path);
 	assert_string_equal(err, want);
 
 	/* a flipped bit in the deflate data or the checksum */
 	data[len - 6] ^= 0x10;
 	write_bytes(path, data, len);
-	assert_true(as_snapshot_read(path, &r, err, sizeof(err)) < 0);
+	assert_true(snapshot__read(path, &r, err, sizeof(err)) < 0);
 	snprintf(want, sizeof(want), "%s is corrupted: ", path);
 	assert_memory_equal(err, want, strlen(want));
 	assert_null(r);
 	free(data);
-	as_snapshot_free(s);
+	snapshot__free(s);
 }
 
 static void expect_error(const uint8_t *data, size_t len)
@@ -450,7 +448,7 @@ static void expect_error(const uint8_t *data, size_t len)
 	char err[512];
 
 	err[0] = '\0';
-	assert_true(as_snapshot_read_mem(data, len, &r, err, sizeof(err)) < 0);
+	assert_true(snapshot__read_mem(data, len, &r, err, sizeof(err)) < 0);
 	assert_null(r);
 	assert_true(strlen(err) > 0);
 	assert_null(strchr(err, '\n'));
@@ -464,7 +462,7 @@ static void test_truncations(void **state)
 	uint8_t *gz, *raw;
 	size_t gzlen, rawlen, i;
 
-	assert_int_equal(as_snapshot_write(s, f->path, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__write(s, f->path, err, sizeof(err)), 0);
 	gz = slurp(f->path, &gzlen);
 	raw = gunzip_file(f->path, &rawlen);
 	for (i = 0; i < gzlen; i++)
@@ -476,13 +474,13 @@ static void test_truncations(void **state)
 		struct as_snapshot *r = NULL;
 
 		assert_int_equal(
-		    as_snapshot_read_mem(raw, rawlen, &r, err, sizeof(err)), 0);
+		    snapshot__read_mem(raw, rawlen, &r, err, sizeof(err)), 0);
 		assert_same(s, r);
-		as_snapshot_free(r);
+		snapshot__free(r);
 	}
 	free(gz);
 	free(raw);
-	as_snapshot_free(s);
+	snapshot__free(s);
 }
 
 static uint32_t xorshift(uint32_t *x)
@@ -508,10 +506,10 @@ static void flips(const uint8_t *data, size_t len, uint32_t seed)
 		copy[at] ^= (uint8_t)(1 + xorshift(&seed) % 255);
 		err[0] = '\0';
 		r = NULL;
-		ret = as_snapshot_read_mem(copy, len, &r, err, sizeof(err));
+		ret = snapshot__read_mem(copy, len, &r, err, sizeof(err));
 		if (ret == 0) {
 			assert_non_null(r);
-			as_snapshot_free(r);
+			snapshot__free(r);
 		} else {
 			assert_null(r);
 			assert_true(strlen(err) > 0);
@@ -528,14 +526,14 @@ static void test_byte_flips(void **state)
 	uint8_t *gz, *raw;
 	size_t gzlen, rawlen;
 
-	assert_int_equal(as_snapshot_write(s, f->path, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__write(s, f->path, err, sizeof(err)), 0);
 	gz = slurp(f->path, &gzlen);
 	raw = gunzip_file(f->path, &rawlen);
 	flips(gz, gzlen, 12345);
 	flips(raw, rawlen, 67890);
 	free(gz);
 	free(raw);
-	as_snapshot_free(s);
+	snapshot__free(s);
 }
 
 /* ---- profiles built directly with protobuf-c ---- */
@@ -582,8 +580,7 @@ static void test_newer_format(void **state)
 	p.comment = &comment;
 	b = pack(&p);
 	assert_int_equal(
-	    as_snapshot_read_mem(b.data, b.len, &r, err, sizeof(err)),
-	    -ENOTSUP);
+	    snapshot__read_mem(b.data, b.len, &r, err, sizeof(err)), -ENOTSUP);
 	assert_string_equal(err, "snapshot data: snapshot format 2 is newer "
 				 "than this allocsnoop supports (1); upgrade "
 				 "allocsnoop");
@@ -711,7 +708,7 @@ static void test_foreign(void **state)
 	assert_non_null(g);
 	assert_int_equal(gzwrite(g, b.data, (unsigned)b.len), (int)b.len);
 	assert_int_equal(gzclose(g), Z_OK);
-	assert_int_equal(as_snapshot_read(f->path, &r, err, sizeof(err)), 0);
+	assert_int_equal(snapshot__read(f->path, &r, err, sizeof(err)), 0);
 
 	assert_false(r->has_meta);
 	assert_null(r->tool_version);
@@ -754,7 +751,7 @@ static void test_foreign(void **state)
 	assert_int_equal(r->processes[0].pid, 31337);
 	assert_string_equal(r->processes[0].comm, "srv");
 	assert_int_equal(r->ncounters, 0);
-	as_snapshot_free(r);
+	snapshot__free(r);
 	free(b.data);
 }
 
@@ -764,7 +761,7 @@ static void expect_corrupt(pb_profile *p, const char *what)
 	struct pb_buf b = pack(p);
 	char err[512], want[512];
 
-	assert_true(as_snapshot_read_mem(b.data, b.len, &r, err, sizeof(err)) <
+	assert_true(snapshot__read_mem(b.data, b.len, &r, err, sizeof(err)) <
 		    0);
 	snprintf(want, sizeof(want), "snapshot data %s", what);
 	assert_string_equal(err, want);
@@ -824,9 +821,9 @@ static int write_example(const char *path)
 	char err[512];
 	size_t i;
 
-	if (as_snapshot_write(s, path, err, sizeof(err))) {
+	if (snapshot__write(s, path, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
-		as_snapshot_free(s);
+		snapshot__free(s);
 		return 1;
 	}
 	for (i = 0; i < s->nsamples; i++) {
@@ -838,7 +835,7 @@ static int write_example(const char *path)
 	printf("alloc_objects=%" PRId64 " alloc_space=%" PRId64
 	       " inuse_objects=%" PRId64 " inuse_space=%" PRId64 "\n",
 	       t[0], t[1], t[2], t[3]);
-	as_snapshot_free(s);
+	snapshot__free(s);
 	return 0;
 }
 

@@ -12,7 +12,7 @@
 
 static void test_set_get_del(void **state)
 {
-	struct u64map *m;
+	struct as_u64map *m;
 	uint64_t v = 0;
 
 	(void)state;
@@ -45,7 +45,7 @@ static void sum_cb(uint64_t k, uint64_t v, void *ctx)
 static void test_many_with_churn(void **state)
 {
 	enum { N = 200000 };
-	struct u64map *m;
+	struct as_u64map *m;
 	uint64_t i, v, sum = 0, want = 0;
 
 	(void)state;
