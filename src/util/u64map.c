@@ -2,6 +2,7 @@
 /* u64map.c - linear probing with tombstones; grows at 50% load. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/u64map.h"
 
@@ -98,16 +99,12 @@ static int resize(struct as_u64map *m, size_t cap)
 	return 0;
 }
 
-int u64map__set(struct as_u64map *m, uint64_t key, uint64_t value)
+/* Inserts a new entry, growing first when half full. */
+static int insert(struct as_u64map *m, uint64_t key, uint64_t value)
 {
-	struct slot *s = find(m, key);
 	size_t cap = m->cap;
 	int err;
 
-	if (s) {
-		s->value = value;
-		return 0;
-	}
 	if ((m->filled + 1) * 2 > m->cap) {
 		if ((m->used + 1) * 2 > m->cap / 2)
 			cap *= 2;
@@ -119,6 +116,74 @@ int u64map__set(struct as_u64map *m, uint64_t key, uint64_t value)
 	m->used++;
 	m->filled++;
 	return 0;
+}
+
+int u64map__set(struct as_u64map *m, uint64_t key, uint64_t value)
+{
+	struct slot *s = find(m, key);
+
+	if (s) {
+		s->value = value;
+		return 0;
+	}
+	return insert(m, key, value);
+}
+
+int u64map__add(struct as_u64map *m, uint64_t key, uint64_t value)
+{
+	return insert(m, key, value);
+}
+
+bool u64map__find(const struct as_u64map *m, uint64_t key,
+		  bool (*eq)(uint64_t value, const void *ctx), const void *ctx,
+		  uint64_t *value)
+{
+	size_t i = hash(key) & (m->cap - 1);
+	const struct slot *s;
+
+	for (;; i = (i + 1) & (m->cap - 1)) {
+		s = &m->slots[i];
+		if (s->state == SLOT_EMPTY)
+			return false;
+		if (s->state != SLOT_USED || s->key != key ||
+		    !eq(s->value, ctx))
+			continue;
+		if (value)
+			*value = s->value;
+		return true;
+	}
+}
+
+/* 8 bytes a step: traceback keys are long, a byte-wise hash dominated. */
+uint64_t u64map__hash_bytes(const void *p, size_t len)
+{
+	const char *s = p;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, len);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
+}
+
+uint64_t u64map__hash_str(uint64_t h, const char *s)
+{
+	/* NULL and "" differ: the byte after a string ends it */
+	if (!s)
+		return (h ^ 0xff) * 0x100000001b3ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h * 0x100000001b3ULL;
+}
+
+uint64_t u64map__hash_u64(uint64_t h, uint64_t v)
+{
+	return (h ^ v) * 0x100000001b3ULL;
 }
 
 bool u64map__get(const struct as_u64map *m, uint64_t key, uint64_t *value)
