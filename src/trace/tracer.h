@@ -80,12 +80,4 @@ int tracer__drain(struct as_tracer *t);
 
 void tracer__maps(const struct as_tracer *t, struct as_tracer_maps *out);
 
-/*
- * Fills the sampling tables of allocsnoop.h for one sample per
- * @sample_bytes bytes on average: @draws[AS_SAMPLE_DRAWS] and
- * @gain[AS_SAMPLE_GAIN_N + 1]. Returns 0, or -EINVAL when @sample_bytes
- * is 0 or above AS_SAMPLE_BYTES_MAX.
- */
-int tracer__sample_tables(uint64_t sample_bytes, __u64 *draws, __u64 *gain);
-
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for the tracer's sampling tables and the integer weight the
+ * Unit tests for the sampling tables and the integer weight the
  * BPF programs compute from them (as_sample_weight, allocsnoop.h), against
  * the exact formulas in floating point.
  */
@@ -13,19 +13,17 @@
 
 #include <cmocka.h>
 
-#include "trace/tracer.h"
+#include "trace/sampling.h"
 
 static __u64 draws[AS_SAMPLE_DRAWS], gain[AS_SAMPLE_GAIN_N + 1];
 
 static void test_rejects_bad_intervals(void **state)
 {
 	(void)state;
-	assert_int_equal(tracer__sample_tables(0, draws, gain), -EINVAL);
-	assert_int_equal(
-	    tracer__sample_tables(AS_SAMPLE_BYTES_MAX + 1, draws, gain),
-	    -EINVAL);
-	assert_int_equal(
-	    tracer__sample_tables(AS_SAMPLE_BYTES_MAX, draws, gain), 0);
+	assert_int_equal(sampling__tables(0, draws, gain), -EINVAL);
+	assert_int_equal(sampling__tables(AS_SAMPLE_BYTES_MAX + 1, draws, gain),
+			 -EINVAL);
+	assert_int_equal(sampling__tables(AS_SAMPLE_BYTES_MAX, draws, gain), 0);
 }
 
 /* The countdowns are Exp(N): mean N, and P(draw <= s) = 1 - e^(-s/N). */
@@ -36,7 +34,7 @@ static void test_draws_are_exponential(void **state)
 	int i, k;
 
 	(void)state;
-	assert_int_equal(tracer__sample_tables(n, draws, gain), 0);
+	assert_int_equal(sampling__tables(n, draws, gain), 0);
 	for (i = 0; i < AS_SAMPLE_DRAWS; i++) {
 		assert_true(draws[i] >= 1);
 		if (i)
@@ -60,7 +58,7 @@ static void test_small_interval_draws_stay_positive(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(tracer__sample_tables(1, draws, gain), 0);
+	assert_int_equal(sampling__tables(1, draws, gain), 0);
 	for (i = 0; i < AS_SAMPLE_DRAWS; i++)
 		assert_true(draws[i] >= 1);
 	assert_int_equal(draws[AS_SAMPLE_DRAWS - 1], 9); /* 1 + ln 8192 */
@@ -71,7 +69,7 @@ static void test_gain_table(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(tracer__sample_tables(4096, draws, gain), 0);
+	assert_int_equal(sampling__tables(4096, draws, gain), 0);
 	assert_int_equal(gain[0], 1ULL << AS_SAMPLE_GAIN_SHIFT); /* g(0) = 1 */
 	/* g(1) = 1 / (1 - 1/e) at index 128 */
 	assert_int_equal(
@@ -90,7 +88,7 @@ static void check_weights(uint64_t n)
 {
 	double s, w, ex;
 
-	assert_int_equal(tracer__sample_tables(n, draws, gain), 0);
+	assert_int_equal(sampling__tables(n, draws, gain), 0);
 	for (s = 1; s < AS_SAMPLE_X_EXACT * (double)n;
 	     s = floor(s * 1.01) + 1) {
 		w = (double)as_sample_weight(gain, n, (uint64_t)s);
@@ -115,7 +113,7 @@ static void test_weights_match_formula(void **state)
 static void test_weights_far_above_interval_are_exact(void **state)
 {
 	(void)state;
-	assert_int_equal(tracer__sample_tables(65536, draws, gain), 0);
+	assert_int_equal(sampling__tables(65536, draws, gain), 0);
 	assert_int_equal(as_sample_weight(gain, 65536, 2 << 20), 2 << 20);
 	assert_int_equal(as_sample_weight(gain, 65536, 64 << 20), 64 << 20);
 	assert_int_equal(as_sample_weight(gain, 65536, 1ULL << 40), 1ULL << 40);
