@@ -12,37 +12,55 @@
 #ifndef ALLOCSNOOP_BPF_ALLOC_CALL_H
 #define ALLOCSNOOP_BPF_ALLOC_CALL_H
 
-/* The requested size, and the pointers passed in, of function @fn. */
-static __always_inline void call_args(struct pt_regs *ctx,
-				      struct as_thread_state *ts, __u32 fn)
+/* A register of the probed call, loaded at a constant offset: written
+ * in C, the loads of call_arg's cases merge into one load at a computed
+ * offset, which the verifier refuses on the context. */
+#define CALL_REG(ctx, r)                                                       \
+	({                                                                     \
+		__u64 __v;                                                     \
+		asm volatile("%0 = *(u64 *)(%1 + %2)"                          \
+			     : "=r"(__v)                                       \
+			     : "r"(ctx), "i"(offsetof(struct pt_regs, r)));    \
+		__v;                                                           \
+	})
+
+/* Argument @n (1-based; 0 = none, read as 0) of the probed call: the
+ * SysV x86-64 argument registers. */
+static __always_inline __u64 call_arg(struct pt_regs *ctx, __u32 n)
 {
-	ts->old_ptr = 0;
-	ts->memptr = 0;
-	switch (fn) {
-	case AS_FN_CALLOC:
-		/* an overflow makes calloc fail */
-		ts->rec.size = PT_REGS_PARM1(ctx) * PT_REGS_PARM2(ctx);
-		break;
-	case AS_FN_REALLOC:
-		ts->old_ptr = PT_REGS_PARM1(ctx);
-		ts->rec.size = PT_REGS_PARM2(ctx);
-		break;
-	case AS_FN_REALLOCARRAY:
-		ts->old_ptr = PT_REGS_PARM1(ctx);
-		ts->rec.size = PT_REGS_PARM2(ctx) * PT_REGS_PARM3(ctx);
-		break;
-	case AS_FN_POSIX_MEMALIGN:
-		ts->memptr = PT_REGS_PARM1(ctx);
-		ts->rec.size = PT_REGS_PARM3(ctx);
-		break;
-	case AS_FN_ALIGNED_ALLOC:
-	case AS_FN_MEMALIGN:
-		ts->rec.size = PT_REGS_PARM2(ctx);
-		break;
+	switch (n) {
+	case 1:
+		return CALL_REG(ctx, di);
+	case 2:
+		return CALL_REG(ctx, si);
+	case 3:
+		return CALL_REG(ctx, dx);
+	case 4:
+		return CALL_REG(ctx, cx);
+	case 5:
+		return CALL_REG(ctx, r8);
+	case 6:
+		return CALL_REG(ctx, r9);
 	default:
-		ts->rec.size = PT_REGS_PARM1(ctx);
-		break;
+		return 0;
 	}
+}
+
+/* The requested size and the pointers passed in, as @cookie says. */
+static __always_inline void call_args(struct pt_regs *ctx,
+				      struct as_thread_state *ts, __u64 cookie)
+{
+	__u32 role = AS_COOKIE_ROLE(cookie), n = AS_COOKIE_COUNT_ARG(cookie);
+
+	/* an overflow of count * size makes calloc fail */
+	ts->rec.size = call_arg(ctx, AS_COOKIE_SIZE_ARG(cookie)) *
+		       (n ? call_arg(ctx, n) : 1);
+	ts->old_ptr = role == AS_ROLE_REALLOC
+			  ? call_arg(ctx, AS_COOKIE_PTR_ARG(cookie))
+			  : 0;
+	ts->memptr = role == AS_ROLE_ALLOC_OUT
+			 ? call_arg(ctx, AS_COOKIE_OUT_ARG(cookie))
+			 : 0;
 }
 
 /*
@@ -55,10 +73,9 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 				       struct as_thread_state *ts, __u64 cookie)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 fn = AS_COOKIE_FN(cookie);
 
 	ts->cookie = cookie;
-	call_args(ctx, ts, fn);
+	call_args(ctx, ts, cookie);
 	ts->sampled = 1;
 	ts->rec.weight = ts->rec.size;
 	ts->rec.count_weight = 1;
@@ -67,12 +84,13 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 	ts->old_found = ts->old_ptr && live_take(tgid, ts->old_ptr, &ts->old);
 	ts->depth = 1;
 	return ts->sampled || ts->old_found ||
-	       (fn == AS_FN_REALLOC && !ts->old_ptr);
+	       (AS_COOKIE_ROLE(cookie) == AS_ROLE_REALLOC && !ts->old_ptr);
 }
 
 /*
- * The block the call returned, 0 when it failed: posix_memalign returns 0
- * on success and stores the block through its first argument. *@unread
+ * The block the call returned, 0 when it failed: an ALLOC_OUT function
+ * (posix_memalign) returns 0 on success and stores the block through its
+ * out pointer. *@unread
  * is set when that store cannot be read.
  */
 static __always_inline __u64 call_result(struct pt_regs *ctx,
@@ -82,7 +100,7 @@ static __always_inline __u64 call_result(struct pt_regs *ctx,
 	__u64 ret = PT_REGS_RC(ctx), ptr = 0;
 
 	*unread = false;
-	if (AS_COOKIE_FN(ts->cookie) != AS_FN_POSIX_MEMALIGN)
+	if (AS_COOKIE_ROLE(ts->cookie) != AS_ROLE_ALLOC_OUT)
 		return ret;
 	if ((int)ret != 0)
 		return 0;
@@ -142,9 +160,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		count_lost(AS_LOST_READ_FAILED);
 		return 0;
 	}
-	/* realloc(p, 0) is a free */
 	zero_free = ts->old_ptr && !ts->rec.size &&
-		    AS_COOKIE_FN(ts->cookie) == AS_FN_REALLOC;
+		    (AS_COOKIE_FLAGS(ts->cookie) & AS_FN_ZERO_FREES);
 	if (ts->old_ptr)
 		realloc_old_end(ts, tgid, block || zero_free, p);
 	if (!ts->sampled)

@@ -109,10 +109,12 @@ int BPF_KPROBE(alloc_session)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(free_enter, void *ptr)
+int BPF_KPROBE(free_enter)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
+	void *ptr = (void *)call_arg(
+	    ctx, AS_COOKIE_PTR_ARG(bpf_get_attach_cookie(ctx)));
 	struct as_thread_state *ts;
 	struct as_alloc_val v;
 	struct as_proc_val *p;

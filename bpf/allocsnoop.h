@@ -11,27 +11,41 @@
 #define AS_MAX_STACK_DEPTH 64
 #define AS_TASK_COMM_LEN   16
 
-/* Which allocator function a probe is on; carried in the BPF cookie. */
-enum as_fn {
-	AS_FN_MALLOC = 0,
-	AS_FN_CALLOC,
-	AS_FN_REALLOC,
-	AS_FN_REALLOCARRAY,
-	AS_FN_POSIX_MEMALIGN,
-	AS_FN_ALIGNED_ALLOC,
-	AS_FN_MEMALIGN,
-	AS_FN_VALLOC,
-	AS_FN_PVALLOC,
-	AS_FN_FREE,
-	AS_FN_MAX,
+/*
+ * What an allocator function does, and where its arguments are: carried in
+ * each probe's BPF cookie, filled from the allocator table
+ * (src/trace/allocators.c), so the programs need no per-function code.
+ */
+enum as_role {
+	AS_ROLE_ALLOC = 1, /* returns the new block (malloc, calloc, ...) */
+	AS_ROLE_REALLOC,   /* takes an old block, returns the new one */
+	AS_ROLE_ALLOC_OUT, /* stores the block through an out pointer and
+			      returns 0 on success (posix_memalign) */
+	AS_ROLE_FREE,	   /* ends a block */
 };
 
+/* realloc(p, 0) frees p (glibc), so a NULL return is not a failure. */
+#define AS_FN_ZERO_FREES 1
+
 /*
- * Cookie: the as_fn a probe is on. The stack is walked at the call's
- * return, so the words pushed before an entry site need no cookie.
+ * Cookie layout: role in bits 0-3, then the 1-based argument numbers
+ * (0 = none) of the size, of a count the size is multiplied by, of the
+ * old or freed pointer and of the out pointer, 4 bits each, then flags.
  */
-#define AS_COOKIE(fn)	((__u64)(fn))
-#define AS_COOKIE_FN(c) ((c)&0xff)
+#define AS_COOKIE_ROLE(c)      ((__u32)(c)&0xf)
+#define AS_COOKIE_SIZE_ARG(c)  ((__u32)((c) >> 4) & 0xf)
+#define AS_COOKIE_COUNT_ARG(c) ((__u32)((c) >> 8) & 0xf)
+#define AS_COOKIE_PTR_ARG(c)   ((__u32)((c) >> 12) & 0xf)
+#define AS_COOKIE_OUT_ARG(c)   ((__u32)((c) >> 16) & 0xf)
+#define AS_COOKIE_FLAGS(c)     ((__u32)((c) >> 20) & 0xff)
+
+static inline __u64 as_cookie(__u32 role, __u32 size_arg, __u32 count_arg,
+			      __u32 ptr_arg, __u32 out_arg, __u32 flags)
+{
+	return (__u64)(role & 0xf) | (__u64)(size_arg & 0xf) << 4 |
+	       (__u64)(count_arg & 0xf) << 8 | (__u64)(ptr_arg & 0xf) << 12 |
+	       (__u64)(out_arg & 0xf) << 16 | (__u64)(flags & 0xff) << 20;
+}
 
 /*
  * Sampling (--sample-bytes N): a per-thread countdown of bytes, drawn from

@@ -24,6 +24,7 @@
 #include "profile/pprof.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
+#include "trace/allocators.h"
 #include "trace/child.h"
 #include "trace/privs.h"
 #include "trace/tracer.h"
@@ -466,34 +467,43 @@ static void child_at_exit(pid_t pid, void *arg)
 	procmaps__refresh(c->pm, pid);
 }
 
-/* The allocator libraries of a process: its libc and known others. */
+/*
+ * The allocator files of a process: the library of each family it maps,
+ * and its executable, which carries its own malloc when static.
+ */
 static int attach_process(struct trace_ctx *c, pid_t pid, pid_t filter)
 {
-	static const char *const libs[] = {"libc.so", "libjemalloc.so",
-					   "libtcmalloc", "libmimalloc.so"};
+	const struct as_alloc_family *fams, *fam;
+	const char *const *lib;
 	char path[PATH_MAX];
+	size_t nfams, i;
 	int n, total = 0;
-	size_t i;
 
-	for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
-		n = procmaps__find_lib(pid, libs[i], path, sizeof(path));
-		if (n == -ESRCH)
-			return n;
-		if (n)
+	fams = allocators__families(&nfams);
+	for (i = 0; i < nfams; i++) {
+		fam = &fams[i];
+		for (lib = fam->libs; lib && *lib; lib++) {
+			n = procmaps__find_lib(pid, *lib, path, sizeof(path));
+			if (n == -ESRCH)
+				return n;
+			if (n)
+				continue;
+			/* glibc's libc is the C runtime too */
+			if (fam == allocators__family("glibc"))
+				tracer__add_runtime(c->tracer, pid, path);
+			n = tracer__attach_lib(c->tracer, fam, path, filter);
+			if (n < 0 && n != -ENOENT)
+				return n;
+			total += n > 0 ? n : 0;
+		}
+		if (fam->libs)
 			continue;
-		if (i == 0)
-			tracer__add_runtime(c->tracer, pid, path);
-		n = tracer__attach_lib(c->tracer, path, filter);
+		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+		n = tracer__attach_lib(c->tracer, fam, path, filter);
 		if (n < 0 && n != -ENOENT)
 			return n;
 		total += n > 0 ? n : 0;
 	}
-	/* A static binary carries its own malloc. */
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = tracer__attach_lib(c->tracer, path, filter);
-	if (n < 0 && n != -ENOENT)
-		return n;
-	total += n > 0 ? n : 0;
 	return total ? 0 : -ENOENT;
 }
 
@@ -546,7 +556,8 @@ static int attach(struct trace_ctx *c)
 			return err;
 		pid = -1;
 	}
-	err = tracer__attach_lib(c->tracer, libc, pid);
+	err = tracer__attach_lib(c->tracer, allocators__family("glibc"), libc,
+				 pid);
 	if (err < 0) {
 		if (err == -ENOENT)
 			fprintf(stderr,
@@ -556,8 +567,9 @@ static int attach(struct trace_ctx *c)
 	}
 	if (c->child) {
 		/* A static command carries its own malloc. */
-		err = tracer__attach_lib(c->tracer, child__program(c->child),
-					 pid);
+		err =
+		    tracer__attach_lib(c->tracer, allocators__family("static"),
+				       child__program(c->child), pid);
 		if (err < 0 && err != -ENOENT)
 			return err;
 	}

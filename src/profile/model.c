@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "profile/model.h"
+#include "trace/allocators.h"
 #include "util/u64map.h"
 
 struct as_snapshot *snapshot__new(void)
@@ -323,37 +324,12 @@ uint64_t snapshot__counter(const struct as_snapshot *s, const char *name)
 	return 0;
 }
 
-bool module__is_runtime(const char *path)
-{
-	static const char *const prefixes[] = {
-	    "libc.so", "libc-",	    "libstdc++.so", "ld-linux",
-	    "ld.so",   "libgcc_s.", "libc++.so",    "libc++abi.so",
-	};
-	const char *base;
-	size_t i;
-
-	if (!path)
-		return false;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
-}
-
-bool file__is_runtime(const char *file)
-{
-	return file &&
-	       (strstr(file, "/include/c++/") || strstr(file, "/c++/v1/"));
-}
-
 uint32_t location__site_line(const struct as_location *l)
 {
 	uint32_t i;
 
 	for (i = 0; i < l->nlines; i++)
-		if (!file__is_runtime(l->lines[i].file))
+		if (!allocators__is_runtime_source(l->lines[i].file))
 			return i;
 	return 0;
 }
@@ -361,8 +337,10 @@ uint32_t location__site_line(const struct as_location *l)
 /* Every line of @l comes from the runtime's headers. */
 static bool location_in_runtime_headers(const struct as_location *l)
 {
-	return l->nlines && file__is_runtime(l->lines[l->nlines - 1].file) &&
-	       file__is_runtime(l->lines[location__site_line(l)].file);
+	return l->nlines &&
+	       allocators__is_runtime_source(l->lines[l->nlines - 1].file) &&
+	       allocators__is_runtime_source(
+		   l->lines[location__site_line(l)].file);
 }
 
 int sample__site(const struct as_snapshot *s, const struct as_sample *sample)
@@ -377,7 +355,7 @@ int sample__site(const struct as_snapshot *s, const struct as_sample *sample)
 
 		if (l->module >= 0 && (size_t)l->module < s->nmodules)
 			path = s->modules[l->module].path;
-		if (!module__is_runtime(path) &&
+		if (!allocators__is_runtime_module(path) &&
 		    !location_in_runtime_headers(l))
 			return (int)i;
 	}

@@ -142,20 +142,6 @@ const struct as_process *snapshot__find_process(const struct as_snapshot *s,
 uint64_t snapshot__counter(const struct as_snapshot *s, const char *name);
 
 /*
- * True for the C/C++ runtime (libc, libstdc++, the dynamic loader, libgcc_s):
- * frames there are skipped when finding the allocation site.
- */
-bool module__is_runtime(const char *path);
-
-/*
- * True for source files of the C++ runtime's headers (libstdc++'s
- * .../include/c++/<version>/, libc++'s .../c++/v1/): template code from
- * them is inlined or instantiated into the program, but it is the
- * runtime's, so std::vector growth is charged to the line using it.
- */
-bool file__is_runtime(const char *file);
-
-/*
  * Index into l->lines of the line a site names: the innermost one outside
  * the runtime's headers, or 0 when every line is in them (or none known).
  */

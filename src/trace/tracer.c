@@ -12,8 +12,8 @@
 
 #include "allocsnoop.skel.h"
 #include "symbolize/elfsym.h"
+#include "trace/allocators.h"
 #include "trace/links.h"
-#include "trace/probes.h"
 #include "trace/probesite.h"
 #include "trace/sampling.h"
 #include "trace/tracer.h"
@@ -343,15 +343,15 @@ static int attach_one(struct as_tracer *t, struct bpf_program *prog,
 enum { PLAN_ENTER, PLAN_EXIT, PLAN_FREE, PLAN_MAX };
 
 struct multi_plan {
-	uint64_t offsets[PLAN_MAX][AS_FN_MAX];
-	uint64_t cookies[PLAN_MAX][AS_FN_MAX];
+	uint64_t offsets[PLAN_MAX][AS_MAX_FNS];
+	uint64_t cookies[PLAN_MAX][AS_MAX_FNS];
 	size_t n[PLAN_MAX];
 };
 
 static void plan_add(struct multi_plan *mp, int kind, uint64_t offset,
 		     uint64_t cookie)
 {
-	if (mp->n[kind] < AS_FN_MAX) {
+	if (mp->n[kind] < AS_MAX_FNS) {
 		mp->offsets[kind][mp->n[kind]] = offset;
 		mp->cookies[kind][mp->n[kind]++] = cookie;
 	}
@@ -393,50 +393,43 @@ static int attach_plan(struct as_tracer *t, const char *path, pid_t pid,
 }
 
 static int attach_classic(struct as_tracer *t, const char *path, pid_t pid,
-			  const struct as_probe_def *d, uint64_t func_offset,
+			  const struct as_alloc_fn *d, uint64_t func_offset,
 			  const struct as_probe_site *site,
 			  struct multi_plan *mp)
 {
 	int err;
 
 	if (t->multi) {
-		plan_add(mp, d->fn == AS_FN_FREE ? PLAN_FREE : PLAN_ENTER,
-			 site->offset, AS_COOKIE(d->fn));
-		if (d->has_return)
+		plan_add(mp, allocators__is_free(d) ? PLAN_FREE : PLAN_ENTER,
+			 site->offset, allocators__cookie(d));
+		if (!allocators__is_free(d))
 			plan_add(mp, PLAN_EXIT,
 				 site->pushed_words ? func_offset
 						    : site->offset,
-				 AS_COOKIE(d->fn));
+				 allocators__cookie(d));
 		return 0;
 	}
 	err = attach_one(t,
-			 d->fn == AS_FN_FREE ? t->skel->progs.free_enter
-					     : t->skel->progs.alloc_enter,
-			 path, pid, site->offset, AS_COOKIE(d->fn), false,
+			 allocators__is_free(d) ? t->skel->progs.free_enter
+						: t->skel->progs.alloc_enter,
+			 path, pid, site->offset, allocators__cookie(d), false,
 			 d->name);
-	if (err || !d->has_return)
+	if (err || !!allocators__is_free(d))
 		return err;
 	/* The kernel hijacks the return address at [rsp]: the return probe
 	 * may share the entry's (cheap) trap only while nothing has been
 	 * pushed yet. */
 	return attach_one(t, t->skel->progs.alloc_exit, path, pid,
 			  site->pushed_words ? func_offset : site->offset,
-			  AS_COOKIE(d->fn), true, d->name);
-}
-
-/* Functions that skip their return trap when sampling passes them by;
- * the rest (rare, and calling malloc inside) keep a uretprobe. */
-static bool session_fn(uint32_t fn)
-{
-	return fn == AS_FN_MALLOC || fn == AS_FN_CALLOC || fn == AS_FN_REALLOC;
+			  allocators__cookie(d), true, d->name);
 }
 
 struct session_plan {
-	const struct as_probe_def *defs[AS_FN_MAX];
-	uint64_t func_offsets[AS_FN_MAX];
-	struct as_probe_site sites[AS_FN_MAX];
-	uint64_t offsets[AS_FN_MAX];
-	uint64_t cookies[AS_FN_MAX];
+	const struct as_alloc_fn *defs[AS_MAX_FNS];
+	uint64_t func_offsets[AS_MAX_FNS];
+	struct as_probe_site sites[AS_MAX_FNS];
+	uint64_t offsets[AS_MAX_FNS];
+	uint64_t cookies[AS_MAX_FNS];
 	size_t n;
 };
 
@@ -490,16 +483,32 @@ static int attach_sessions(struct as_tracer *t, const char *path, pid_t pid,
 	return 0;
 }
 
-int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid)
+/* @fn of family @fam in @path, under the first of the family's symbol
+ * prefixes that has it. */
+static int fn_lookup(const char *path, const struct as_alloc_family *fam,
+		     const struct as_alloc_fn *fn, struct as_elfsym *out)
 {
-	uint64_t done[AS_FN_MAX];
-	const struct as_probe_def *defs;
+	const char *const *prefix;
+	char name[128];
+	int err = -ENOENT;
+
+	for (prefix = fam->prefixes; *prefix && err == -ENOENT; prefix++) {
+		snprintf(name, sizeof(name), "%s%s", *prefix, fn->name);
+		err = elfsym__lookup(path, name, out);
+	}
+	return err;
+}
+
+int tracer__attach_lib(struct as_tracer *t, const struct as_alloc_family *fam,
+		       const char *path, pid_t pid)
+{
+	uint64_t done[AS_MAX_FNS];
+	const struct as_alloc_fn *defs = fam->fns;
 	struct session_plan sp = {.n = 0};
 	struct multi_plan mp = {0};
-	size_t ndefs, i, ndone = 0, j;
+	size_t ndefs = fam->nfns, i, ndone = 0, j;
 	int err, attached = 0;
 
-	defs = probes__defs(&ndefs);
 	/* Required functions first: a library without them is skipped
 	 * whole, before anything is attached to it. */
 	for (i = 0; i < ndefs; i++) {
@@ -507,7 +516,7 @@ int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid)
 
 		if (!defs[i].required)
 			continue;
-		err = elfsym__lookup(path, defs[i].name, &sym);
+		err = fn_lookup(path, fam, &defs[i], &sym);
 		if (err == -ENOENT)
 			return -ENOENT;
 		if (err) {
@@ -516,13 +525,13 @@ int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid)
 			return err;
 		}
 	}
-	for (i = 0; i < ndefs && ndone < AS_FN_MAX; i++) {
-		const struct as_probe_def *d = &defs[i];
+	for (i = 0; i < ndefs && ndone < AS_MAX_FNS; i++) {
+		const struct as_alloc_fn *d = &defs[i];
 		struct as_probe_site site;
 		struct as_elfsym sym;
 		bool dup = false;
 
-		err = elfsym__lookup(path, d->name, &sym);
+		err = fn_lookup(path, fam, d, &sym);
 		if (err == -ENOENT)
 			continue;
 		if (err)
@@ -541,7 +550,8 @@ int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid)
 		}
 		done[ndone++] = sym.file_offset;
 
-		err = probesite__choose(path, &sym, d->regs_read, &site);
+		err = probesite__choose(path, &sym, allocators__regs_read(d),
+					&site);
 		if (err) {
 			memset(&site, 0, sizeof(site));
 			site.offset = sym.file_offset;
@@ -554,7 +564,7 @@ int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid)
 			    (unsigned long long)(site.offset - sym.file_offset),
 			    site.insn, site.reason);
 		attached++;
-		if (t->session && session_fn(d->fn)) {
+		if (t->session && d->hot) {
 			/* A session hijacks [rsp] at its probe, like a
 			 * uretprobe: only where nothing was pushed. */
 			sp.defs[sp.n] = d;
@@ -562,7 +572,7 @@ int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid)
 			sp.sites[sp.n] = site;
 			sp.offsets[sp.n] =
 			    site.pushed_words ? sym.file_offset : site.offset;
-			sp.cookies[sp.n] = AS_COOKIE(d->fn);
+			sp.cookies[sp.n] = allocators__cookie(d);
 			sp.n++;
 			continue;
 		}

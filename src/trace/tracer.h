@@ -54,12 +54,14 @@ int tracer__new(const struct as_tracer_opts *o, as_tracer_event_fn on_event,
 void tracer__free(struct as_tracer *t);
 
 /*
- * Attaches the allocator probes to the object file @path for process
- * @pid (-1 = every process). Returns the number of functions attached,
- * -ENOENT when @path has none of the required allocator functions, or
- * another negative errno (printed).
+ * Attaches the probes of allocator family @fam to the object file @path
+ * for process @pid (-1 = every process). Returns the number of functions
+ * attached, -ENOENT when @path lacks one of the family's required
+ * functions, or another negative errno (printed).
  */
-int tracer__attach_lib(struct as_tracer *t, const char *path, pid_t pid);
+struct as_alloc_family;
+int tracer__attach_lib(struct as_tracer *t, const struct as_alloc_family *fam,
+		       const char *path, pid_t pid);
 /* Attaches the exec/exit/fork tracepoints. */
 int tracer__attach_lifecycle(struct as_tracer *t);
 

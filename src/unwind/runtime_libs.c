@@ -15,6 +15,7 @@
 
 #include "allocsnoop.h"
 #include "symbolize/procmaps.h"
+#include "trace/allocators.h"
 #include "unwind/cfi_table.h"
 #include "unwind/runtime_libs.h"
 
@@ -26,9 +27,6 @@ struct as_runtime_libs {
 	struct as_rt_file_key loaded[MAX_FILES];
 	size_t nloaded;
 };
-
-/* The runtime libraries besides libc whose frames we step through. */
-static const char *const runtime_libs[] = {"libstdc++.so", "libgcc_s.so"};
 
 int runtime_libs__new(int files_fd, int table_fd, bool verbose,
 		      struct as_runtime_libs **out)
@@ -127,21 +125,26 @@ int runtime_libs__add(struct as_runtime_libs *u, const char *path)
 int runtime_libs__add_process(struct as_runtime_libs *u, pid_t pid,
 			      const char *libc_path)
 {
+	const struct as_runtime_lib *libs;
 	char path[PATH_MAX], dir[PATH_MAX];
-	size_t i;
+	size_t i, n;
 	int err;
 
 	err = runtime_libs__add(u, libc_path);
-	for (i = 0; i < sizeof(runtime_libs) / sizeof(runtime_libs[0]); i++) {
+	/* the others whose frames are stepped through: those with a soname */
+	libs = allocators__runtime_libs(&n);
+	for (i = 0; i < n; i++) {
+		if (!libs[i].soname)
+			continue;
 		if (pid > 0) {
-			if (procmaps__find_lib(pid, runtime_libs[i], path,
+			if (procmaps__find_lib(pid, libs[i].prefix, path,
 					       sizeof(path)))
 				continue;
 		} else {
 			/* next to the C library, with the usual soname */
 			snprintf(dir, sizeof(dir), "%s", libc_path);
-			snprintf(path, sizeof(path), "%s/%s%s", dirname(dir),
-				 runtime_libs[i], i == 0 ? ".6" : ".1");
+			snprintf(path, sizeof(path), "%s/%s", dirname(dir),
+				 libs[i].soname);
 			if (access(path, R_OK))
 				continue;
 		}

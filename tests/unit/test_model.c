@@ -35,20 +35,6 @@ static void test_builders_dedup(void **state)
 	snapshot__free(s);
 }
 
-static void test_runtime_files(void **state)
-{
-	(void)state;
-	assert_true(module__is_runtime("/usr/lib/x86_64-linux-gnu/libc.so.6"));
-	assert_true(module__is_runtime("/lib/libstdc++.so.6.0.30"));
-	assert_true(module__is_runtime("/lib64/ld-linux-x86-64.so.2"));
-	assert_false(module__is_runtime("/usr/bin/libcalc"));
-	assert_false(module__is_runtime(NULL));
-	assert_true(file__is_runtime("/usr/include/c++/12/bits/stl_vector.h"));
-	assert_true(file__is_runtime("/usr/lib/llvm-14/include/c++/v1/vector"));
-	assert_false(file__is_runtime("/src/app/vector.cc"));
-	assert_false(file__is_runtime(NULL));
-}
-
 /*
  * A stack: malloc in libc, an out-of-line template instantiation in the
  * program (all lines from libstdc++ headers), then the user's line with
@@ -133,7 +119,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_builders_dedup),
 	    cmocka_unit_test(test_many_modules),
-	    cmocka_unit_test(test_runtime_files),
 	    cmocka_unit_test(test_site_skips_runtime_and_its_headers),
 	};
 

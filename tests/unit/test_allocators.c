@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for the allocator table: every row decodes on the BPF side
+ * to what it says, the probe-site registers follow the arguments, and the
+ * runtime's libraries and headers are recognised.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <linux/types.h>
+
+#include "allocsnoop.h"
+#include "trace/allocators.h"
+#include "trace/probesite.h"
+
+static const struct as_alloc_fn *fn_of(const char *family, const char *name)
+{
+	const struct as_alloc_family *fam = allocators__family(family);
+	size_t i;
+
+	assert_non_null(fam);
+	for (i = 0; i < fam->nfns; i++)
+		if (strcmp(fam->fns[i].name, name) == 0)
+			return &fam->fns[i];
+	fail_msg("%s has no %s", family, name);
+	return NULL;
+}
+
+static void test_every_row_decodes(void **state)
+{
+	const struct as_alloc_family *fams;
+	const struct as_alloc_fn *f;
+	size_t nfams, i, j, required;
+	uint64_t c;
+
+	(void)state;
+	fams = allocators__families(&nfams);
+	assert_true(nfams >= 5);
+	for (i = 0; i < nfams; i++) {
+		assert_true(fams[i].nfns <= AS_MAX_FNS);
+		assert_non_null(fams[i].prefixes[0]);
+		for (j = 0, required = 0; j < fams[i].nfns; j++) {
+			f = &fams[i].fns[j];
+			c = allocators__cookie(f);
+			assert_int_equal(AS_COOKIE_ROLE(c), f->role);
+			assert_int_equal(AS_COOKIE_SIZE_ARG(c), f->size_arg);
+			assert_int_equal(AS_COOKIE_COUNT_ARG(c), f->count_arg);
+			assert_int_equal(AS_COOKIE_PTR_ARG(c), f->ptr_arg);
+			assert_int_equal(AS_COOKIE_OUT_ARG(c), f->out_arg);
+			assert_int_equal(AS_COOKIE_FLAGS(c), f->flags);
+			/* the BPF side reads arguments 1 to 6 */
+			assert_true(f->size_arg <= 6 && f->count_arg <= 6 &&
+				    f->ptr_arg <= 6 && f->out_arg <= 6 &&
+				    f->align_arg <= 6);
+			/* what each role needs to be counted */
+			if (f->role == AS_ROLE_FREE ||
+			    f->role == AS_ROLE_REALLOC)
+				assert_true(f->ptr_arg > 0);
+			if (f->role == AS_ROLE_ALLOC_OUT)
+				assert_true(f->out_arg > 0);
+			if (f->role != AS_ROLE_FREE)
+				assert_true(f->size_arg > 0);
+			required += f->required;
+		}
+		/* a family is recognised by at least one function */
+		assert_true(required > 0);
+	}
+}
+
+static void test_glibc_rows(void **state)
+{
+	(void)state;
+	/* the registers each entry probe reads, as the probes had them */
+	assert_int_equal(allocators__regs_read(fn_of("glibc", "malloc")),
+			 AS_REG_RDI);
+	assert_int_equal(allocators__regs_read(fn_of("glibc", "calloc")),
+			 AS_REG_RDI | AS_REG_RSI);
+	assert_int_equal(allocators__regs_read(fn_of("glibc", "reallocarray")),
+			 AS_REG_RDI | AS_REG_RSI | AS_REG_RDX);
+	assert_int_equal(
+	    allocators__regs_read(fn_of("glibc", "posix_memalign")),
+	    AS_REG_RDI | AS_REG_RSI | AS_REG_RDX);
+	assert_int_equal(allocators__regs_read(fn_of("glibc", "memalign")),
+			 AS_REG_RDI | AS_REG_RSI);
+	assert_int_equal(allocators__regs_read(fn_of("glibc", "free")),
+			 AS_REG_RDI);
+	assert_true(allocators__is_free(fn_of("glibc", "free")));
+	assert_false(allocators__is_free(fn_of("glibc", "realloc")));
+	assert_true(fn_of("glibc", "realloc")->flags & AS_FN_ZERO_FREES);
+	assert_true(fn_of("glibc", "malloc")->hot);
+	assert_false(fn_of("glibc", "pvalloc")->hot);
+}
+
+static void test_family_of(void **state)
+{
+	(void)state;
+	assert_string_equal(
+	    allocators__family_of("/usr/lib/x86_64-linux-gnu/libc.so.6")->name,
+	    "glibc");
+	assert_string_equal(
+	    allocators__family_of("/usr/lib/libjemalloc.so.2")->name,
+	    "jemalloc");
+	assert_string_equal(
+	    allocators__family_of("libtcmalloc_minimal.so.4")->name,
+	    "tcmalloc");
+	assert_null(allocators__family_of("/usr/lib/libcrypt.so.1"));
+	assert_null(allocators__family_of(NULL));
+	assert_null(allocators__family("nosuch"));
+	assert_null(allocators__family("static")->libs);
+}
+
+static void test_runtime_files(void **state)
+{
+	(void)state;
+	assert_true(allocators__is_runtime_module(
+	    "/usr/lib/x86_64-linux-gnu/libc.so.6"));
+	assert_true(allocators__is_runtime_module("/lib/libstdc++.so.6.0.30"));
+	assert_true(
+	    allocators__is_runtime_module("/lib64/ld-linux-x86-64.so.2"));
+	assert_false(allocators__is_runtime_module("/usr/bin/libcalc"));
+	assert_false(allocators__is_runtime_module(NULL));
+	assert_true(allocators__is_runtime_source(
+	    "/usr/include/c++/12/bits/stl_vector.h"));
+	assert_true(allocators__is_runtime_source(
+	    "/usr/lib/llvm-14/include/c++/v1/vector"));
+	assert_false(allocators__is_runtime_source("/src/app/vector.cc"));
+	assert_false(allocators__is_runtime_source(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_row_decodes),
+	    cmocka_unit_test(test_glibc_rows),
+	    cmocka_unit_test(test_family_of),
+	    cmocka_unit_test(test_runtime_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
