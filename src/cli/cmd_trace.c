@@ -24,9 +24,9 @@
 #include "profile/pprof.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
-#include "trace/allocators.h"
 #include "trace/child.h"
 #include "trace/privs.h"
+#include "trace/targets.h"
 #include "trace/tracer.h"
 #include "view/group.h"
 #include "view/report.h"
@@ -467,49 +467,8 @@ static void child_at_exit(pid_t pid, void *arg)
 	procmaps__refresh(c->pm, pid);
 }
 
-/*
- * The allocator files of a process: the library of each family it maps,
- * and its executable, which carries its own malloc when static.
- */
-static int attach_process(struct trace_ctx *c, pid_t pid, pid_t filter)
-{
-	const struct as_alloc_family *fams, *fam;
-	const char *const *lib;
-	char path[PATH_MAX];
-	size_t nfams, i;
-	int n, total = 0;
-
-	fams = allocators__families(&nfams);
-	for (i = 0; i < nfams; i++) {
-		fam = &fams[i];
-		for (lib = fam->libs; lib && *lib; lib++) {
-			n = procmaps__find_lib(pid, *lib, path, sizeof(path));
-			if (n == -ESRCH)
-				return n;
-			if (n)
-				continue;
-			/* glibc's libc is the C runtime too */
-			if (fam == allocators__family("glibc"))
-				tracer__add_runtime(c->tracer, pid, path);
-			n = tracer__attach_lib(c->tracer, fam, path, filter);
-			if (n < 0 && n != -ENOENT)
-				return n;
-			total += n > 0 ? n : 0;
-		}
-		if (fam->libs)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-		n = tracer__attach_lib(c->tracer, fam, path, filter);
-		if (n < 0 && n != -ENOENT)
-			return n;
-		total += n > 0 ? n : 0;
-	}
-	return total ? 0 : -ENOENT;
-}
-
 static int attach(struct trace_ctx *c)
 {
-	char libc[PATH_MAX];
 	pid_t pid;
 	int err;
 
@@ -519,8 +478,9 @@ static int attach(struct trace_ctx *c)
 	if (c->o->pid) {
 		/* following forks needs probes for any pid; the BPF side
 		 * keeps the set of followed processes */
-		err = attach_process(
-		    c, c->o->pid, c->o->tracer.follow_forks ? -1 : c->o->pid);
+		err = targets__attach_process(
+		    c->tracer, c->o->pid,
+		    c->o->tracer.follow_forks ? -1 : c->o->pid);
 		if (!err && c->o->tracer.follow_forks)
 			err = tracer__follow(c->tracer, c->o->pid);
 		if (err == -ESRCH || kill(c->o->pid, 0))
@@ -539,41 +499,16 @@ static int attach(struct trace_ctx *c)
 			procmaps__refresh(c->pm, c->o->pid);
 		return err;
 	}
-	/* -c and system-wide: the system's libc, found through our own. */
-	err = procmaps__find_lib(getpid(), "libc.so", libc, sizeof(libc));
-	if (err) {
-		fprintf(stderr,
-			"allocsnoop: cannot find the system's libc in "
-			"/proc/self/maps: %s\n",
-			strerror(-err));
-		return err;
-	}
+	/* -c and system-wide */
 	pid = c->child ? child__pid(c->child) : -1;
-	tracer__add_runtime(c->tracer, 0, libc);
 	if (c->child && c->o->tracer.follow_forks) {
 		err = tracer__follow(c->tracer, pid);
 		if (err)
 			return err;
 		pid = -1;
 	}
-	err = tracer__attach_lib(c->tracer, allocators__family("glibc"), libc,
-				 pid);
-	if (err < 0) {
-		if (err == -ENOENT)
-			fprintf(stderr,
-				"allocsnoop: %s exports no malloc/free\n",
-				libc);
-		return err;
-	}
-	if (c->child) {
-		/* A static command carries its own malloc. */
-		err =
-		    tracer__attach_lib(c->tracer, allocators__family("static"),
-				       child__program(c->child), pid);
-		if (err < 0 && err != -ENOENT)
-			return err;
-	}
-	return 0;
+	return targets__attach_system(
+	    c->tracer, c->child ? child__program(c->child) : NULL, pid);
 }
 
 static int handle_signal(struct trace_ctx *c, int sfd, bool *done)

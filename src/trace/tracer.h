@@ -2,11 +2,11 @@
 /*
  * tracer.h - the BPF skeleton's lifecycle: open, configure, load, attach.
  *
- * Owned by the tracer module. It owns the BPF object, its links and the
- * ring buffer; the collector reads the maps through tracer__maps(). With
- * sample_bytes set it fills the sampling tables and attaches malloc, calloc
- * and realloc as uprobe sessions (links.h), or classically on a kernel
- * without them, saying so once.
+ * Owned by the tracer module. It owns the BPF object, the attacher that
+ * links its programs (attach.h: the mode is decided there, and may be
+ * weakened while loading) and the ring buffer; the collector reads the
+ * maps through tracer__maps(). With sample_bytes set it fills the
+ * sampling tables (sampling.h).
  */
 #ifndef ALLOCSNOOP_TRACER_H
 #define ALLOCSNOOP_TRACER_H
