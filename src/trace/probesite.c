@@ -310,112 +310,139 @@ static bool site_is_safe(const struct body_scan *scan, const char *partial,
  * The chooser. @partial is NULL when @code is the whole function, else
  * why it is not (then only +0 can be checked to be safe).
  */
+/* The decode of a function's first instructions, looking for a site. */
+struct search {
+	csh h;
+	cs_insn *insn;
+	struct body_scan scan;
+	const char *partial; /* why branch targets are unknown, or NULL */
+	uint64_t start;	     /* file offset of +0 */
+	uint32_t keep;	     /* AS_REG_* the probe needs intact */
+	char first[64];	     /* the instruction at +0 */
+	char why[128];	     /* why +0, when it comes to that */
+};
+
+/* The site is the emulated instruction @txt at +@at, the @n-th. */
+static void take_site(const struct search *se, uint64_t at, unsigned n,
+		      uint32_t words, const char *txt,
+		      struct as_probe_site *out)
+{
+	out->offset = se->start + at;
+	out->pushed_words = words;
+	memcpy(out->insn, txt, sizeof(out->insn));
+	if (at == 0)
+		snprintf(out->reason, sizeof(out->reason),
+			 "first emulated instruction (%s) at +0", txt);
+	else if (n == 1)
+		snprintf(out->reason, sizeof(out->reason),
+			 "+%llu: %s emulated; +0 '%s' needs single-step",
+			 (unsigned long long)at, se->insn->mnemonic, se->first);
+	else
+		snprintf(out->reason, sizeof(out->reason),
+			 "+%llu: %s emulated; %u insns from +0 '%s' need "
+			 "single-step",
+			 (unsigned long long)at, se->insn->mnemonic, n,
+			 se->first);
+}
+
+/* +0 it is, for the reason in se->why. */
+static void take_entry(const struct search *se, struct as_probe_site *out)
+{
+	out->offset = se->start;
+	out->pushed_words = 0;
+	memcpy(out->insn, se->first, sizeof(out->insn));
+	if (se->first[0])
+		snprintf(out->reason, sizeof(out->reason),
+			 "+0 '%s' needs single-step: %s", se->first, se->why);
+	else
+		snprintf(out->reason, sizeof(out->reason), "+0: %s", se->why);
+}
+
+/*
+ * Walks the first instructions of @code: fills @out with the first
+ * emulated one that is safe, or with +0 and why.
+ */
+static void search_site(struct search *se, const uint8_t *code, size_t len,
+			struct as_probe_site *out)
+{
+	const uint8_t *p = code;
+	uint64_t addr = se->start, at;
+	uint32_t words = 0, w;
+	size_t left = len;
+	char unsafe[64], txt[64];
+	unsigned int n;
+
+	for (n = 0; n < AS_PROBESITE_MAX_INSNS; n++) {
+		at = len - left;
+		if (!left) {
+			snprintf(se->why, sizeof(se->why),
+				 "the function ends at +%llu before any "
+				 "emulated instruction",
+				 (unsigned long long)at);
+			break;
+		}
+		if (!cs_disasm_iter(se->h, &p, &left, &addr, se->insn)) {
+			snprintf(se->why, sizeof(se->why),
+				 "cannot decode the instruction at +%llu",
+				 (unsigned long long)at);
+			break;
+		}
+		insn_text(se->insn, txt, sizeof(txt));
+		if (n == 0)
+			memcpy(se->first, txt, sizeof(se->first));
+		if (kernel_emulates(se->insn->bytes, se->insn->size)) {
+			if (at && !site_is_safe(&se->scan, se->partial, at,
+						unsafe, sizeof(unsafe))) {
+				snprintf(se->why, sizeof(se->why),
+					 "+%llu (%s) is emulated but %s",
+					 (unsigned long long)at, txt, unsafe);
+				break;
+			}
+			take_site(se, at, n, words, txt, out);
+			return;
+		}
+		if (blocks_site(se->h, se->insn, at, se->keep, &w, se->why,
+				sizeof(se->why)))
+			break;
+		words += w;
+	}
+	if (n == AS_PROBESITE_MAX_INSNS)
+		snprintf(se->why, sizeof(se->why),
+			 "no emulated instruction in the first %u",
+			 AS_PROBESITE_MAX_INSNS);
+	take_entry(se, out);
+}
+
 static int choose(const uint8_t *code, size_t len, uint64_t start,
 		  uint32_t regs_read, const char *partial,
 		  struct as_probe_site *out)
 {
-	uint32_t keep = regs_read | AS_REG_RSP | AS_REG_RBP, words = 0;
-	char first[64] = "", why[128] = "", unsafe[64], txt[64];
-	const uint8_t *p = code;
-	struct body_scan scan;
-	uint64_t addr = start;
-	cs_insn *insn = NULL;
-	size_t left = len;
-	unsigned int n;
-	csh h = 0;
+	struct search se = {.partial = partial,
+			    .start = start,
+			    .keep = regs_read | AS_REG_RSP | AS_REG_RBP};
 	int err = 0;
 
 	if (!code || !len || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->offset = start;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &se.h) != CS_ERR_OK)
 		return -ENOTSUP;
-	if (cs_option(h, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
+	if (cs_option(se.h, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
 		err = -ENOTSUP;
 		goto cleanup;
 	}
-	insn = cs_malloc(h);
-	if (!insn) {
+	se.insn = cs_malloc(se.h);
+	if (!se.insn) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	scan_body(h, insn, code, len, start, &scan);
-
-	for (n = 0; n < AS_PROBESITE_MAX_INSNS; n++) {
-		uint64_t at = len - left;
-		uint32_t w;
-
-		if (!left) {
-			snprintf(why, sizeof(why),
-				 "the function ends at +%llu before any "
-				 "emulated instruction",
-				 (unsigned long long)at);
-			goto fallback;
-		}
-		if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
-			snprintf(why, sizeof(why),
-				 "cannot decode the instruction at +%llu",
-				 (unsigned long long)at);
-			goto fallback;
-		}
-		insn_text(insn, txt, sizeof(txt));
-		if (n == 0)
-			memcpy(first, txt, sizeof(first));
-		if (kernel_emulates(insn->bytes, insn->size)) {
-			if (at == 0) {
-				memcpy(out->insn, txt, sizeof(out->insn));
-				snprintf(
-				    out->reason, sizeof(out->reason),
-				    "first emulated instruction (%s) at +0",
-				    txt);
-				goto cleanup;
-			}
-			if (!site_is_safe(&scan, partial, at, unsafe,
-					  sizeof(unsafe))) {
-				snprintf(why, sizeof(why),
-					 "+%llu (%s) is emulated but %s",
-					 (unsigned long long)at, txt, unsafe);
-				goto fallback;
-			}
-			out->offset = start + at;
-			out->pushed_words = words;
-			memcpy(out->insn, txt, sizeof(out->insn));
-			if (n == 1)
-				snprintf(out->reason, sizeof(out->reason),
-					 "+%llu: %s emulated; +0 '%s' needs "
-					 "single-step",
-					 (unsigned long long)at, insn->mnemonic,
-					 first);
-			else
-				snprintf(out->reason, sizeof(out->reason),
-					 "+%llu: %s emulated; %u insns from "
-					 "+0 '%s' need single-step",
-					 (unsigned long long)at, insn->mnemonic,
-					 n, first);
-			goto cleanup;
-		}
-		if (blocks_site(h, insn, at, keep, &w, why, sizeof(why)))
-			goto fallback;
-		words += w;
-	}
-	snprintf(why, sizeof(why), "no emulated instruction in the first %u",
-		 AS_PROBESITE_MAX_INSNS);
-
-fallback:
-	out->offset = start;
-	out->pushed_words = 0;
-	memcpy(out->insn, first, sizeof(out->insn));
-	if (first[0])
-		snprintf(out->reason, sizeof(out->reason),
-			 "+0 '%s' needs single-step: %s", first, why);
-	else
-		snprintf(out->reason, sizeof(out->reason), "+0: %s", why);
-
+	scan_body(se.h, se.insn, code, len, start, &se.scan);
+	search_site(&se, code, len, out);
 cleanup:
-	if (insn)
-		cs_free(insn, 1);
-	cs_close(&h);
+	if (se.insn)
+		cs_free(se.insn, 1);
+	cs_close(&se.h);
 	return err;
 }
 
