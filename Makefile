@@ -49,8 +49,12 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WL_SRCS    := $(wildcard tests/workloads/*.c)
 WL_CXX     := $(wildcard tests/workloads/*.cc)
+# Workloads built again against each allocator family's library.
+FAMILIES   := jemalloc tcmalloc_minimal mimalloc
+FAMILY_WL  := families cxx_new
 WL_BINS    := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS)) \
-              $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX))
+              $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX)) \
+              $(foreach f,$(FAMILIES),$(foreach w,$(FAMILY_WL),$(BUILD)/workloads/$(w)-$(f)))
 DEMO_BIN   := $(BUILD)/demo/orders
 
 vpath %.proto $(sort $(dir $(PROTOS)))
@@ -123,6 +127,20 @@ $(BUILD)/workloads/%: tests/workloads/%.cc tests/workloads/workload.h
 	$(call say,CXX,$<)
 	@mkdir -p $(@D)
 	$(Q)clang++ -O0 -g -fno-omit-frame-pointer -Wall -Werror $< -o $@
+
+# FAMILY_TCMALLOC_MINIMAL and so on: the family's own API too.
+define family_workload
+$(BUILD)/workloads/families-$(1): tests/workloads/families.c tests/workloads/workload.h
+	$$(call say,CC,$$< '($(1))')
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror \
+		-DFAMILY_$(shell echo $(1) | tr a-z A-Z) $$< -o $$@ -l$(1) -lpthread
+$(BUILD)/workloads/cxx_new-$(1): tests/workloads/cxx_new.cc tests/workloads/workload.h
+	$$(call say,CXX,$$< '($(1))')
+	@mkdir -p $$(@D)
+	$$(Q)clang++ -O0 -g -fno-omit-frame-pointer -Wall -Werror $$< -o $$@ -l$(1)
+endef
+$(foreach f,$(FAMILIES),$(eval $(call family_workload,$(f))))
 
 $(DEMO_BIN): demo/orders.c
 	$(call say,CC,$<)

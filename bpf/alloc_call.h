@@ -55,7 +55,7 @@ static __always_inline void call_args(struct pt_regs *ctx,
 	/* an overflow of count * size makes calloc fail */
 	ts->rec.size = call_arg(ctx, AS_COOKIE_SIZE_ARG(cookie)) *
 		       (n ? call_arg(ctx, n) : 1);
-	ts->old_ptr = role == AS_ROLE_REALLOC
+	ts->old_ptr = role == AS_ROLE_REALLOC || role == AS_ROLE_RESIZE
 			  ? call_arg(ctx, AS_COOKIE_PTR_ARG(cookie))
 			  : 0;
 	ts->memptr = role == AS_ROLE_ALLOC_OUT
@@ -90,7 +90,7 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 /*
  * The block the call returned, 0 when it failed: an ALLOC_OUT function
  * (posix_memalign) returns 0 on success and stores the block through its
- * out pointer. *@unread
+ * out pointer; a RESIZE function returns the new size of its block. *@unread
  * is set when that store cannot be read.
  */
 static __always_inline __u64 call_result(struct pt_regs *ctx,
@@ -100,6 +100,9 @@ static __always_inline __u64 call_result(struct pt_regs *ctx,
 	__u64 ret = PT_REGS_RC(ctx), ptr = 0;
 
 	*unread = false;
+	/* resized in place: the same block, when it is as big as asked */
+	if (AS_COOKIE_ROLE(ts->cookie) == AS_ROLE_RESIZE)
+		return ret >= ts->rec.size ? ts->old_ptr : 0;
 	if (AS_COOKIE_ROLE(ts->cookie) != AS_ROLE_ALLOC_OUT)
 		return ret;
 	if ((int)ret != 0)
@@ -168,7 +171,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		return 0;
 	if (block)
 		record_alloc(ts, tgid, block, p);
-	else if (!zero_free && p)
+	else if (!zero_free && p &&
+		 AS_COOKIE_ROLE(ts->cookie) != AS_ROLE_RESIZE)
 		__sync_fetch_and_add(&p->failed_count, ts->rec.count_weight);
 	return 0;
 }

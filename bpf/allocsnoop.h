@@ -22,6 +22,9 @@ enum as_role {
 	AS_ROLE_ALLOC_OUT, /* stores the block through an out pointer and
 			      returns 0 on success (posix_memalign) */
 	AS_ROLE_FREE,	   /* ends a block */
+	AS_ROLE_RESIZE,	   /* resizes a block in place and returns its new
+			      usable size, less than asked when it could
+			      not (jemalloc's xallocx) */
 };
 
 /* realloc(p, 0) frees p (glibc), so a NULL return is not a failure. */
@@ -108,6 +111,9 @@ enum as_lost {
 	AS_LOST_READ_FAILED,	 /* a user pointer could not be read */
 	AS_LOST_STALE_ALLOC,	 /* an address was returned twice without a free
 				    seen */
+	AS_LOST_LATE_PROBES,	 /* an allocator file was probed only after a
+				    process had mapped it: its calls until then
+				    were not seen (counted by userspace) */
 	AS_LOST_MAX,
 };
 
@@ -222,6 +228,7 @@ enum as_event_type {
 	AS_EV_NEW_PROCESS = 1, /* first allocation seen: read its maps now */
 	AS_EV_EXEC, /* a traced process exec'd: old image's records are stale */
 	AS_EV_EXIT, /* a traced process exited */
+	AS_EV_MAPS, /* a traced process loaded or unloaded a library */
 };
 
 struct as_event {

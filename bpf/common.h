@@ -19,6 +19,7 @@ const volatile __u32 self_tgid = 0; /* never trace the tracer itself */
 const volatile __u32 stack_depth = AS_MAX_STACK_DEPTH;
 const volatile __u64 sample_bytes = 0;	  /* mean bytes per sample, 0 = exact */
 const volatile bool follow_forks = false; /* trace only tgids in follow */
+const volatile __u32 only_tgid = 0; /* -p, -c: trace only this process */
 const volatile __u32 table_mask = 0;	  /* buckets in table - 1 */
 
 __u64 lost[AS_LOST_MAX] = {};
@@ -94,10 +95,12 @@ static __always_inline struct as_proc_val *proc_get(__u32 tgid)
 	return bpf_map_lookup_elem(&procs, &tgid);
 }
 
-/* Is this process traced? Only --follow-forks asks the kernel-side set. */
+/* Is this process traced? Only --follow-forks asks the kernel-side set.
+ * The probes of -p and -c are linked for their process alone; the
+ * tracepoints see every process. */
 static __always_inline bool untraced(__u32 tgid)
 {
-	if (tgid == self_tgid)
+	if (tgid == self_tgid || (only_tgid && tgid != only_tgid))
 		return true;
 	return follow_forks && !bpf_map_lookup_elem(&follow, &tgid);
 }

@@ -31,12 +31,32 @@ int handle_exec(void *ctx)
 		ts->last_stack = AS_STACK_NONE;
 	}
 	p = bpf_map_lookup_elem(&procs, &tgid);
-	if (!p)
+	if (!p) {
+		/* not seen allocating yet: userspace looks for allocators
+		 * in the new image (a static binary) */
+		if (!untraced(tgid))
+			emit(AS_EV_EXEC, tgid);
 		return 0;
+	}
 	__sync_fetch_and_add(&p->gen, 1);
 	p->current = 0;
 	p->peak = 0;
 	emit(AS_EV_EXEC, tgid);
+	return 0;
+}
+
+/*
+ * The dynamic loader's debugger rendezvous (_dl_debug_state), which it
+ * calls around every load and unload of libraries (at start, dlopen,
+ * dlclose): userspace probes the allocator files a process maps anew.
+ */
+SEC("uprobe")
+int BPF_KPROBE(maps_changed)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!untraced(tgid))
+		emit(AS_EV_MAPS, tgid);
 	return 0;
 }
 

@@ -50,6 +50,7 @@ struct trace_ctx {
 	struct as_symbolizer *sym;
 	struct as_collector *col;
 	struct as_child *child;
+	struct as_targets *targets;
 	struct as_tracer_maps maps;
 	struct as_snapshot *prev;
 	struct as_stats *prev_stats;
@@ -273,10 +274,16 @@ static void on_event(const struct as_event *ev, void *arg)
 		collector__set_comm(c->col, ev->tgid, comm);
 		/* Read the maps now: the process may be short-lived. */
 		procmaps__refresh(c->pm, ev->tgid);
+		targets__scan_process(c->targets, ev->tgid, true);
 		break;
 	case AS_EV_EXEC:
 		collector__set_comm(c->col, ev->tgid, comm);
 		collector__exec(c->col, &c->maps, ev->tgid);
+		targets__scan_process(c->targets, ev->tgid, true);
+		break;
+	case AS_EV_MAPS:
+		/* a library loaded: maybe an allocator not probed yet */
+		targets__scan_process(c->targets, ev->tgid, true);
 		break;
 	default:
 		break;
@@ -467,48 +474,61 @@ static void child_at_exit(pid_t pid, void *arg)
 	procmaps__refresh(c->pm, pid);
 }
 
+/* -p: the process's own files, after the system's. */
+static int attach_pid(struct trace_ctx *c)
+{
+	int n;
+
+	n = targets__scan_process(c->targets, c->o->pid, false);
+	if (n == -ESRCH || kill(c->o->pid, 0)) {
+		fprintf(stderr,
+			"allocsnoop: process %d exited while attaching\n",
+			c->o->pid);
+		return -ESRCH;
+	}
+	if (n == 0) {
+		fprintf(stderr,
+			"allocsnoop: no allocator found in process %d: it maps "
+			"no libc, jemalloc, tcmalloc or mimalloc and no file "
+			"of it exports malloc\n",
+			c->o->pid);
+		return -ENOENT;
+	}
+	if (n < 0)
+		return n;
+	procmaps__refresh(c->pm, c->o->pid);
+	return 0;
+}
+
+/*
+ * Probes every file the traced processes may allocate through. Links
+ * are for the one traced process, or for every process when following
+ * forks (the BPF side then keeps the set of followed processes) and
+ * system-wide.
+ */
 static int attach(struct trace_ctx *c)
 {
-	pid_t pid;
+	bool follow = c->o->tracer.follow_forks;
+	pid_t pid = c->o->pid  ? c->o->pid
+		    : c->child ? child__pid(c->child)
+			       : -1;
 	int err;
 
 	err = tracer__attach_lifecycle(c->tracer);
+	err = err
+		  ?: targets__new(c->tracer, follow ? -1 : pid, c->o->verbose,
+				  &c->targets);
+	if (!err && follow)
+		err = tracer__follow(c->tracer, pid);
+	err =
+	    err
+		?: targets__attach_system(
+		       c->targets, c->child ? child__program(c->child) : NULL);
 	if (err)
 		return err;
-	if (c->o->pid) {
-		/* following forks needs probes for any pid; the BPF side
-		 * keeps the set of followed processes */
-		err = targets__attach_process(
-		    c->tracer, c->o->pid,
-		    c->o->tracer.follow_forks ? -1 : c->o->pid);
-		if (!err && c->o->tracer.follow_forks)
-			err = tracer__follow(c->tracer, c->o->pid);
-		if (err == -ESRCH || kill(c->o->pid, 0))
-			fprintf(stderr,
-				"allocsnoop: process %d exited while "
-				"attaching\n",
-				c->o->pid);
-		else if (err == -ENOENT)
-			fprintf(stderr,
-				"allocsnoop: no allocator found in process "
-				"%d: it maps no libc, jemalloc, tcmalloc or "
-				"mimalloc and its executable exports no "
-				"malloc\n",
-				c->o->pid);
-		if (!err)
-			procmaps__refresh(c->pm, c->o->pid);
-		return err;
-	}
-	/* -c and system-wide */
-	pid = c->child ? child__pid(c->child) : -1;
-	if (c->child && c->o->tracer.follow_forks) {
-		err = tracer__follow(c->tracer, pid);
-		if (err)
-			return err;
-		pid = -1;
-	}
-	return targets__attach_system(
-	    c->tracer, c->child ? child__program(c->child) : NULL, pid);
+	if (c->o->pid)
+		return attach_pid(c);
+	return c->child ? 0 : targets__scan_all(c->targets);
 }
 
 static int handle_signal(struct trace_ctx *c, int sfd, bool *done)
@@ -611,6 +631,7 @@ static void ctx_free(struct trace_ctx *c)
 {
 	stats__free(c->prev_stats);
 	snapshot__free(c->prev);
+	targets__free(c->targets);
 	tracer__free(c->tracer);
 	collector__free(c->col);
 	symbolizer__free(c->sym);
@@ -674,6 +695,9 @@ static int trace(struct trace_opts *o)
 	}
 	o->tracer.self_tgid = getpid();
 	o->tracer.verbose = o->verbose;
+	o->tracer.only_tgid = o->pid	? o->pid
+			      : c.child ? child__pid(c.child)
+					: 0;
 	err = procmaps__new(&c.pm);
 	err = err ?: symbolizer__new(&c.sym);
 	err = err ?: collector__new(c.pm, c.sym, &c.col);

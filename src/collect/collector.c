@@ -25,6 +25,7 @@ static const char *const lost_names[AS_LOST_MAX] = {
     [AS_LOST_STACK_TRUNCATED] = "stacks_truncated",
     [AS_LOST_READ_FAILED] = "read_failed",
     [AS_LOST_STALE_ALLOC] = "stale_allocs",
+    [AS_LOST_LATE_PROBES] = "probes_late",
 };
 
 struct comm_entry {

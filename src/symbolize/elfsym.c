@@ -11,6 +11,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -202,6 +203,171 @@ int elfsym__read(const char *path, uint64_t file_offset, void *buf, size_t len)
 	}
 
 cleanup:
+	close(fd);
+	return err;
+}
+
+/* The section of @elf holding @vaddr, and its header. */
+static Elf_Scn *section_of(Elf *elf, uint64_t vaddr, GElf_Shdr *shdr)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, shdr) && shdr->sh_addr &&
+		    vaddr >= shdr->sh_addr &&
+		    vaddr - shdr->sh_addr < shdr->sh_size)
+			return scn;
+	return NULL;
+}
+
+/* Up to @len bytes of code at @vaddr, from its section; returns how many. */
+static size_t code_at(Elf *elf, uint64_t vaddr, uint8_t *buf, size_t len)
+{
+	GElf_Shdr shdr;
+	Elf_Scn *scn = section_of(elf, vaddr, &shdr);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	size_t off;
+
+	if (!d || !d->d_buf || shdr.sh_type != SHT_PROGBITS)
+		return 0;
+	off = vaddr - shdr.sh_addr;
+	if (off >= d->d_size)
+		return 0;
+	if (len > d->d_size - off)
+		len = d->d_size - off;
+	memcpy(buf, (const uint8_t *)d->d_buf + off, len);
+	return len;
+}
+
+/* Skips endbr64 (f3 0f 1e fa) and a bnd prefix (f2). */
+static size_t skip_cet(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 4 && b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e &&
+	    b[3] == 0xfa)
+		i = 4;
+	if (i < n && b[i] == 0xf2)
+		i++;
+	return i;
+}
+
+/* The target of a direct jmp (e9 rel32, eb rel8) at @vaddr, 0 if none. */
+static uint64_t jmp_target(Elf *elf, uint64_t vaddr)
+{
+	uint8_t b[16];
+	size_t n = code_at(elf, vaddr, b, sizeof(b)), i = skip_cet(b, n);
+	int32_t rel;
+
+	if (i + 5 <= n && b[i] == 0xe9) {
+		memcpy(&rel, b + i + 1, 4);
+		return vaddr + i + 5 + (int64_t)rel;
+	}
+	if (i + 2 <= n && b[i] == 0xeb)
+		return vaddr + i + 2 + (int8_t)b[i + 1];
+	return 0;
+}
+
+/* The GOT slot a PLT stub at @vaddr jumps through (ff 25 disp32), 0 if
+ * it is no such stub. */
+static uint64_t plt_slot(Elf *elf, uint64_t vaddr)
+{
+	uint8_t b[16];
+	size_t n = code_at(elf, vaddr, b, sizeof(b)), i = skip_cet(b, n);
+	int32_t disp;
+
+	if (i + 6 > n || b[i] != 0xff || b[i + 1] != 0x25)
+		return 0;
+	memcpy(&disp, b + i + 2, 4);
+	return vaddr + i + 6 + (int64_t)disp;
+}
+
+/* The name of the symbol whose PLT relocation fills GOT slot @slot. */
+static const char *slot_symbol(Elf *elf, uint64_t slot)
+{
+	Elf_Scn *scn = NULL, *symscn;
+	GElf_Shdr shdr, symhdr;
+	GElf_Rela rela;
+	GElf_Sym sym;
+	Elf_Data *d, *syms;
+	size_t i;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_RELA ||
+		    !(d = elf_getdata(scn, NULL)) || !shdr.sh_entsize)
+			continue;
+		symscn = elf_getscn(elf, shdr.sh_link);
+		if (!symscn || !gelf_getshdr(symscn, &symhdr) ||
+		    !(syms = elf_getdata(symscn, NULL)))
+			continue;
+		for (i = 0; i < shdr.sh_size / shdr.sh_entsize; i++) {
+			if (!gelf_getrela(d, (int)i, &rela) ||
+			    rela.r_offset != slot ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(rela.r_info),
+					 &sym))
+				continue;
+			return elf_strptr(elf, symhdr.sh_link, sym.st_name);
+		}
+	}
+	return NULL;
+}
+
+/* The name of a function symbol defined at @vaddr. */
+static const char *function_at(Elf *elf, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	GElf_Sym sym;
+	Elf_Data *d;
+	size_t i;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) ||
+		    (shdr.sh_type != SHT_DYNSYM &&
+		     shdr.sh_type != SHT_SYMTAB) ||
+		    !(d = elf_getdata(scn, NULL)) || !shdr.sh_entsize)
+			continue;
+		for (i = 0; i < shdr.sh_size / shdr.sh_entsize; i++)
+			if (gelf_getsym(d, (int)i, &sym) &&
+			    sym.st_value == vaddr && is_func(&sym) &&
+			    is_defined_global(&sym))
+				return elf_strptr(elf, shdr.sh_link,
+						  sym.st_name);
+	}
+	return NULL;
+}
+
+int elfsym__forwarded_to(const char *path, const struct as_elfsym *fn,
+			 char *name, size_t len)
+{
+	const char *target = NULL;
+	uint64_t to, slot;
+	Elf *elf = NULL;
+	int fd, err = -ENOENT;
+
+	if (!path || !fn || !name || !len)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	to = jmp_target(elf, fn->vaddr);
+	if (!to)
+		goto cleanup;
+	slot = plt_slot(elf, to);
+	target = slot ? slot_symbol(elf, slot) : function_at(elf, to);
+	if (target && *target) {
+		snprintf(name, len, "%s", target);
+		err = 0;
+	}
+cleanup:
+	if (elf)
+		elf_end(elf);
 	close(fd);
 	return err;
 }

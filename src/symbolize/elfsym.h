@@ -38,4 +38,14 @@ int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out);
  */
 int elfsym__read(const char *path, uint64_t file_offset, void *buf, size_t len);
 
+/*
+ * When the function @fn of @path is a forwarder, its first instruction a
+ * direct jmp to another function (directly or through the PLT, e.g.
+ * mimalloc's mi_free_size: jmp mi_free@plt), writes that function's
+ * symbol name into @name. Returns 0; -ENOENT when @fn does not start so;
+ * -ENOEXEC when @path is not ELF; the negative errno of open().
+ */
+int elfsym__forwarded_to(const char *path, const struct as_elfsym *fn,
+			 char *name, size_t len);
+
 #endif

@@ -512,12 +512,33 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/*
+ * A path to the file of maps line @ml that this process can open: a
+ * deleted file has no name left, but map_files still reaches the mapped
+ * inode; a file of another mount namespace is reached through its root.
+ */
+static int openable_path(pid_t pid, const struct maps_line *ml, bool same,
+			 char *buf, size_t len)
+{
+	int n;
+
+	if (ends_with(ml->path, DELETED_SUFFIX))
+		n = snprintf(buf, len,
+			     "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+			     (int)pid, ml->start, ml->limit);
+	else if (same)
+		n = snprintf(buf, len, "%s", ml->path);
+	else
+		n = snprintf(buf, len, "/proc/%d/root%s", (int)pid, ml->path);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int procmaps__find_lib(pid_t pid, const char *prefix, char *buf, size_t len)
 {
 	char *line = NULL;
 	size_t linecap = 0, lines = 0, plen = strlen(prefix);
 	FILE *f = NULL;
-	int err, n;
+	int err;
 
 	err = open_maps(pid, &f);
 	if (err)
@@ -530,23 +551,53 @@ int procmaps__find_lib(pid_t pid, const char *prefix, char *buf, size_t len)
 		if (parse_maps_line(line, &ml) || ml.path[0] != '/' ||
 		    strncmp(basename_of(ml.path), prefix, plen) != 0)
 			continue;
-		/*
-		 * A deleted file has no name left; map_files still reaches
-		 * the mapped inode.
-		 */
-		if (ends_with(ml.path, DELETED_SUFFIX))
-			n = snprintf(buf, len,
-				     "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-				     (int)pid, ml.start, ml.limit);
-		else if (same_root(pid))
-			n = snprintf(buf, len, "%s", ml.path);
-		else
-			n = snprintf(buf, len, "/proc/%d/root%s", (int)pid,
-				     ml.path);
-		err = n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+		err = openable_path(pid, &ml, same_root(pid), buf, len);
 		goto cleanup;
 	}
 	if (ferror(f) || (lines == 0 && process_gone(pid)))
+		err = -ESRCH;
+cleanup:
+	free(line);
+	if (f)
+		fclose(f);
+	return err;
+}
+
+int procmaps__for_each_file(pid_t pid, procmaps_file_fn fn, void *ctx)
+{
+	struct as_mapped_file mf;
+	char *line = NULL, path[PATH_MAX + 64];
+	size_t linecap = 0, lines = 0;
+	dev_t last_dev = 0;
+	ino_t last_ino = 0;
+	FILE *f = NULL;
+	bool same;
+	int err;
+
+	err = open_maps(pid, &f);
+	if (err)
+		goto cleanup;
+	same = same_root(pid);
+	while (!err && getline(&line, &linecap, f) > 0) {
+		struct maps_line ml;
+
+		lines++;
+		/* a file's mappings are listed together: one call each */
+		if (parse_maps_line(line, &ml) || ml.path[0] != '/' ||
+		    !strchr(ml.perms, 'x') ||
+		    (ml.dev == last_dev && ml.ino == last_ino))
+			continue;
+		last_dev = ml.dev;
+		last_ino = ml.ino;
+		if (openable_path(pid, &ml, same, path, sizeof(path)))
+			continue;
+		mf = (struct as_mapped_file){.path = path,
+					     .mapped_path = ml.path,
+					     .dev = ml.dev,
+					     .ino = ml.ino};
+		err = fn(&mf, ctx);
+	}
+	if (!err && (ferror(f) || (lines == 0 && process_gone(pid))))
 		err = -ESRCH;
 cleanup:
 	free(line);

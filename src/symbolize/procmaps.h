@@ -56,4 +56,21 @@ int procmaps__lookup(const struct as_procmaps *pm, pid_t pid, uint64_t addr,
  */
 int procmaps__find_lib(pid_t pid, const char *prefix, char *buf, size_t len);
 
+/* One executable file a process maps. */
+struct as_mapped_file {
+	const char *path;	 /* a path this process can open */
+	const char *mapped_path; /* as the process named it */
+	dev_t dev;
+	ino_t ino;
+};
+
+typedef int (*procmaps_file_fn)(const struct as_mapped_file *f, void *ctx);
+
+/*
+ * Calls @fn once for each file @pid maps executable, in address order,
+ * until @fn returns non-0, which it then returns. Returns 0, -ESRCH when
+ * the process is gone, or another negative errno.
+ */
+int procmaps__for_each_file(pid_t pid, procmaps_file_fn fn, void *ctx);
+
 #endif

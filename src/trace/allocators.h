@@ -17,8 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Most functions one family has. */
-#define AS_MAX_FNS 32
+/* Most functions one family has, and sets of them. */
+#define AS_MAX_FNS  64
+#define AS_MAX_SETS 4
 
 /* One allocator function. Argument numbers are 1-based, 0 = none. */
 struct as_alloc_fn {
@@ -45,9 +46,19 @@ struct as_alloc_family {
 	const char *const *libs;
 	/* symbol prefixes tried in order ("" for plain names, "je_") */
 	const char *const *prefixes;
-	const struct as_alloc_fn *fns;
-	size_t nfns;
+	/* its functions, in sets shared between families (the C ones, C++'s
+	 * operator new and delete, its own API) */
+	struct as_alloc_fn_set {
+		const struct as_alloc_fn *fns;
+		size_t n;
+	} sets[AS_MAX_SETS];
 };
+
+/* Calls @fn(row, @ctx) for every function of @fam until it returns non-0,
+ * which it then returns. */
+int allocators__for_each_fn(const struct as_alloc_family *fam,
+			    int (*fn)(const struct as_alloc_fn *row, void *ctx),
+			    void *ctx);
 
 /* A library of the C/C++ runtime. */
 struct as_runtime_lib {

@@ -11,6 +11,7 @@
  * session link when sampling.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ struct as_attacher {
 /* One function to probe in one file. */
 struct probe {
 	const struct as_alloc_fn *fn;
+	char sym[128];		   /* its symbol, with the family's prefix */
+	struct as_elfsym elf;	   /* where it is */
 	uint64_t func_offset;	   /* its first byte */
 	struct as_probe_site site; /* where its entry probe goes */
 };
@@ -85,17 +88,57 @@ int attacher__new(const struct as_attach_opts *o, struct as_attacher **out)
 	return 0;
 }
 
-void attacher__free(struct as_attacher *a)
+/* Detaching a link waits for a grace period of the kernel's: links are
+ * let go from several threads at once, so that their waits overlap. */
+#define DETACH_THREADS 16
+
+struct detach_slice {
+	struct as_attacher *a;
+	size_t first, step;
+};
+
+static void *detach_slice(void *arg)
 {
+	const struct detach_slice *ds = arg;
+	struct as_attacher *a = ds->a;
 	size_t i;
 
+	for (i = ds->first; i < a->nlinks + a->nfds; i += ds->step) {
+		if (i < a->nlinks)
+			bpf_link__destroy(a->links[i]);
+		else
+			close(a->fds[i - a->nlinks]);
+	}
+	return NULL;
+}
+
+static void detach_all(struct as_attacher *a)
+{
+	struct detach_slice ds[DETACH_THREADS];
+	pthread_t th[DETACH_THREADS];
+	bool started[DETACH_THREADS] = {false};
+	size_t n = a->nlinks + a->nfds, k, i;
+
+	k = n < DETACH_THREADS ? n : DETACH_THREADS;
+	for (i = 0; i < k; i++) {
+		ds[i] = (struct detach_slice){a, i, k};
+		started[i] =
+		    !pthread_create(&th[i], NULL, detach_slice, &ds[i]);
+	}
+	/* a slice whose thread could not start is detached here */
+	for (i = 0; i < k; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			detach_slice(&ds[i]);
+}
+
+void attacher__free(struct as_attacher *a)
+{
 	if (!a)
 		return;
-	for (i = 0; i < a->nlinks; i++)
-		bpf_link__destroy(a->links[i]);
+	detach_all(a);
 	free(a->links);
-	for (i = 0; i < a->nfds; i++)
-		close(a->fds[i]);
 	free(a->fds);
 	free(a);
 }
@@ -115,9 +158,9 @@ static void no_session_note(void)
 
 int attacher__prepare(struct as_attacher *a, struct allocsnoop_bpf *skel)
 {
-	struct bpf_program *multi[] = {skel->progs.alloc_enter,
-				       skel->progs.alloc_exit,
-				       skel->progs.free_enter};
+	struct bpf_program *multi[] = {
+	    skel->progs.alloc_enter, skel->progs.alloc_exit,
+	    skel->progs.free_enter, skel->progs.maps_changed};
 	struct bpf_program *sess = skel->progs.alloc_session;
 	size_t i;
 	int err;
@@ -130,7 +173,7 @@ int attacher__prepare(struct as_attacher *a, struct allocsnoop_bpf *skel)
 		  ? bpf_program__set_expected_attach_type(
 			sess, AS_BPF_TRACE_UPROBE_SESSION)
 		  : bpf_program__set_autoload(sess, false);
-	for (i = 0; !err && a->mode != AS_ATTACH_PERF && i < 3; i++)
+	for (i = 0; !err && a->mode != AS_ATTACH_PERF && i < 4; i++)
 		err = bpf_program__set_expected_attach_type(
 		    multi[i], AS_BPF_TRACE_UPROBE_MULTI);
 	if (err)
@@ -183,38 +226,45 @@ static const char *perm_hint(int err)
 /* @fn of family @fam in @path, under the first of the family's symbol
  * prefixes that has it. */
 static int fn_lookup(const char *path, const struct as_alloc_family *fam,
-		     const struct as_alloc_fn *fn, struct as_elfsym *out)
+		     const struct as_alloc_fn *fn, struct as_elfsym *out,
+		     char *name, size_t len)
 {
 	const char *const *prefix;
-	char name[128];
 	int err = -ENOENT;
 
 	for (prefix = fam->prefixes; *prefix && err == -ENOENT; prefix++) {
-		snprintf(name, sizeof(name), "%s%s", *prefix, fn->name);
+		snprintf(name, len, "%s%s", *prefix, fn->name);
 		err = elfsym__lookup(path, name, out);
 	}
 	return err;
 }
 
-/* 0 when @path has every function @fam requires, else -ENOENT (or why it
+/* One file's planning: what for_each_fn's callbacks need. */
+struct planner {
+	struct as_attacher *a;
+	struct plan *pl;
+	const char *path;
+	const struct as_alloc_family *fam;
+};
+
+/* 0 when @row is not required or the file has it, else -ENOENT (or why it
  * cannot be read): a file that is not of the family gets no probe. */
-static int check_required(const char *path, const struct as_alloc_family *fam)
+static int check_required(const struct as_alloc_fn *row, void *ctx)
 {
+	const struct planner *pr = ctx;
 	struct as_elfsym sym;
-	size_t i;
+	char name[128];
 	int err;
 
-	for (i = 0; i < fam->nfns; i++) {
-		if (!fam->fns[i].required)
-			continue;
-		err = fn_lookup(path, fam, &fam->fns[i], &sym);
-		if (err && err != -ENOENT)
-			fprintf(stderr, "allocsnoop: cannot read %s: %s\n",
-				path, strerror(-err));
-		if (err)
-			return err;
-	}
-	return 0;
+	if (!row->required)
+		return 0;
+	err = fn_lookup(pr->path, pr->fam, row, &sym, name, sizeof(name));
+	if (err == -ENOEXEC) /* not ELF: no allocator either */
+		return -ENOENT;
+	if (err && err != -ENOENT)
+		fprintf(stderr, "allocsnoop: cannot read %s: %s\n", pr->path,
+			strerror(-err));
+	return err;
 }
 
 static bool is_alias(const struct plan *pl, uint64_t func_offset)
@@ -227,17 +277,22 @@ static bool is_alias(const struct plan *pl, uint64_t func_offset)
 	return false;
 }
 
-/* Adds @fn to @pl with its entry site, unless @path lacks it or it is an
- * alias of a function already planned. */
-static int plan_fn(struct as_attacher *a, struct plan *pl, const char *path,
-		   const struct as_alloc_family *fam,
-		   const struct as_alloc_fn *fn)
+/* Adds @fn to the plan with its entry site, unless the file lacks it or it
+ * is an alias of a function already planned. */
+static int plan_fn(const struct as_alloc_fn *fn, void *ctx)
 {
+	const struct planner *pr = ctx;
+	struct as_attacher *a = pr->a;
+	struct plan *pl = pr->pl;
+	const char *path = pr->path;
+	const struct as_alloc_family *fam = pr->fam;
 	struct probe *p = &pl->p[pl->n];
 	struct as_elfsym sym;
 	int err;
 
-	err = fn_lookup(path, fam, fn, &sym);
+	if (pl->n == AS_MAX_FNS)
+		return 0;
+	err = fn_lookup(path, fam, fn, &sym, p->sym, sizeof(p->sym));
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	if (is_alias(pl, sym.file_offset)) {
@@ -249,6 +304,7 @@ static int plan_fn(struct as_attacher *a, struct plan *pl, const char *path,
 		return 0;
 	}
 	p->fn = fn;
+	p->elf = sym;
 	p->func_offset = sym.file_offset;
 	if (probesite__choose(path, &sym, allocators__regs_read(fn),
 			      &p->site)) {
@@ -262,6 +318,52 @@ static int plan_fn(struct as_attacher *a, struct plan *pl, const char *path,
 			p->site.insn, p->site.reason);
 	pl->n++;
 	return 0;
+}
+
+/* Is the function named @sym in @path (or an alias of it) planned? */
+static bool planned(const struct plan *pl, const char *path, const char *sym)
+{
+	struct as_elfsym to;
+	size_t i;
+
+	if (elfsym__lookup(path, sym, &to))
+		return false; /* not this file's */
+	for (i = 0; i < pl->n; i++)
+		if (pl->p[i].elf.vaddr == to.vaddr)
+			return true;
+	return false;
+}
+
+/*
+ * Drops the frees that only jump to another planned free (mimalloc's
+ * mi_free_size: jmp mi_free@plt): a free has no return probe to nest by,
+ * so the second probe would find the block gone and count an unmatched
+ * free. An allocation that forwards nests and counts once anyway.
+ */
+static void drop_forwarders(struct as_attacher *a, struct plan *pl,
+			    const char *path)
+{
+	bool drop[AS_MAX_FNS] = {false};
+	char to[128];
+	size_t i, k;
+
+	/* decided on the whole plan first: a chain of forwarders ends in a
+	 * planned free, or its first link is kept */
+	for (i = 0; i < pl->n; i++) {
+		drop[i] = allocators__is_free(pl->p[i].fn) &&
+			  !elfsym__forwarded_to(path, &pl->p[i].elf, to,
+						sizeof(to)) &&
+			  planned(pl, path, to);
+		if (drop[i] && a->verbose)
+			fprintf(stderr,
+				"allocsnoop: %s: %s forwards to %s, probed "
+				"there\n",
+				path, pl->p[i].sym, to);
+	}
+	for (i = k = 0; i < pl->n; i++)
+		if (!drop[i])
+			pl->p[k++] = pl->p[i];
+	pl->n = k;
 }
 
 /*
@@ -412,19 +514,49 @@ int attacher__attach_file(struct as_attacher *a,
 			  pid_t pid)
 {
 	struct plan pl = {.n = 0};
+	struct planner pr = {a, &pl, path, fam};
 	size_t i;
 	int err;
 
-	err = check_required(path, fam);
-	for (i = 0; !err && i < fam->nfns && pl.n < AS_MAX_FNS; i++)
-		err = plan_fn(a, &pl, path, fam, &fam->fns[i]);
+	err = allocators__for_each_fn(fam, check_required, &pr);
+	err = err ?: allocators__for_each_fn(fam, plan_fn, &pr);
 	if (err)
 		return err;
+	drop_forwarders(a, &pl, path);
 	if (a->mode != AS_ATTACH_PERF)
 		err = link_multi(a, path, pid, &pl);
 	for (i = 0; !err && a->mode == AS_ATTACH_PERF && i < pl.n; i++)
 		err = link_perf(a, path, pid, &pl.p[i]);
 	return err ? err : (int)pl.n;
+}
+
+int attacher__attach_rendezvous(struct as_attacher *a, const char *path,
+				uint64_t offset, pid_t pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts);
+	struct bpf_program *prog = a->skel->progs.maps_changed;
+	struct bpf_link *link = NULL;
+	uint64_t cookie = 0;
+	int fd;
+
+	if (a->mode != AS_ATTACH_PERF) {
+		fd =
+		    links__uprobe_multi(bpf_program__fd(prog), false, path,
+					&offset, &cookie, 1, pid < 0 ? 0 : pid);
+	} else {
+		link = bpf_program__attach_uprobe_opts(prog, pid, path, offset,
+						       &opts);
+		fd = link ? 0 : -errno;
+	}
+	if (fd < 0) {
+		if (fd != -ESRCH)
+			fprintf(stderr,
+				"allocsnoop: cannot probe the loader's "
+				"rendezvous in %s: %s%s\n",
+				path, strerror(-fd), perm_hint(fd));
+		return fd;
+	}
+	return link ? keep_link(a, link) : keep_fd(a, fd);
 }
 
 int attacher__attach_lifecycle(struct as_attacher *a)

@@ -16,6 +16,7 @@
 #define ALLOCSNOOP_ATTACH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "trace/allocators.h"
@@ -71,6 +72,14 @@ bool attacher__fall_back(struct as_attacher *a);
 int attacher__attach_file(struct as_attacher *a,
 			  const struct as_alloc_family *fam, const char *path,
 			  pid_t pid);
+
+/*
+ * Probes the dynamic loader's rendezvous function at @offset of @path
+ * (ld.so's _dl_debug_state) for process @pid (-1 = every process): each
+ * load or unload of libraries then tells userspace (AS_EV_MAPS).
+ */
+int attacher__attach_rendezvous(struct as_attacher *a, const char *path,
+				uint64_t offset, pid_t pid);
 
 /* Attaches the exec/exit/fork tracepoints. */
 int attacher__attach_lifecycle(struct as_attacher *a);

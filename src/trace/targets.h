@@ -13,22 +13,33 @@
 #include <sys/types.h>
 
 struct as_tracer;
+struct as_targets;
+
+/* Probes go to @t's programs, for process @filter (-1 = every one). */
+int targets__new(struct as_tracer *t, pid_t filter, bool verbose,
+		 struct as_targets **out);
+void targets__free(struct as_targets *tg);
 
 /*
- * Probes the allocator files process @pid maps now (each family's
- * library, and its executable for a static malloc), for process @filter
- * (-1 = every process). Returns 0, -ENOENT when it maps no allocator,
- * -ESRCH when it is gone, or another negative errno (printed).
+ * Probes the system's libc and loader (found through allocsnoop's own
+ * maps), the allocator libraries installed in the system's library
+ * directories and, when @program is not NULL, the program's own malloc if
+ * it is static. Returns 0 or a negative errno (printed).
  */
-int targets__attach_process(struct as_tracer *t, pid_t pid, pid_t filter);
+int targets__attach_system(struct as_targets *tg, const char *program);
 
 /*
- * Probes the system's libc (found through allocsnoop's own maps) and,
- * when @program is not NULL, the program's own malloc if it is static,
- * for process @filter (-1 = every process). Returns 0 or a negative errno
- * (printed).
+ * Probes the files process @pid maps that were not looked at yet: an
+ * allocator family's library, any other file exporting the C allocator
+ * functions (a static binary, a private allocator), the loader's
+ * rendezvous, a runtime library's unwind rules. @late: the process ran
+ * before they were probed, which is counted (probes_late). Returns the
+ * number of allocator files it maps (probed now or before), -ESRCH when
+ * it is gone, or another negative errno.
  */
-int targets__attach_system(struct as_tracer *t, const char *program,
-			   pid_t filter);
+int targets__scan_process(struct as_targets *tg, pid_t pid, bool late);
+
+/* targets__scan_process for every running process (system-wide). */
+int targets__scan_all(struct as_targets *tg);
 
 #endif

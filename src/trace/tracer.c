@@ -103,6 +103,7 @@ static int skel_open(struct as_tracer *t, const struct as_tracer_opts *o)
 	sk->rodata->stack_depth = o->stack_depth;
 	sk->rodata->sample_bytes = o->sample_bytes;
 	sk->rodata->follow_forks = o->follow_forks;
+	sk->rodata->only_tgid = o->follow_forks ? 0 : (__u32)o->only_tgid;
 	t->table_buckets = table_buckets(
 	    o->max_allocs ?: bpf_map__max_entries(sk->maps.allocs));
 	sk->rodata->table_mask = t->table_buckets - 1;
@@ -223,6 +224,20 @@ int tracer__attach_lib(struct as_tracer *t, const struct as_alloc_family *fam,
 	return attacher__attach_file(t->att, fam, path, pid);
 }
 
+int tracer__attach_rendezvous(struct as_tracer *t, const char *path,
+			      uint64_t offset, pid_t pid)
+{
+	return attacher__attach_rendezvous(t->att, path, offset, pid);
+}
+
+void tracer__count_lost(struct as_tracer *t, enum as_lost what)
+{
+	/* the counters are the programs' own, in their mapped .bss */
+	if (what < AS_LOST_MAX)
+		__atomic_fetch_add(&t->skel->bss->lost[what], 1,
+				   __ATOMIC_RELAXED);
+}
+
 int tracer__attach_lifecycle(struct as_tracer *t)
 {
 	return attacher__attach_lifecycle(t->att);
@@ -240,6 +255,11 @@ int tracer__follow(struct as_tracer *t, pid_t pid)
 void tracer__add_runtime(struct as_tracer *t, pid_t pid, const char *libc_path)
 {
 	runtime_libs__add_process(t->rt, pid, libc_path);
+}
+
+void tracer__add_runtime_file(struct as_tracer *t, const char *path)
+{
+	runtime_libs__add(t->rt, path);
 }
 
 int tracer__event_fd(const struct as_tracer *t)

@@ -31,6 +31,7 @@ struct as_tracer_opts {
 				  at most AS_SAMPLE_BYTES_MAX */
 	bool follow_forks;     /* trace only tracer__follow()ed processes
 				  and their descendants */
+	pid_t only_tgid;       /* -p, -c: the one process traced, 0 = any */
 	bool verbose;
 };
 
@@ -65,6 +66,13 @@ int tracer__attach_lib(struct as_tracer *t, const struct as_alloc_family *fam,
 /* Attaches the exec/exit/fork tracepoints. */
 int tracer__attach_lifecycle(struct as_tracer *t);
 
+/* Probes the loader's rendezvous at @offset of @path (attach.h). */
+int tracer__attach_rendezvous(struct as_tracer *t, const char *path,
+			      uint64_t offset, pid_t pid);
+
+/* Counts, in the loss counters, one thing the tracer could not see. */
+void tracer__count_lost(struct as_tracer *t, enum as_lost what);
+
 /* --follow-forks: traces @pid and, from now on, its descendants. */
 int tracer__follow(struct as_tracer *t, pid_t pid);
 
@@ -74,6 +82,8 @@ int tracer__follow(struct as_tracer *t, pid_t pid);
  * operator new are charged to their callers. Failures only cost that.
  */
 void tracer__add_runtime(struct as_tracer *t, pid_t pid, const char *libc_path);
+/* The same for one runtime library file. */
+void tracer__add_runtime_file(struct as_tracer *t, const char *path);
 
 /* The ring buffer's epoll fd, for the caller's event loop. */
 int tracer__event_fd(const struct as_tracer *t);

@@ -147,9 +147,9 @@ class Workload:
         self.proc.wait(timeout=30)
 
 
-def trace_pid(name, extra=()):
+def trace_pid(name, extra=(), env=None):
     """Final JSON report of `allocsnoop -p PID` around a workload's work."""
-    wl = Workload(name)
+    wl = Workload(name, env)
     try:
         tr = Tracer(["-p", str(wl.pid), "--json", "-T", "0", *extra, "3600"])
         wl.go()
@@ -159,18 +159,20 @@ def trace_pid(name, extra=()):
     return wl.pid, reps
 
 
-def trace_command(name, extra=(), args=""):
-    """Reports of `allocsnoop -c WORKLOAD` and its exit status."""
+def trace_command(name, extra=(), args="", env=None):
+    """Reports of `allocsnoop -c WORKLOAD` and its exit status; @env is
+    added to the command's environment."""
     require_root()
     cmd = f"{WORKLOADS / name} {args}".strip()
     p = subprocess.run([str(TOOL), "-c", cmd, "--json", "-T", "0", *extra,
-                        "3600"], capture_output=True, text=True, timeout=120)
+                        "3600"], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, **(env or {})))
     return p, reports(p.stdout)
 
 
-def trace_all(name, extra=()):
+def trace_all(name, extra=(), env=None):
     """Final report of system-wide allocsnoop around one workload run."""
-    wl = Workload(name)
+    wl = Workload(name, env)
     try:
         tr = Tracer(["--json", "-T", "0", *extra, "3600"])
         wl.go()

@@ -18,58 +18,98 @@
 #include "trace/allocators.h"
 #include "trace/probesite.h"
 
+struct find {
+	const char *name;
+	const struct as_alloc_fn *found;
+	size_t n, required;
+};
+
+static int find_row(const struct as_alloc_fn *row, void *ctx)
+{
+	struct find *f = ctx;
+
+	f->n++;
+	f->required += row->required;
+	if (f->name && strcmp(row->name, f->name) == 0)
+		f->found = row;
+	return 0;
+}
+
 static const struct as_alloc_fn *fn_of(const char *family, const char *name)
 {
 	const struct as_alloc_family *fam = allocators__family(family);
-	size_t i;
+	struct find f = {.name = name};
 
 	assert_non_null(fam);
-	for (i = 0; i < fam->nfns; i++)
-		if (strcmp(fam->fns[i].name, name) == 0)
-			return &fam->fns[i];
-	fail_msg("%s has no %s", family, name);
-	return NULL;
+	allocators__for_each_fn(fam, find_row, &f);
+	if (!f.found)
+		fail_msg("%s has no %s", family, name);
+	return f.found;
+}
+
+/* Checks one row decodes on the BPF side to what it says. */
+static int check_row(const struct as_alloc_fn *f, void *ctx)
+{
+	uint64_t c = allocators__cookie(f);
+
+	(void)ctx;
+	assert_int_equal(AS_COOKIE_ROLE(c), f->role);
+	assert_int_equal(AS_COOKIE_SIZE_ARG(c), f->size_arg);
+	assert_int_equal(AS_COOKIE_COUNT_ARG(c), f->count_arg);
+	assert_int_equal(AS_COOKIE_PTR_ARG(c), f->ptr_arg);
+	assert_int_equal(AS_COOKIE_OUT_ARG(c), f->out_arg);
+	assert_int_equal(AS_COOKIE_FLAGS(c), f->flags);
+	/* the BPF side reads arguments 1 to 6 */
+	assert_true(f->size_arg <= 6 && f->count_arg <= 6 && f->ptr_arg <= 6 &&
+		    f->out_arg <= 6 && f->align_arg <= 6);
+	/* what each role needs to be counted */
+	if (f->role == AS_ROLE_FREE || f->role == AS_ROLE_REALLOC ||
+	    f->role == AS_ROLE_RESIZE)
+		assert_true(f->ptr_arg > 0);
+	if (f->role == AS_ROLE_ALLOC_OUT)
+		assert_true(f->out_arg > 0);
+	if (f->role != AS_ROLE_FREE)
+		assert_true(f->size_arg > 0);
+	return 0;
 }
 
 static void test_every_row_decodes(void **state)
 {
 	const struct as_alloc_family *fams;
-	const struct as_alloc_fn *f;
-	size_t nfams, i, j, required;
-	uint64_t c;
+	size_t nfams, i;
+	struct find f;
 
 	(void)state;
 	fams = allocators__families(&nfams);
 	assert_true(nfams >= 5);
 	for (i = 0; i < nfams; i++) {
-		assert_true(fams[i].nfns <= AS_MAX_FNS);
 		assert_non_null(fams[i].prefixes[0]);
-		for (j = 0, required = 0; j < fams[i].nfns; j++) {
-			f = &fams[i].fns[j];
-			c = allocators__cookie(f);
-			assert_int_equal(AS_COOKIE_ROLE(c), f->role);
-			assert_int_equal(AS_COOKIE_SIZE_ARG(c), f->size_arg);
-			assert_int_equal(AS_COOKIE_COUNT_ARG(c), f->count_arg);
-			assert_int_equal(AS_COOKIE_PTR_ARG(c), f->ptr_arg);
-			assert_int_equal(AS_COOKIE_OUT_ARG(c), f->out_arg);
-			assert_int_equal(AS_COOKIE_FLAGS(c), f->flags);
-			/* the BPF side reads arguments 1 to 6 */
-			assert_true(f->size_arg <= 6 && f->count_arg <= 6 &&
-				    f->ptr_arg <= 6 && f->out_arg <= 6 &&
-				    f->align_arg <= 6);
-			/* what each role needs to be counted */
-			if (f->role == AS_ROLE_FREE ||
-			    f->role == AS_ROLE_REALLOC)
-				assert_true(f->ptr_arg > 0);
-			if (f->role == AS_ROLE_ALLOC_OUT)
-				assert_true(f->out_arg > 0);
-			if (f->role != AS_ROLE_FREE)
-				assert_true(f->size_arg > 0);
-			required += f->required;
-		}
+		assert_int_equal(
+		    allocators__for_each_fn(&fams[i], check_row, NULL), 0);
+		f = (struct find){0};
+		allocators__for_each_fn(&fams[i], find_row, &f);
+		assert_true(f.n <= AS_MAX_FNS);
 		/* a family is recognised by at least one function */
-		assert_true(required > 0);
+		assert_true(f.required > 0);
 	}
+}
+
+/* Each family's own API and C++'s operator new are one row each. */
+static void test_family_rows(void **state)
+{
+	(void)state;
+	assert_int_equal(fn_of("jemalloc", "mallocx")->size_arg, 1);
+	assert_int_equal(fn_of("jemalloc", "sdallocx")->role, AS_ROLE_FREE);
+	assert_int_equal(fn_of("jemalloc", "xallocx")->role, AS_ROLE_RESIZE);
+	assert_int_equal(fn_of("mimalloc", "mi_malloc")->role, AS_ROLE_ALLOC);
+	assert_int_equal(fn_of("mimalloc", "mi_calloc")->count_arg, 1);
+	assert_int_equal(fn_of("tcmalloc", "tc_delete_sized")->ptr_arg, 1);
+	assert_int_equal(fn_of("tcmalloc", "_Znwm")->size_arg, 1);
+	assert_int_equal(fn_of("jemalloc", "_ZnwmSt11align_val_t")->align_arg,
+			 2);
+	assert_non_null(fn_of("static", "malloc"));
+	assert_string_equal(allocators__family("jemalloc")->prefixes[2],
+			    "_rjem_");
 }
 
 static void test_glibc_rows(void **state)
@@ -137,6 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_row_decodes),
 	    cmocka_unit_test(test_glibc_rows),
+	    cmocka_unit_test(test_family_rows),
 	    cmocka_unit_test(test_family_of),
 	    cmocka_unit_test(test_runtime_files),
 	};
