@@ -16,7 +16,7 @@ Q          :=
 say         = @true
 else
 Q          := @
-say         = @printf '  %-6s %s\n' $(1) $(2)
+say         = @printf '  %-6s %s\n' "$(1)" "$(2)"
 endif
 
 PKGS       := libbpf libdw libelf json-c libprotobuf-c capstone zlib
@@ -54,7 +54,8 @@ FAMILIES   := jemalloc tcmalloc_minimal mimalloc
 FAMILY_WL  := families cxx_new
 WL_BINS    := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS)) \
               $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX)) \
-              $(foreach f,$(FAMILIES),$(foreach w,$(FAMILY_WL),$(BUILD)/workloads/$(w)-$(f)))
+              $(foreach f,$(FAMILIES),$(foreach w,$(FAMILY_WL),$(BUILD)/workloads/$(w)-$(f))) \
+              $(BUILD)/workloads/libdlwork.so $(BUILD)/workloads/families-static
 DEMO_BIN   := $(BUILD)/demo/orders
 
 vpath %.proto $(sort $(dir $(PROTOS)))
@@ -131,16 +132,33 @@ $(BUILD)/workloads/%: tests/workloads/%.cc tests/workloads/workload.h
 # FAMILY_TCMALLOC_MINIMAL and so on: the family's own API too.
 define family_workload
 $(BUILD)/workloads/families-$(1): tests/workloads/families.c tests/workloads/workload.h
-	$$(call say,CC,$$< '($(1))')
+	$$(call say,CC,$$< ($(1)))
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror \
 		-DFAMILY_$(shell echo $(1) | tr a-z A-Z) $$< -o $$@ -l$(1) -lpthread
 $(BUILD)/workloads/cxx_new-$(1): tests/workloads/cxx_new.cc tests/workloads/workload.h
-	$$(call say,CXX,$$< '($(1))')
+	$$(call say,CXX,$$< ($(1)))
 	@mkdir -p $$(@D)
 	$$(Q)clang++ -O0 -g -fno-omit-frame-pointer -Wall -Werror $$< -o $$@ -l$(1)
 endef
 $(foreach f,$(FAMILIES),$(eval $(call family_workload,$(f))))
+
+# A library of the dlopener workload, and the accuracy workload static.
+$(BUILD)/workloads/libdlwork.so: tests/workloads/lib/dlwork.cc
+	$(call say,CXX,$<)
+	@mkdir -p $(@D)
+	$(Q)clang++ -O0 -g -fno-omit-frame-pointer -Wall -Werror -shared -fPIC \
+		$< -o $@
+$(BUILD)/workloads/dlopener: tests/workloads/dlopener.c tests/workloads/workload.h
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror $< \
+		-o $@ -ldl
+$(BUILD)/workloads/families-static: tests/workloads/families.c tests/workloads/workload.h
+	$(call say,CC,$< (static))
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror \
+		-static $< -o $@ -lpthread
 
 $(DEMO_BIN): demo/orders.c
 	$(call say,CC,$<)

@@ -512,24 +512,38 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* Does @path name the file of maps line @ml (its device and inode)? */
+static bool names_mapped(const char *path, const struct maps_line *ml)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_dev == ml->dev && st.st_ino == ml->ino;
+}
+
 /*
- * A path to the file of maps line @ml that this process can open: a
- * deleted file has no name left, but map_files still reaches the mapped
- * inode; a file of another mount namespace is reached through its root.
+ * A path to the file of maps line @ml that this process can open. The
+ * kernel names the file as seen from our root when it can: as it is, or
+ * else through the process's root (another mount namespace); a deleted
+ * file, or one neither reaches, through map_files, which always holds the
+ * mapped inode (while the process lives).
  */
 static int openable_path(pid_t pid, const struct maps_line *ml, bool same,
 			 char *buf, size_t len)
 {
-	int n;
+	int n = -1;
 
-	if (ends_with(ml->path, DELETED_SUFFIX))
-		n = snprintf(buf, len,
-			     "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-			     (int)pid, ml->start, ml->limit);
-	else if (same)
+	if (!ends_with(ml->path, DELETED_SUFFIX)) {
 		n = snprintf(buf, len, "%s", ml->path);
-	else
-		n = snprintf(buf, len, "/proc/%d/root%s", (int)pid, ml->path);
+		if ((size_t)n < len && names_mapped(buf, ml))
+			return 0;
+		n = same ? -1
+			 : snprintf(buf, len, "/proc/%d/root%s", (int)pid,
+				    ml->path);
+		if (n >= 0 && (size_t)n < len && names_mapped(buf, ml))
+			return 0;
+	}
+	n = snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		     (int)pid, ml->start, ml->limit);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 

@@ -248,16 +248,31 @@ int targets__scan_process(struct as_targets *tg, pid_t pid, bool late)
 	return err ? err : sc.allocators;
 }
 
+/* Probes the file at @path unless it was looked at already. */
+static int probe_once(struct as_targets *tg, const char *path)
+{
+	struct file_id *id;
+	struct stat st;
+	bool first;
+	int n;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	n = sight(tg, st.st_dev, st.st_ino, &id, &first);
+	if (n || !first)
+		return n;
+	n = probe_file(tg, path);
+	id->allocator = n > 0;
+	return n < 0 && n != -ESRCH ? n : 0;
+}
+
 /* Probes the allocator libraries (of a family) in directory @dir. */
 static int scan_dir(struct as_targets *tg, const char *dir)
 {
 	char path[PATH_MAX];
-	struct file_id *id;
 	struct dirent *de;
-	struct stat st;
-	bool first;
 	DIR *d;
-	int err = 0, n;
+	int err = 0;
 
 	d = opendir(dir);
 	if (!d)
@@ -267,15 +282,7 @@ static int scan_dir(struct as_targets *tg, const char *dir)
 		    !strstr(de->d_name, ".so"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
-			continue;
-		err = sight(tg, st.st_dev, st.st_ino, &id, &first);
-		if (err || !first)
-			continue;
-		n = probe_file(tg, path);
-		if (n < 0 && n != -ESRCH)
-			err = n;
-		id->allocator = n > 0;
+		err = probe_once(tg, path);
 	}
 	closedir(d);
 	return err;
@@ -308,12 +315,8 @@ int targets__attach_system(struct as_targets *tg, const char *program)
 			strerror(-err));
 		return err;
 	}
-	if (!program)
-		return 0;
 	/* a static command carries its own malloc */
-	err = tracer__attach_lib(tg->t, allocators__family("static"), program,
-				 tg->filter);
-	return err < 0 && err != -ENOENT ? err : 0;
+	return program ? probe_once(tg, program) : 0;
 }
 
 int targets__scan_all(struct as_targets *tg)

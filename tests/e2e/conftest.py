@@ -28,9 +28,10 @@ def require_root():
 def markers(workload):
     """{marker: line number} from the '@name' comments of a workload."""
     out = {}
-    src = WL_SRC / f"{workload}.c"
-    if not src.exists():
-        src = WL_SRC / f"{workload}.cc"
+    for src in (WL_SRC / f"{workload}.c", WL_SRC / f"{workload}.cc",
+                WL_SRC / "lib" / f"{workload}.cc"):
+        if src.exists():
+            break
     for n, line in enumerate(src.read_text().splitlines(), 1):
         m = re.search(r"/\* @(\w+) \*/", line)
         if m:
@@ -121,8 +122,11 @@ def _no_stray_tracers():
 class Workload:
     """A workload run with --wait: ready -> go -> done -> (stdin closed)."""
 
-    def __init__(self, name, env=None):
-        self.proc = subprocess.Popen([str(WORKLOADS / name), "--wait"],
+    def __init__(self, name, env=None, argv=None):
+        """@argv: the command that runs it (e.g. inside a chroot), else
+        the built workload @name."""
+        argv = argv or [str(WORKLOADS / name)]
+        self.proc = subprocess.Popen([*argv, "--wait"],
                                      stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True,
                                      env=dict(os.environ, **(env or {})))

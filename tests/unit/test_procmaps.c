@@ -356,7 +356,10 @@ static void test_find_lib(void **state)
 
 	if (!is_root())
 		return;
-	/* A process with another root is reached through /proc/PID/root. */
+	/* A process with another root that mapped libc before chroot: the
+	 * kernel names the file from our root, and that path, checked
+	 * against the mapped inode, is the one to use (the same path under
+	 * its root names nothing). */
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -377,8 +380,9 @@ static void test_find_lib(void **state)
 	}
 	assert_int_equal(procmaps__find_lib(pid, "libc.so", buf, sizeof(buf)),
 			 0);
+	assert_string_equal(buf, lf.path);
 	snprintf(want, sizeof(want), "/proc/%d/root%s", (int)pid, lf.path);
-	assert_string_equal(buf, want);
+	assert_int_not_equal(access(want, F_OK), 0);
 	reap(pid);
 }
 
