@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/snapout.h"
 #include "cli/view_opts.h"
 #include "collect/collector.h"
 #include "profile/pprof.h"
@@ -55,8 +56,8 @@ struct trace_ctx {
 	struct as_snapshot *prev;
 	struct as_stats *prev_stats;
 	struct timespec start;
+	struct as_snapout *out; /* snapshot files */
 	uint64_t seq;
-	uint64_t nsnap;
 	char target[64]; /* for the snapshot's metadata */
 };
 
@@ -290,57 +291,6 @@ static void on_event(const struct as_event *ev, void *arg)
 	}
 }
 
-static void expand_output(const struct trace_ctx *c, char *buf, size_t len)
-{
-	const char *p = c->o->output;
-	size_t off = 0;
-	struct tm tm;
-	time_t now = time(NULL);
-
-	localtime_r(&now, &tm);
-	for (; *p && off + 1 < len; p++) {
-		if (*p != '%' || !p[1]) {
-			buf[off++] = *p;
-			continue;
-		}
-		p++;
-		if (*p == 'n')
-			off += snprintf(buf + off, len - off, "%llu",
-					(unsigned long long)c->nsnap);
-		else if (*p == 'p')
-			off += snprintf(buf + off, len - off, "%s",
-					c->o->pid ? c->target : "all");
-		else if (*p == 't')
-			off += strftime(buf + off, len - off, "%Y%m%d-%H%M%S",
-					&tm);
-		else
-			buf[off++] = *p;
-		if (off >= len)
-			off = len - 1;
-	}
-	buf[off] = 0;
-}
-
-static int write_snapshot(struct trace_ctx *c, const struct as_snapshot *s)
-{
-	char path[PATH_MAX], err[256];
-	int rc;
-
-	c->nsnap++;
-	if (c->o->output)
-		expand_output(c, path, sizeof(path));
-	else
-		snprintf(path, sizeof(path), "allocsnoop-%s-%llu.pb.gz",
-			 c->o->pid ? c->target : "all",
-			 (unsigned long long)time(NULL));
-	rc = snapshot__write(s, path, err, sizeof(err));
-	if (rc)
-		fprintf(stderr, "allocsnoop: %s\n", err);
-	else if (!c->o->output || c->o->verbose)
-		fprintf(stderr, "allocsnoop: wrote snapshot %s\n", path);
-	return rc;
-}
-
 static struct as_snapshot *take_snapshot(struct trace_ctx *c)
 {
 	struct as_snapshot *s = snapshot__new();
@@ -449,7 +399,7 @@ static int report(struct trace_ctx *c, bool final)
 	};
 	err = report__emit(stdout, &c->o->view, &r);
 	if (c->o->output)
-		write_snapshot(c, s);
+		snapout__write(c->out, s);
 	if (!final)
 		purge(c, s);
 	stats__free(c->prev_stats);
@@ -551,7 +501,7 @@ static int handle_signal(struct trace_ctx *c, int sfd, bool *done)
 			struct as_snapshot *s = take_snapshot(c);
 
 			if (s)
-				write_snapshot(c, s);
+				snapout__write(c->out, s);
 			snapshot__free(s);
 			break;
 		}
@@ -632,6 +582,7 @@ static void ctx_free(struct trace_ctx *c)
 	stats__free(c->prev_stats);
 	snapshot__free(c->prev);
 	targets__free(c->targets);
+	snapout__free(c->out);
 	tracer__free(c->tracer);
 	collector__free(c->col);
 	symbolizer__free(c->sym);
@@ -672,9 +623,17 @@ static int trace(struct trace_opts *o)
 			o->pid);
 		return 1;
 	}
+	snprintf(c.target, sizeof(c.target), "%d", o->pid);
+	/* a snapshot that could not be written would be lost with the run:
+	 * refuse a bad -o before anything runs */
+	if (snapout__new(o->output, o->pid ? c.target : "all", o->verbose,
+			 &c.out) ||
+	    (o->output && snapout__check(c.out))) {
+		snapout__free(c.out);
+		return 1;
+	}
 	raise_fd_limit();
 	clock_gettime(CLOCK_REALTIME, &c.start);
-	snprintf(c.target, sizeof(c.target), "%d", o->pid);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -728,6 +687,13 @@ cleanup:
 		err = child__status(c.child);
 	else if (err)
 		err = 1;
+	if (snapout__lost(c.out)) {
+		fprintf(stderr,
+			"allocsnoop: %u snapshot(s) could not be written (said "
+			"above): exit status 1\n",
+			snapout__lost(c.out));
+		err = 1;
+	}
 	ctx_free(&c);
 	if (sfd >= 0)
 		close(sfd);
