@@ -13,6 +13,7 @@
 #include "cli/cmd.h"
 #include "cli/view_opts.h"
 #include "profile/pprof.h"
+#include "view/format.h"
 #include "view/group.h"
 #include "view/report.h"
 
@@ -176,7 +177,7 @@ static int show(const struct show_opts *o)
 	    .stats = cmp,
 	    .folded_value = o->view.folded_value,
 	};
-	ret = report__emit(stdout, &o->view, &r) ? 1 : 0;
+	ret = format__emit(view_opts__format(&o->view), stdout, &r) ? 1 : 0;
 cleanup:
 	stats__free(cmp);
 	stats__free(stats);

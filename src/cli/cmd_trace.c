@@ -27,6 +27,7 @@
 #include "trace/child.h"
 #include "trace/privs.h"
 #include "trace/tracer.h"
+#include "view/format.h"
 #include "view/group.h"
 #include "view/report.h"
 
@@ -439,7 +440,7 @@ static int report(struct trace_ctx *c, bool final)
 	    .folded_value = c->o->view.folded_value,
 	    .filter = &filter,
 	};
-	err = report__emit(stdout, &c->o->view, &r);
+	err = format__emit(view_opts__format(&c->o->view), stdout, &r);
 	if (c->o->output)
 		write_snapshot(c, s);
 	if (!final)

@@ -69,6 +69,11 @@ int view_opts__filter(const struct as_view_opts *o, struct as_filter *out)
 	return 0;
 }
 
+const struct as_format *view_opts__format(const struct as_view_opts *o)
+{
+	return format__find(o->json ? "json" : o->folded ? "folded" : "text");
+}
+
 static int push(const char ***list, size_t *n, const char *s)
 {
 	const char **p = realloc(*list, (*n + 1) * sizeof(*p));

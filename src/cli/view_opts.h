@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "view/format.h"
 #include "view/group.h"
 
 struct as_view_opts {
@@ -38,6 +39,9 @@ extern const struct argp as_view_argp;
 
 void view_opts__init(struct as_view_opts *o);
 void view_opts__free(struct as_view_opts *o);
+
+/* The output format the options chose: json, folded or text. */
+const struct as_format *view_opts__format(const struct as_view_opts *o);
 
 /* Fills @out with the filter the options describe (pids left empty);
  * @out borrows the option lists. Returns 0. */

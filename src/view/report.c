@@ -1,29 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* report.c - the table of output formats and what they share. */
+/* report.c - what the output formats share. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/view_opts.h"
 #include "view/report.h"
-
-const struct as_format as_report_formats[] = {
-    {"text", report__text},
-    {"json", report__json},
-    {"folded", report__folded},
-    {NULL, NULL},
-};
-
-const struct as_format *report__format_find(const char *name)
-{
-	const struct as_format *f;
-
-	for (f = as_report_formats; f->name; f++)
-		if (strcmp(f->name, name) == 0)
-			return f;
-	return NULL;
-}
 
 /* Same steps and the same printf formats as tracemalloc._format_size. */
 char *size__format(char *buf, size_t len, double size, bool sign)
@@ -167,22 +149,4 @@ int report__processes(const struct as_report *r, size_t limit,
 	*out = procs;
 	*n = k;
 	return 0;
-}
-
-int report__emit(FILE *out, const struct as_view_opts *view,
-		 const struct as_report *r)
-{
-	const struct as_format *fmt;
-	int err;
-
-	fmt = report__format_find(view->json	 ? "json"
-				  : view->folded ? "folded"
-						 : "text");
-	err = fmt->print(out, r);
-	if (!err && (fflush(out) || ferror(out)))
-		err = -errno;
-	if (err)
-		fprintf(stderr, "allocsnoop: cannot write the report: %s\n",
-			strerror(-err));
-	return err;
 }

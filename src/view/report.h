@@ -2,9 +2,8 @@
 /*
  * report.h - what one report shows, and the output formats that print it.
  *
- * Owned by the report modules: one file per format (text.c,
- * json.c, folded.c), selected through as_report_formats[].
- * A report borrows everything it points to.
+ * Owned by the report module; the formats that print a report are in
+ * format.h. A report borrows everything it points to.
  */
 #ifndef ALLOCSNOOP_REPORT_H
 #define ALLOCSNOOP_REPORT_H
@@ -30,28 +29,6 @@ struct as_report {
 				     "alloc_count" */
 	const struct as_filter *filter; /* samples to fold, NULL = all */
 };
-
-struct as_format {
-	const char *name;
-	int (*print)(FILE *out, const struct as_report *r);
-};
-
-int report__text(FILE *out, const struct as_report *r);
-int report__json(FILE *out, const struct as_report *r);
-int report__folded(FILE *out, const struct as_report *r);
-
-/*
- * Prints @r to @out in the format the view options chose (text, json or
- * folded) and flushes; says why on stderr when that fails. Returns 0 or a
- * negative errno.
- */
-struct as_view_opts;
-int report__emit(FILE *out, const struct as_view_opts *view,
-		 const struct as_report *r);
-
-/* NULL-terminated table of the formats above. */
-extern const struct as_format as_report_formats[];
-const struct as_format *report__format_find(const char *name);
 
 /*
  * The processes a report lists, in a new array (free() it): those the

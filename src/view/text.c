@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "view/format.h"
 #include "view/report.h"
 
 static const char *unit_name(enum as_group_by by)

@@ -15,6 +15,7 @@
 
 #include "cli/view_opts.h"
 #include "profile/model.h"
+#include "view/format.h"
 #include "view/group.h"
 #include "view/report.h"
 
@@ -179,12 +180,12 @@ static void test_utf8_len(void **state)
 static void test_format_table(void **state)
 {
 	(void)state;
-	assert_ptr_equal(report__format_find("text")->print, report__text);
-	assert_ptr_equal(report__format_find("json")->print, report__json);
-	assert_ptr_equal(report__format_find("folded")->print, report__folded);
-	assert_null(report__format_find("xml"));
-	assert_string_equal(as_report_formats[0].name, "text");
-	assert_null(as_report_formats[3].name);
+	assert_ptr_equal(format__find("text")->print, report__text);
+	assert_ptr_equal(format__find("json")->print, report__json);
+	assert_ptr_equal(format__find("folded")->print, report__folded);
+	assert_null(format__find("xml"));
+	assert_string_equal(as_formats[0].name, "text");
+	assert_null(as_formats[3].name);
 }
 
 static uint32_t loc(struct as_snapshot *s, uint64_t addr, int mod, uint64_t rel,
