@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "view/escape.h"
 #include "view/format.h"
 #include "view/report.h"
+#include "view/size.h"
 
 static const char *unit_name(enum as_group_by by)
 {

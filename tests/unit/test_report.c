@@ -15,9 +15,11 @@
 
 #include "cli/view_opts.h"
 #include "profile/model.h"
+#include "view/escape.h"
 #include "view/format.h"
 #include "view/group.h"
 #include "view/report.h"
+#include "view/size.h"
 
 #define T0 1714564805 /* 2024-05-01 12:00:05 UTC */
 
