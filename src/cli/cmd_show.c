@@ -177,7 +177,7 @@ static int show(const struct show_opts *o)
 	    .stats = cmp,
 	    .folded_value = o->view.folded_value,
 	};
-	ret = format__emit(view_opts__format(&o->view), stdout, &r) ? 1 : 0;
+	ret = format__emit(o->view.format, stdout, &r) ? 1 : 0;
 cleanup:
 	stats__free(cmp);
 	stats__free(stats);

@@ -440,7 +440,7 @@ static int report(struct trace_ctx *c, bool final)
 	    .folded_value = c->o->view.folded_value,
 	    .filter = &filter,
 	};
-	err = format__emit(view_opts__format(&c->o->view), stdout, &r);
+	err = format__emit(c->o->view.format, stdout, &r);
 	if (c->o->output)
 		write_snapshot(c, s);
 	if (!final)

@@ -8,7 +8,8 @@
 #include "cli/view_opts.h"
 
 enum {
-	OPT_FOLDED = 0x1001,
+	OPT_FORMAT = 0x1000,
+	OPT_FOLDED,
 	OPT_FOLDED_VALUE,
 	OPT_CUMULATIVE,
 	OPT_INCLUDE,
@@ -21,9 +22,13 @@ static const struct argp_option options[] = {
      "Group rows by KEY: lineno (default), filename, function, "
      "traceback, module or process"},
     {"top", 'T', "N", 0, "Show the N biggest rows (default 10, 0 = all)"},
-    {"json", 'j', NULL, 0, "Print each report as one JSON object per line"},
+    /* help_filter() appends the names of the formats */
+    {"format", OPT_FORMAT, "NAME", 0, "Print reports in the format NAME:"},
+    {"json", 'j', NULL, 0,
+     "Print each report as one JSON object per line (--format json)"},
     {"folded", OPT_FOLDED, NULL, 0,
-     "Print folded stacks for flamegraph.pl, inferno or speedscope"},
+     "Print folded stacks for flamegraph.pl, inferno or speedscope "
+     "(--format folded)"},
     {"folded-value", OPT_FOLDED_VALUE, "KIND", 0,
      "Width of a folded stack: size (live bytes, default), alloc_size, "
      "count or alloc_count"},
@@ -67,11 +72,6 @@ int view_opts__filter(const struct as_view_opts *o, struct as_filter *out)
 	out->nexclude = o->nexclude;
 	out->min_size = o->min_size;
 	return 0;
-}
-
-const struct as_format *view_opts__format(const struct as_view_opts *o)
-{
-	return format__find(o->json ? "json" : o->folded ? "folded" : "text");
 }
 
 static int push(const char ***list, size_t *n, const char *s)
@@ -144,6 +144,112 @@ static bool folded_value_ok(const char *s)
 	       strcmp(s, "count") == 0 || strcmp(s, "alloc_count") == 0;
 }
 
+static int set_format(struct argp_state *state, struct as_view_opts *o,
+		      const char *name)
+{
+	char names[128];
+
+	o->format = format__find(name);
+	if (!o->format) {
+		argp_error(state, "invalid --format '%s': expected %s", name,
+			   format__names(names, sizeof(names)));
+		return EINVAL;
+	}
+	o->format_given = true;
+	return 0;
+}
+
+/*
+ * --json and --folded are --format json and --format folded: any two
+ * that name different formats are an error, the same one twice is not.
+ */
+static int resolve_format(struct argp_state *state, struct as_view_opts *o)
+{
+	const struct as_format *json = format__find("json");
+	const struct as_format *folded = format__find("folded");
+
+	if (o->json && o->folded) {
+		argp_error(state, "--json and --folded cannot be used "
+				  "together: pick one output format");
+		return EINVAL;
+	}
+	if (o->format_given && ((o->json && o->format != json) ||
+				(o->folded && o->format != folded))) {
+		argp_error(state,
+			   "--format %s and --%s cannot be used together: "
+			   "pick one output format",
+			   o->format->name, o->json ? "json" : "folded");
+		return EINVAL;
+	}
+	if (!o->format_given)
+		o->format = o->json	? json
+			    : o->folded ? folded
+					: format__find("text");
+	return 0;
+}
+
+/* What can only be checked once every option is known. */
+static int check_opts(struct argp_state *state, struct as_view_opts *o)
+{
+	if (resolve_format(state, o))
+		return EINVAL;
+	if (o->folded_value && strcmp(o->format->name, "folded") != 0) {
+		argp_error(state, "--folded-value needs --folded (or "
+				  "--format folded)");
+		return EINVAL;
+	}
+	if (o->cumulative && o->group_by != AS_GROUP_LINENO &&
+	    o->group_by != AS_GROUP_FILENAME) {
+		argp_error(state,
+			   "--cumulative works with --group-by lineno or "
+			   "filename, not %s",
+			   group_by__name(o->group_by));
+		return EINVAL;
+	}
+	return 0;
+}
+
+/* The options that take a value to check. */
+static int parse_value(int key, char *arg, struct argp_state *state,
+		       struct as_view_opts *o)
+{
+	switch (key) {
+	case 'g':
+		if (!group_by__parse(arg, &o->group_by))
+			return 0;
+		argp_error(state,
+			   "invalid --group-by '%s': expected lineno, "
+			   "filename, function, traceback, module or process",
+			   arg);
+		return EINVAL;
+	case 'T':
+		if (!parse_top(arg, &o->top))
+			return 0;
+		argp_error(state, "invalid --top '%s': expected a number >= 0",
+			   arg);
+		return EINVAL;
+	case OPT_FOLDED_VALUE:
+		if (folded_value_ok(arg)) {
+			o->folded_value = arg;
+			return 0;
+		}
+		argp_error(state,
+			   "invalid --folded-value '%s': expected size, "
+			   "alloc_size, count or alloc_count",
+			   arg);
+		return EINVAL;
+	case OPT_MIN_SIZE:
+		if (!parse_size(arg, &o->min_size))
+			return 0;
+		argp_error(state,
+			   "invalid --min-size '%s': expected bytes such as "
+			   "4096, 64K, 1M or 2G",
+			   arg);
+		return EINVAL;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct as_view_opts *o = state->input;
@@ -151,43 +257,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	if (!o)
 		return ARGP_ERR_UNKNOWN;
 	switch (key) {
-	case 'g':
-		if (group_by__parse(arg, &o->group_by)) {
-			argp_error(state,
-				   "invalid --group-by '%s': expected lineno, "
-				   "filename, function, traceback, module or "
-				   "process",
-				   arg);
-			return EINVAL;
-		}
-		break;
-	case 'T':
-		if (parse_top(arg, &o->top)) {
-			argp_error(state,
-				   "invalid --top '%s': expected a number >= 0",
-				   arg);
-			return EINVAL;
-		}
-		break;
+	case OPT_FORMAT:
+		return set_format(state, o, arg);
 	case 'j':
 		o->json = true;
-		break;
+		return 0;
 	case OPT_FOLDED:
 		o->folded = true;
-		break;
-	case OPT_FOLDED_VALUE:
-		if (!folded_value_ok(arg)) {
-			argp_error(state,
-				   "invalid --folded-value '%s': expected "
-				   "size, alloc_size, count or alloc_count",
-				   arg);
-			return EINVAL;
-		}
-		o->folded_value = arg;
-		break;
+		return 0;
 	case OPT_CUMULATIVE:
 		o->cumulative = true;
-		break;
+		return 0;
 	case OPT_INCLUDE:
 	case OPT_EXCLUDE:
 		if (key == OPT_INCLUDE ? push(&o->include, &o->ninclude, arg)
@@ -198,42 +278,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				     arg);
 			return ENOMEM;
 		}
-		break;
-	case OPT_MIN_SIZE:
-		if (parse_size(arg, &o->min_size)) {
-			argp_error(state,
-				   "invalid --min-size '%s': expected bytes "
-				   "such as 4096, 64K, 1M or 2G",
-				   arg);
-			return EINVAL;
-		}
-		break;
+		return 0;
 	case ARGP_KEY_END:
-		if (o->json && o->folded) {
-			argp_error(state, "--json and --folded cannot be used "
-					  "together: pick one output format");
-			return EINVAL;
-		}
-		if (o->folded_value && !o->folded) {
-			argp_error(state, "--folded-value needs --folded");
-			return EINVAL;
-		}
-		if (o->cumulative && o->group_by != AS_GROUP_LINENO &&
-		    o->group_by != AS_GROUP_FILENAME) {
-			argp_error(state,
-				   "--cumulative works with --group-by lineno "
-				   "or filename, not %s",
-				   group_by__name(o->group_by));
-			return EINVAL;
-		}
-		break;
+		return check_opts(state, o);
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return parse_value(key, arg, state, o);
 	}
-	return 0;
+}
+
+/* --format's help names the formats of the table, so it cannot go stale. */
+static char *help_filter(int key, const char *text, void *input)
+{
+	char names[128], *s;
+
+	(void)input;
+	if (key != OPT_FORMAT || !text)
+		return (char *)text;
+	if (asprintf(&s, "%s %s (default text)", text,
+		     format__names(names, sizeof(names))) < 0)
+		return (char *)text;
+	return s;
 }
 
 const struct argp as_view_argp = {
     .options = options,
     .parser = parse_opt,
+    .help_filter = help_filter,
 };

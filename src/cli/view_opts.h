@@ -24,8 +24,13 @@
 struct as_view_opts {
 	enum as_group_by group_by; /* default lineno */
 	int top;		   /* rows per report, 0 = all; default 10 */
-	bool json;
-	bool folded;
+	/* The output format: --format NAME, or its aliases --json and
+	 * --folded (flags below); text when none was given. Set when parsing
+	 * ends; NULL before. */
+	const struct as_format *format;
+	bool format_given;	  /* --format was given */
+	bool json;		  /* --json was given */
+	bool folded;		  /* --folded was given */
 	const char *folded_value; /* NULL = size */
 	bool cumulative;
 	const char **include;
@@ -39,9 +44,6 @@ extern const struct argp as_view_argp;
 
 void view_opts__init(struct as_view_opts *o);
 void view_opts__free(struct as_view_opts *o);
-
-/* The output format the options chose: json, folded or text. */
-const struct as_format *view_opts__format(const struct as_view_opts *o);
 
 /* Fills @out with the filter the options describe (pids left empty);
  * @out borrows the option lists. Returns 0. */

@@ -868,6 +868,107 @@ static void test_viewopts(void **state)
 	view_opts__free(&o);
 }
 
+/* Parses @argv like parse_view, with argp's messages into @err. */
+struct err_input {
+	struct as_view_opts *o;
+	FILE *err;
+};
+
+static error_t err_wrapper_opt(int key, char *arg, struct argp_state *state)
+{
+	struct err_input *in = state->input;
+
+	(void)arg;
+	if (key != ARGP_KEY_INIT)
+		return ARGP_ERR_UNKNOWN;
+	state->child_inputs[0] = in->o;
+	state->err_stream = in->err;
+	return 0;
+}
+
+static int parse_view_err(struct as_view_opts *o, char **msg, int argc,
+			  char **argv)
+{
+	static const struct argp_child children[] = {
+	    {&as_view_argp, 0, "Report options:", 0},
+	    {0},
+	};
+	static const struct argp wrapper = {.parser = err_wrapper_opt,
+					    .children = children};
+	struct capture c;
+	struct err_input in = {.o = o};
+	int rc;
+
+	cap_open(&c);
+	in.err = c.f;
+	view_opts__init(o);
+	rc = argp_parse(&wrapper, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL,
+			&in);
+	*msg = cap_close(&c);
+	return rc;
+}
+
+#define PARSE_ERR(o, msg, ...)                                                 \
+	parse_view_err(o, msg, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+/* --format NAME through the table; --json and --folded are its aliases. */
+static void test_viewopts_format(void **state)
+{
+	struct as_view_opts o;
+	char *none[] = {"allocsnoop", NULL}, *msg;
+
+	(void)state;
+	assert_int_equal(parse_view(&o, 1, none), 0);
+	assert_ptr_equal(o.format, format__find("text"));
+	assert_int_equal(PARSE(&o, "--format", "json"), 0);
+	assert_ptr_equal(o.format, format__find("json"));
+	assert_false(o.json);
+	assert_int_equal(PARSE(&o, "--format=folded", "--folded-value=count"),
+			 0);
+	assert_ptr_equal(o.format, format__find("folded"));
+	assert_int_equal(PARSE(&o, "-j"), 0);
+	assert_ptr_equal(o.format, format__find("json"));
+	assert_int_equal(PARSE(&o, "--folded"), 0);
+	assert_ptr_equal(o.format, format__find("folded"));
+	/* The same format twice is no conflict. */
+	assert_int_equal(PARSE(&o, "--format", "json", "--json"), 0);
+	assert_ptr_equal(o.format, format__find("json"));
+	assert_int_equal(PARSE(&o, "--format", "text", "--format", "folded"),
+			 0);
+	assert_ptr_equal(o.format, format__find("folded"));
+
+	assert_int_equal(PARSE_ERR(&o, &msg, "--format", "xml"), EINVAL);
+	assert_non_null(strstr(msg, "invalid --format 'xml': expected text, "
+				    "json or folded"));
+	free(msg);
+	assert_int_equal(PARSE_ERR(&o, &msg, "--format", "json", "--folded"),
+			 EINVAL);
+	assert_non_null(strstr(msg, "--format json and --folded cannot be "
+				    "used together: pick one output format"));
+	free(msg);
+	assert_int_equal(PARSE_ERR(&o, &msg, "--json", "--format", "folded"),
+			 EINVAL);
+	assert_non_null(strstr(msg, "--format folded and --json cannot"));
+	free(msg);
+	assert_int_equal(
+	    PARSE_ERR(&o, &msg, "--format", "json", "--folded-value", "count"),
+	    EINVAL);
+	assert_non_null(strstr(msg, "--folded-value needs --folded"));
+	free(msg);
+	view_opts__free(&o);
+}
+
+/* Messages name every format of the table, in its order. */
+static void test_format_names(void **state)
+{
+	char buf[64], small[8];
+
+	(void)state;
+	assert_string_equal(format__names(buf, sizeof(buf)),
+			    "text, json or folded");
+	assert_string_equal(format__names(small, sizeof(small)), "text, j");
+}
+
 /* Footer processes: the pid filter applies; a limit keeps the biggest. */
 static void test_report_processes(void **state)
 {
@@ -917,6 +1018,8 @@ int main(void)
 	    cmocka_unit_test(test_json_traceback),
 	    cmocka_unit_test(test_folded),
 	    cmocka_unit_test(test_viewopts),
+	    cmocka_unit_test(test_viewopts_format),
+	    cmocka_unit_test(test_format_names),
 	    cmocka_unit_test(test_report_processes),
 	};
 
