@@ -5,7 +5,6 @@
  */
 #include <argp.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,6 @@
 
 struct diff_opts {
 	const char *old, *new;
-	uint32_t *pids; /* --pid, in the order given */
-	size_t npids;
 	struct as_view_opts view;
 };
 
@@ -44,37 +41,14 @@ static const char doc[] =
     "Exit status: 0 on success, 1 when a file cannot be read or the "
     "report cannot be written, 2 on a usage error.";
 
-static const struct argp_option options[] = {
-    {"pid", 'p', "PID", 0,
-     "Only allocations of process PID, in both files (repeatable)", 0},
-    {0},
-};
-
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct diff_opts *o = state->input;
-	unsigned long v;
-	uint32_t *p;
-	char *end;
 
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &o->view;
-		break;
-	case 'p':
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || *arg == '-' || v == 0 ||
-		    v > INT_MAX)
-			argp_error(state,
-				   "invalid pid '%s': expected a positive "
-				   "process id",
-				   arg);
-		p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
-		if (!p)
-			argp_failure(state, 1, ENOMEM, "cannot store --pid");
-		o->pids = p;
-		o->pids[o->npids++] = (uint32_t)v;
+		state->child_inputs[1] = &o->view;
 		break;
 	case ARGP_KEY_ARG:
 		if (!o->old)
@@ -117,10 +91,10 @@ static uint32_t single_pid(const struct as_snapshot *s,
 	size_t i, j, n = 0;
 
 	for (i = 0; i < s->nprocesses; i++) {
-		bool in = !o->npids;
+		bool in = !o->view.npids;
 
-		for (j = 0; j < o->npids; j++)
-			in |= o->pids[j] == s->processes[i].pid;
+		for (j = 0; j < o->view.npids; j++)
+			in |= o->view.pids[j] == s->processes[i].pid;
 		if (in) {
 			pid = s->processes[i].pid;
 			n++;
@@ -141,8 +115,6 @@ static int diff(const struct diff_opts *o)
 	if (read_snap(o->old, &old) || read_snap(o->new, &new))
 		goto cleanup;
 	view_opts__filter(&o->view, &filter);
-	filter.pids = o->pids;
-	filter.npids = o->npids;
 	/* keys without the pid: rows of two runs (two pids) match */
 	go = (struct as_group_opts){
 	    .by = o->view.group_by,
@@ -185,10 +157,10 @@ int cmd__diff(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
 	    {&as_view_argp, 0, "Report options:", 2},
+	    {&as_view_pid_argp, 0, NULL, 0},
 	    {0},
 	};
 	static const struct argp argp = {
-	    .options = options,
 	    .parser = parse_opt,
 	    .args_doc = "OLD NEW",
 	    .doc = doc,
@@ -204,6 +176,5 @@ int cmd__diff(int argc, char **argv)
 	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : diff(&o);
 	argv[0] = name;
 	view_opts__free(&o.view);
-	free(o.pids);
 	return rc;
 }

@@ -5,7 +5,6 @@
  */
 #include <argp.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,6 @@
 
 struct show_opts {
 	const char *file;
-	uint32_t *pids; /* --pid, in the order given */
-	size_t npids;
 	struct as_view_opts view;
 };
 
@@ -44,36 +41,14 @@ static const char doc[] =
     "Exit status: 0 on success, 1 when the file cannot be read or the "
     "report cannot be written, 2 on a usage error.";
 
-static const struct argp_option options[] = {
-    {"pid", 'p', "PID", 0, "Only allocations of process PID (repeatable)", 0},
-    {0},
-};
-
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct show_opts *o = state->input;
-	unsigned long v;
-	uint32_t *p;
-	char *end;
 
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &o->view;
-		break;
-	case 'p':
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || *arg == '-' || v == 0 ||
-		    v > INT_MAX)
-			argp_error(state,
-				   "invalid pid '%s': expected a positive "
-				   "process id",
-				   arg);
-		p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
-		if (!p)
-			argp_failure(state, 1, ENOMEM, "cannot store --pid");
-		o->pids = p;
-		o->pids[o->npids++] = (uint32_t)v;
+		state->child_inputs[1] = &o->view;
 		break;
 	case ARGP_KEY_ARG:
 		if (o->file)
@@ -121,24 +96,24 @@ static int show(const struct show_opts *o)
 		fprintf(stderr, "allocsnoop: %s\n", err);
 		return 1;
 	}
-	for (i = 0; i < o->npids; i++) {
-		if (!has_pid(s, o->pids[i])) {
+	for (i = 0; i < o->view.npids; i++) {
+		if (!has_pid(s, o->view.pids[i])) {
 			fprintf(stderr,
 				"allocsnoop: %s has no process %u; run "
 				"'allocsnoop show %s -g process -T 0' to list "
 				"its processes\n",
-				o->file, o->pids[i], o->file);
+				o->file, o->view.pids[i], o->file);
 			goto cleanup;
 		}
 	}
 	/* The processes in view decide the header, as in the live report:
 	 * one names its pid, several make rows per process. */
-	if (o->npids) {
+	if (o->view.npids) {
 		/* 1 when every --pid names the same process, else 2+ */
 		nprocs = 1;
-		pid = o->pids[0];
-		for (i = 1; i < o->npids; i++)
-			if (o->pids[i] != pid)
+		pid = o->view.pids[0];
+		for (i = 1; i < o->view.npids; i++)
+			if (o->view.pids[i] != pid)
 				nprocs = 2;
 	} else {
 		nprocs = s->nprocesses;
@@ -149,8 +124,6 @@ static int show(const struct show_opts *o)
 		pid = 0;
 
 	view_opts__filter(&o->view, &filter);
-	filter.pids = o->pids;
-	filter.npids = o->npids;
 	go = (struct as_group_opts){
 	    .by = o->view.group_by,
 	    .per_process = nprocs > 1,
@@ -189,10 +162,10 @@ int cmd__show(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
 	    {&as_view_argp, 0, "Report options:", 2},
+	    {&as_view_pid_argp, 0, NULL, 0},
 	    {0},
 	};
 	static const struct argp argp = {
-	    .options = options,
 	    .parser = parse_opt,
 	    .args_doc = "FILE",
 	    .doc = doc,
@@ -208,6 +181,5 @@ int cmd__show(int argc, char **argv)
 	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : show(&o);
 	argv[0] = name;
 	view_opts__free(&o.view);
-	free(o.pids);
 	return rc;
 }

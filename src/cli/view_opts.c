@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/view_opts.h"
+#include "util/buf.h"
 
 enum {
 	OPT_FORMAT = 0x1000,
@@ -59,8 +60,10 @@ void view_opts__free(struct as_view_opts *o)
 {
 	free(o->include);
 	free(o->exclude);
+	free(o->pids);
 	o->include = o->exclude = NULL;
-	o->ninclude = o->nexclude = 0;
+	o->pids = NULL;
+	o->ninclude = o->nexclude = o->npids = 0;
 }
 
 int view_opts__filter(const struct as_view_opts *o, struct as_filter *out)
@@ -70,6 +73,8 @@ int view_opts__filter(const struct as_view_opts *o, struct as_filter *out)
 	out->ninclude = o->ninclude;
 	out->exclude = o->exclude;
 	out->nexclude = o->nexclude;
+	out->pids = o->pids;
+	out->npids = o->npids;
 	out->min_size = o->min_size;
 	return 0;
 }
@@ -299,6 +304,52 @@ static char *help_filter(int key, const char *text, void *input)
 		return (char *)text;
 	return s;
 }
+
+static const struct argp_option pid_options[] = {
+    {"pid", 'p', "PID", 0,
+     "Only allocations of process PID, in every snapshot read (repeatable)"},
+    {0},
+};
+
+static int push_pid(struct argp_state *state, struct as_view_opts *o,
+		    const char *arg)
+{
+	unsigned long v;
+	char *end;
+	int err;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || v == 0 ||
+	    v > INT_MAX) {
+		argp_error(state,
+			   "invalid pid '%s': expected a positive process id",
+			   arg);
+		return EINVAL;
+	}
+	err = BUF_RESERVE(o->pids, o->pids_cap, o->npids + 1);
+	if (err) {
+		argp_failure(state, EXIT_FAILURE, ENOMEM,
+			     "cannot store --pid %s", arg);
+		return ENOMEM;
+	}
+	o->pids[o->npids++] = (uint32_t)v;
+	return 0;
+}
+
+static error_t parse_pid_opt(int key, char *arg, struct argp_state *state)
+{
+	struct as_view_opts *o = state->input;
+
+	if (!o || key != 'p')
+		return ARGP_ERR_UNKNOWN;
+	return push_pid(state, o, arg);
+}
+
+const struct argp as_view_pid_argp = {
+    .options = pid_options,
+    .parser = parse_pid_opt,
+};
 
 const struct argp as_view_argp = {
     .options = options,

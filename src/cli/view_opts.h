@@ -8,6 +8,8 @@
  * argp children and passes a struct as_view_opts * as the child's input
  * (state->child_inputs[i] at ARGP_KEY_INIT), initialised with
  * view_opts__init(). The child uses the short options -g, -T and -j.
+ * as_view_pid_argp is a second child, for show and diff only (the
+ * tracer's own -p means another thing): --pid/-p, given the same input.
  * String values point into argv; only the lists are allocated.
  */
 #ifndef ALLOCSNOOP_VIEWOPTS_H
@@ -38,14 +40,17 @@ struct as_view_opts {
 	const char **exclude;
 	size_t nexclude;
 	int64_t min_size;
+	uint32_t *pids; /* --pid, in the order given */
+	size_t npids, pids_cap;
 };
 
 extern const struct argp as_view_argp;
+extern const struct argp as_view_pid_argp;
 
 void view_opts__init(struct as_view_opts *o);
 void view_opts__free(struct as_view_opts *o);
 
-/* Fills @out with the filter the options describe (pids left empty);
+/* Fills @out with the filter the options describe (--pid included);
  * @out borrows the option lists. Returns 0. */
 int view_opts__filter(const struct as_view_opts *o, struct as_filter *out);
 

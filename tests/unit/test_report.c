@@ -958,6 +958,62 @@ static void test_viewopts_format(void **state)
 	view_opts__free(&o);
 }
 
+static error_t pid_wrapper_opt(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	if (key != ARGP_KEY_INIT)
+		return ARGP_ERR_UNKNOWN;
+	state->child_inputs[0] = state->input;
+	state->child_inputs[1] = state->input;
+	return 0;
+}
+
+/* --pid, shared by show and diff, fills the filter's pid list. */
+static void test_viewopts_pid(void **state)
+{
+	static const struct argp_child children[] = {
+	    {&as_view_argp, 0, NULL, 0},
+	    {&as_view_pid_argp, 0, NULL, 0},
+	    {0},
+	};
+	static const struct argp wrapper = {.parser = pid_wrapper_opt,
+					    .children = children};
+	static const char *const bad[] = {"0", "-5", "x1", "2147483648"};
+	char **argv = ARGV("--pid", "4242", "-p", "77", "-T", "3", "-p4242");
+	char *one[] = {"allocsnoop", "--pid", NULL, NULL};
+	struct as_view_opts o;
+	struct as_filter f;
+	size_t i;
+
+	(void)state;
+	view_opts__init(&o);
+	assert_int_equal(argp_parse(&wrapper, 8, argv,
+				    ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_SILENT,
+				    NULL, &o),
+			 0);
+	assert_int_equal(o.npids, 3);
+	assert_int_equal(o.pids[0], 4242);
+	assert_int_equal(o.pids[1], 77);
+	assert_int_equal(o.pids[2], 4242);
+	assert_int_equal(o.top, 3);
+	assert_int_equal(view_opts__filter(&o, &f), 0);
+	assert_ptr_equal(f.pids, o.pids);
+	assert_int_equal(f.npids, 3);
+	view_opts__free(&o);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		one[2] = (char *)bad[i];
+		view_opts__init(&o);
+		assert_int_equal(
+		    argp_parse(&wrapper, 3, one,
+			       ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_SILENT, NULL,
+			       &o),
+		    EINVAL);
+		assert_int_equal(o.npids, 0);
+		view_opts__free(&o);
+	}
+}
+
 /* Messages name every format of the table, in its order. */
 static void test_format_names(void **state)
 {
@@ -1019,6 +1075,7 @@ int main(void)
 	    cmocka_unit_test(test_folded),
 	    cmocka_unit_test(test_viewopts),
 	    cmocka_unit_test(test_viewopts_format),
+	    cmocka_unit_test(test_viewopts_pid),
 	    cmocka_unit_test(test_format_names),
 	    cmocka_unit_test(test_report_processes),
 	};
