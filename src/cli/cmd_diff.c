@@ -4,17 +4,14 @@
  * snapshot files, like tracemalloc's new.compare_to(old, key).
  */
 #include <argp.h>
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/cmd.h"
 #include "cli/view_opts.h"
 #include "profile/pprof.h"
-#include "view/format.h"
-#include "view/group.h"
-#include "view/report.h"
+#include "view/pipeline.h"
 
 struct diff_opts {
 	const char *old, *new;
@@ -83,71 +80,33 @@ static int read_snap(const char *path, struct as_snapshot **out)
 	return 0;
 }
 
-/* The one process of @s in view, for the header; 0 when several. */
-static uint32_t single_pid(const struct as_snapshot *s,
-			   const struct diff_opts *o)
-{
-	uint32_t pid = 0;
-	size_t i, j, n = 0;
-
-	for (i = 0; i < s->nprocesses; i++) {
-		bool in = !o->view.npids;
-
-		for (j = 0; j < o->view.npids; j++)
-			in |= o->view.pids[j] == s->processes[i].pid;
-		if (in) {
-			pid = s->processes[i].pid;
-			n++;
-		}
-	}
-	return n == 1 ? pid : 0;
-}
-
 static int diff(const struct diff_opts *o)
 {
-	struct as_stats *st_old = NULL, *st_new = NULL, *cmp = NULL;
 	struct as_snapshot *old = NULL, *new = NULL;
-	struct as_group_opts go;
 	struct as_filter filter;
-	struct as_report r;
+	struct as_view_run run;
+	struct as_view view;
+	char source[2 * PATH_MAX];
+	uint32_t pid;
 	int ret = 1;
 
 	if (read_snap(o->old, &old) || read_snap(o->new, &new))
 		goto cleanup;
-	view_opts__filter(&o->view, &filter);
-	/* keys without the pid: rows of two runs (two pids) match */
-	go = (struct as_group_opts){
-	    .by = o->view.group_by,
-	    .per_process = false,
-	    .cumulative = o->view.cumulative,
-	    .filter = &filter,
-	};
-	ret = stats__group(old, &go, &st_old);
-	ret = ret ?: stats__group(new, &go, &st_new);
-	ret = ret ?: stats__compare(st_new, st_old, &cmp);
-	if (ret) {
-		fprintf(stderr, "allocsnoop: cannot compare %s and %s: %s\n",
-			o->old, o->new, strerror(-ret));
-		ret = 1;
-		goto cleanup;
-	}
-	r = (struct as_report){
+	view_opts__view(&o->view, &filter, &view);
+	pipeline__count_pids(new, &filter, &pid);
+	snprintf(source, sizeof(source), "%s and %s", o->old, o->new);
+	run = (struct as_view_run){
+	    .now = new,
+	    .prev = old,
 	    .seq = 1,
 	    .final = true,
-	    .group_by = o->view.group_by,
-	    .top = o->view.top,
-	    .system_wide = false,
-	    .pid = single_pid(new, o),
-	    .snap = new,
-	    .prev = old,
-	    .stats = cmp,
-	    .folded_value = o->view.folded_value,
+	    /* keys without the pid: rows of two runs (two pids) match */
+	    .per_process = false,
+	    .pid = pid,
+	    .source = source,
 	};
-	ret = format__emit(o->view.format, stdout, &r) ? 1 : 0;
+	ret = pipeline__run(stdout, &view, &run, NULL) ? 1 : 0;
 cleanup:
-	stats__free(cmp);
-	stats__free(st_new);
-	stats__free(st_old);
 	snapshot__free(new);
 	snapshot__free(old);
 	return ret;

@@ -4,17 +4,13 @@
  * tracer printed its report at that moment.
  */
 #include <argp.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/cmd.h"
 #include "cli/view_opts.h"
 #include "profile/pprof.h"
-#include "view/format.h"
-#include "view/group.h"
-#include "view/report.h"
+#include "view/pipeline.h"
 
 struct show_opts {
 	const char *file;
@@ -68,92 +64,43 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static bool has_pid(const struct as_snapshot *s, uint32_t pid)
-{
-	size_t i;
-
-	if (snapshot__find_process(s, pid))
-		return true;
-	for (i = 0; i < s->nsamples; i++)
-		if (s->samples[i].pid == pid)
-			return true;
-	return false;
-}
-
 static int show(const struct show_opts *o)
 {
-	struct as_stats *stats = NULL, *cmp = NULL;
 	struct as_snapshot *s = NULL;
-	struct as_group_opts go;
 	struct as_filter filter;
-	struct as_report r;
-	size_t i, nprocs;
-	uint32_t pid = 0;
+	struct as_view_run run;
+	struct as_view view;
+	uint32_t missing, pid;
 	char err[512];
+	size_t n;
 	int ret = 1;
 
 	if (snapshot__read(o->file, &s, err, sizeof(err))) {
 		fprintf(stderr, "allocsnoop: %s\n", err);
 		return 1;
 	}
-	for (i = 0; i < o->view.npids; i++) {
-		if (!has_pid(s, o->view.pids[i])) {
-			fprintf(stderr,
-				"allocsnoop: %s has no process %u; run "
-				"'allocsnoop show %s -g process -T 0' to list "
-				"its processes\n",
-				o->file, o->view.pids[i], o->file);
-			goto cleanup;
-		}
+	view_opts__view(&o->view, &filter, &view);
+	missing = pipeline__missing_pid(s, &filter);
+	if (missing) {
+		fprintf(stderr,
+			"allocsnoop: %s has no process %u; run 'allocsnoop "
+			"show %s -g process -T 0' to list its processes\n",
+			o->file, missing, o->file);
+		goto cleanup;
 	}
 	/* The processes in view decide the header, as in the live report:
 	 * one names its pid, several make rows per process. */
-	if (o->view.npids) {
-		/* 1 when every --pid names the same process, else 2+ */
-		nprocs = 1;
-		pid = o->view.pids[0];
-		for (i = 1; i < o->view.npids; i++)
-			if (o->view.pids[i] != pid)
-				nprocs = 2;
-	} else {
-		nprocs = s->nprocesses;
-		if (nprocs == 1)
-			pid = s->processes[0].pid;
-	}
-	if (nprocs != 1)
-		pid = 0;
-
-	view_opts__filter(&o->view, &filter);
-	go = (struct as_group_opts){
-	    .by = o->view.group_by,
-	    .per_process = nprocs > 1,
-	    .cumulative = o->view.cumulative,
-	    .filter = &filter,
-	};
-	ret = stats__group(s, &go, &stats);
-	ret = ret ?: stats__compare(stats, NULL, &cmp);
-	if (ret) {
-		fprintf(stderr, "allocsnoop: cannot group %s: %s\n", o->file,
-			strerror(-ret));
-		ret = 1;
-		goto cleanup;
-	}
-	r = (struct as_report){
+	n = pipeline__count_pids(s, &filter, &pid);
+	run = (struct as_view_run){
+	    .now = s,
 	    .seq = 1,
 	    .final = true,
-	    .group_by = o->view.group_by,
-	    .top = o->view.top,
-	    .system_wide = nprocs > 1,
+	    .per_process = n > 1,
 	    .pid = pid,
-	    .snap = s,
-	    .prev = NULL,
-	    .stats = cmp,
-	    .folded_value = o->view.folded_value,
+	    .source = o->file,
 	};
-	ret = format__emit(o->view.format, stdout, &r) ? 1 : 0;
+	ret = pipeline__run(stdout, &view, &run, NULL) ? 1 : 0;
 cleanup:
-	stats__free(cmp);
-	stats__free(stats);
 	snapshot__free(s);
 	return ret;
 }

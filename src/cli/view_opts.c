@@ -79,6 +79,20 @@ int view_opts__filter(const struct as_view_opts *o, struct as_filter *out)
 	return 0;
 }
 
+void view_opts__view(const struct as_view_opts *o, struct as_filter *filter,
+		     struct as_view *view)
+{
+	view_opts__filter(o, filter);
+	*view = (struct as_view){
+	    .group_by = o->group_by,
+	    .top = o->top,
+	    .cumulative = o->cumulative,
+	    .filter = filter,
+	    .format = o->format,
+	    .folded_value = o->folded_value,
+	};
+}
+
 static int push(const char ***list, size_t *n, const char *s)
 {
 	const char **p = realloc(*list, (*n + 1) * sizeof(*p));

@@ -22,6 +22,7 @@
 
 #include "view/format.h"
 #include "view/group.h"
+#include "view/pipeline.h"
 
 struct as_view_opts {
 	enum as_group_by group_by; /* default lineno */
@@ -53,5 +54,10 @@ void view_opts__free(struct as_view_opts *o);
 /* Fills @out with the filter the options describe (--pid included);
  * @out borrows the option lists. Returns 0. */
 int view_opts__filter(const struct as_view_opts *o, struct as_filter *out);
+
+/* Fills @view (and @filter, which it points to) with what the options
+ * show; both borrow the option lists. */
+void view_opts__view(const struct as_view_opts *o, struct as_filter *filter,
+		     struct as_view *view);
 
 #endif
