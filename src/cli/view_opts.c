@@ -64,6 +64,7 @@ void view_opts__free(struct as_view_opts *o)
 	o->include = o->exclude = NULL;
 	o->pids = NULL;
 	o->ninclude = o->nexclude = o->npids = 0;
+	o->include_cap = o->exclude_cap = o->pids_cap = 0;
 }
 
 int view_opts__filter(const struct as_view_opts *o, struct as_filter *out)
@@ -93,14 +94,18 @@ void view_opts__view(const struct as_view_opts *o, struct as_filter *filter,
 	};
 }
 
-static int push(const char ***list, size_t *n, const char *s)
+/* Appends @arg to --include's or --exclude's list. */
+static int push_glob(struct as_view_opts *o, int key, const char *arg)
 {
-	const char **p = realloc(*list, (*n + 1) * sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	p[(*n)++] = s;
-	*list = p;
+	if (key == OPT_INCLUDE) {
+		if (BUF_RESERVE(o->include, o->include_cap, o->ninclude + 1))
+			return -ENOMEM;
+		o->include[o->ninclude++] = arg;
+	} else {
+		if (BUF_RESERVE(o->exclude, o->exclude_cap, o->nexclude + 1))
+			return -ENOMEM;
+		o->exclude[o->nexclude++] = arg;
+	}
 	return 0;
 }
 
@@ -289,8 +294,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_INCLUDE:
 	case OPT_EXCLUDE:
-		if (key == OPT_INCLUDE ? push(&o->include, &o->ninclude, arg)
-				       : push(&o->exclude, &o->nexclude, arg)) {
+		if (push_glob(o, key, arg)) {
 			argp_failure(state, EXIT_FAILURE, ENOMEM,
 				     "cannot store --%s '%s'",
 				     key == OPT_INCLUDE ? "include" : "exclude",

@@ -37,9 +37,9 @@ struct as_view_opts {
 	const char *folded_value; /* NULL = size */
 	bool cumulative;
 	const char **include;
-	size_t ninclude;
+	size_t ninclude, include_cap;
 	const char **exclude;
-	size_t nexclude;
+	size_t nexclude, exclude_cap;
 	int64_t min_size;
 	uint32_t *pids; /* --pid, in the order given */
 	size_t npids, pids_cap;
