@@ -44,8 +44,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->view;
-		state->child_inputs[1] = &o->view;
+		view_opts__give(state, &o->view);
 		break;
 	case ARGP_KEY_ARG:
 		if (!o->old)
@@ -80,8 +79,9 @@ static int read_snap(const char *path, struct as_snapshot **out)
 	return 0;
 }
 
-static int diff(const struct diff_opts *o)
+static int diff(void *opts)
 {
+	const struct diff_opts *o = opts;
 	struct as_snapshot *old = NULL, *new = NULL;
 	struct as_filter filter;
 	struct as_view_run run;
@@ -114,26 +114,12 @@ cleanup:
 
 int cmd__diff(int argc, char **argv)
 {
-	static const struct argp_child children[] = {
-	    {&as_view_argp, 0, "Report options:", 2},
-	    {&as_view_pid_argp, 0, NULL, 0},
-	    {0},
-	};
-	static const struct argp argp = {
-	    .parser = parse_opt,
-	    .args_doc = "OLD NEW",
-	    .doc = doc,
-	    .children = children,
+	static const struct as_view_cmd cmd = {
+	    .name = "allocsnoop diff",
+	    .argp = {.parser = parse_opt, .args_doc = "OLD NEW", .doc = doc},
+	    .run = diff,
 	};
 	struct diff_opts o = {0};
-	char *name = argv[0];
-	int rc;
 
-	view_opts__init(&o.view);
-	/* argp names the program after argv[0] in usage and errors */
-	argv[0] = "allocsnoop diff";
-	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : diff(&o);
-	argv[0] = name;
-	view_opts__free(&o.view);
-	return rc;
+	return view_opts__run_cmd(&cmd, argc, argv, &o, &o.view);
 }

@@ -43,8 +43,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->view;
-		state->child_inputs[1] = &o->view;
+		view_opts__give(state, &o->view);
 		break;
 	case ARGP_KEY_ARG:
 		if (o->file)
@@ -64,8 +63,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static int show(const struct show_opts *o)
+static int show(void *opts)
 {
+	const struct show_opts *o = opts;
 	struct as_snapshot *s = NULL;
 	struct as_filter filter;
 	struct as_view_run run;
@@ -107,26 +107,12 @@ cleanup:
 
 int cmd__show(int argc, char **argv)
 {
-	static const struct argp_child children[] = {
-	    {&as_view_argp, 0, "Report options:", 2},
-	    {&as_view_pid_argp, 0, NULL, 0},
-	    {0},
-	};
-	static const struct argp argp = {
-	    .parser = parse_opt,
-	    .args_doc = "FILE",
-	    .doc = doc,
-	    .children = children,
+	static const struct as_view_cmd cmd = {
+	    .name = "allocsnoop show",
+	    .argp = {.parser = parse_opt, .args_doc = "FILE", .doc = doc},
+	    .run = show,
 	};
 	struct show_opts o = {0};
-	char *name = argv[0];
-	int rc;
 
-	view_opts__init(&o.view);
-	/* argp names the program after argv[0] in usage and errors */
-	argv[0] = "allocsnoop show";
-	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : show(&o);
-	argv[0] = name;
-	view_opts__free(&o.view);
-	return rc;
+	return view_opts__run_cmd(&cmd, argc, argv, &o, &o.view);
 }

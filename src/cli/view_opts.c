@@ -374,3 +374,33 @@ const struct argp as_view_argp = {
     .parser = parse_opt,
     .help_filter = help_filter,
 };
+
+void view_opts__give(struct argp_state *state, struct as_view_opts *view)
+{
+	state->child_inputs[0] = view;
+	state->child_inputs[1] = view;
+}
+
+int view_opts__run_cmd(const struct as_view_cmd *cmd, int argc, char **argv,
+		       void *opts, struct as_view_opts *view)
+{
+	static const struct argp_child children[] = {
+	    {&as_view_argp, 0, "Report options:", 2},
+	    {&as_view_pid_argp, 0, NULL, 0},
+	    {0},
+	};
+	struct argp argp = cmd->argp;
+	char *argv0 = argv[0];
+	error_t err;
+	int rc;
+
+	argp.children = children;
+	view_opts__init(view);
+	/* argp names the program after argv[0] in usage and errors */
+	argv[0] = (char *)cmd->name;
+	err = argp_parse(&argp, argc, argv, 0, NULL, opts);
+	argv[0] = argv0;
+	rc = err ? 2 : cmd->run(opts);
+	view_opts__free(view);
+	return rc;
+}

@@ -55,6 +55,26 @@ void view_opts__free(struct as_view_opts *o);
  * @out borrows the option lists. Returns 0. */
 int view_opts__filter(const struct as_view_opts *o, struct as_filter *out);
 
+/* A subcommand that reads snapshots (show, diff). */
+struct as_view_cmd {
+	const char *name;	/* "allocsnoop show": usage and errors say it */
+	struct argp argp;	/* its own parser, arguments and doc */
+	int (*run)(void *opts); /* returns the exit status */
+};
+
+/*
+ * Runs @cmd: initialises @view (a member of @opts), parses the command
+ * line with @cmd's argp and as_view_argp and as_view_pid_argp as its
+ * children, runs it and frees @view. @cmd's parser calls
+ * view_opts__give() at ARGP_KEY_INIT. Returns the exit status:
+ * @cmd->run's, or 2 on a usage error.
+ */
+int view_opts__run_cmd(const struct as_view_cmd *cmd, int argc, char **argv,
+		       void *opts, struct as_view_opts *view);
+
+/* Hands @view to the children view_opts__run_cmd() gave @state's parser. */
+void view_opts__give(struct argp_state *state, struct as_view_opts *view);
+
 /* Fills @view (and @filter, which it points to) with what the options
  * show; both borrow the option lists. */
 void view_opts__view(const struct as_view_opts *o, struct as_filter *filter,
