@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * view_opts.h - the report options shared by the live tracer and the
- * show/diff subcommands: grouping, number of rows, output format and
- * tracemalloc-style filters, as an argp child parser.
+ * show/diff subcommands: grouping, number of rows, output format (by
+ * name, from the view's format table) and tracemalloc-style filters, as
+ * an argp child parser; and what show and diff share to run.
  *
  * Owned by the view_opts module. The parent lists as_view_argp in its
  * argp children and passes a struct as_view_opts * as the child's input
  * (state->child_inputs[i] at ARGP_KEY_INIT), initialised with
  * view_opts__init(). The child uses the short options -g, -T and -j.
  * as_view_pid_argp is a second child, for show and diff only (the
- * tracer's own -p means another thing): --pid/-p, given the same input.
- * String values point into argv; only the lists are allocated.
+ * tracer's own -p means another thing): --pid/-p, given the same input;
+ * view_opts__run_cmd() sets up both for a subcommand. view_opts__view()
+ * turns the options into the struct as_view the pipeline takes: the CLI
+ * knows the view, never the other way round. String values point into
+ * argv; only the lists are allocated.
  */
 #ifndef ALLOCSNOOP_VIEWOPTS_H
 #define ALLOCSNOOP_VIEWOPTS_H
