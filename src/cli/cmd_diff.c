@@ -4,22 +4,17 @@
  * snapshot files, like tracemalloc's new.compare_to(old, key).
  */
 #include <argp.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/cmd.h"
 #include "cli/view_opts.h"
 #include "profile/pprof.h"
-#include "view/group.h"
-#include "view/report.h"
+#include "view/pipeline.h"
 
 struct diff_opts {
 	const char *old, *new;
-	uint32_t *pids; /* --pid, in the order given */
-	size_t npids;
 	struct as_view_opts view;
 };
 
@@ -43,37 +38,13 @@ static const char doc[] =
     "Exit status: 0 on success, 1 when a file cannot be read or the "
     "report cannot be written, 2 on a usage error.";
 
-static const struct argp_option options[] = {
-    {"pid", 'p', "PID", 0,
-     "Only allocations of process PID, in both files (repeatable)", 0},
-    {0},
-};
-
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct diff_opts *o = state->input;
-	unsigned long v;
-	uint32_t *p;
-	char *end;
 
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->view;
-		break;
-	case 'p':
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || *arg == '-' || v == 0 ||
-		    v > INT_MAX)
-			argp_error(state,
-				   "invalid pid '%s': expected a positive "
-				   "process id",
-				   arg);
-		p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
-		if (!p)
-			argp_failure(state, 1, ENOMEM, "cannot store --pid");
-		o->pids = p;
-		o->pids[o->npids++] = (uint32_t)v;
+		view_opts__give(state, &o->view);
 		break;
 	case ARGP_KEY_ARG:
 		if (!o->old)
@@ -108,73 +79,34 @@ static int read_snap(const char *path, struct as_snapshot **out)
 	return 0;
 }
 
-/* The one process of @s in view, for the header; 0 when several. */
-static uint32_t single_pid(const struct as_snapshot *s,
-			   const struct diff_opts *o)
+static int diff(void *opts)
 {
-	uint32_t pid = 0;
-	size_t i, j, n = 0;
-
-	for (i = 0; i < s->nprocesses; i++) {
-		bool in = !o->npids;
-
-		for (j = 0; j < o->npids; j++)
-			in |= o->pids[j] == s->processes[i].pid;
-		if (in) {
-			pid = s->processes[i].pid;
-			n++;
-		}
-	}
-	return n == 1 ? pid : 0;
-}
-
-static int diff(const struct diff_opts *o)
-{
-	struct as_stats *st_old = NULL, *st_new = NULL, *cmp = NULL;
+	const struct diff_opts *o = opts;
 	struct as_snapshot *old = NULL, *new = NULL;
-	struct as_group_opts go;
 	struct as_filter filter;
-	struct as_report r;
+	struct as_view_run run;
+	struct as_view view;
+	char source[2 * PATH_MAX];
+	uint32_t pid;
 	int ret = 1;
 
 	if (read_snap(o->old, &old) || read_snap(o->new, &new))
 		goto cleanup;
-	view_opts__filter(&o->view, &filter);
-	filter.pids = o->pids;
-	filter.npids = o->npids;
-	/* keys without the pid: rows of two runs (two pids) match */
-	go = (struct as_group_opts){
-	    .by = o->view.group_by,
-	    .per_process = false,
-	    .cumulative = o->view.cumulative,
-	    .filter = &filter,
-	};
-	ret = stats__group(old, &go, &st_old);
-	ret = ret ?: stats__group(new, &go, &st_new);
-	ret = ret ?: stats__compare(st_new, st_old, &cmp);
-	if (ret) {
-		fprintf(stderr, "allocsnoop: cannot compare %s and %s: %s\n",
-			o->old, o->new, strerror(-ret));
-		ret = 1;
-		goto cleanup;
-	}
-	r = (struct as_report){
+	view_opts__view(&o->view, &filter, &view);
+	pipeline__count_pids(new, &filter, &pid);
+	snprintf(source, sizeof(source), "%s and %s", o->old, o->new);
+	run = (struct as_view_run){
+	    .now = new,
+	    .prev = old,
 	    .seq = 1,
 	    .final = true,
-	    .group_by = o->view.group_by,
-	    .top = o->view.top,
-	    .system_wide = false,
-	    .pid = single_pid(new, o),
-	    .snap = new,
-	    .prev = old,
-	    .stats = cmp,
-	    .folded_value = o->view.folded_value,
+	    /* keys without the pid: rows of two runs (two pids) match */
+	    .per_process = false,
+	    .pid = pid,
+	    .source = source,
 	};
-	ret = report__emit(stdout, &o->view, &r) ? 1 : 0;
+	ret = pipeline__run(stdout, &view, &run, NULL) ? 1 : 0;
 cleanup:
-	stats__free(cmp);
-	stats__free(st_new);
-	stats__free(st_old);
 	snapshot__free(new);
 	snapshot__free(old);
 	return ret;
@@ -182,27 +114,12 @@ cleanup:
 
 int cmd__diff(int argc, char **argv)
 {
-	static const struct argp_child children[] = {
-	    {&as_view_argp, 0, "Report options:", 2},
-	    {0},
-	};
-	static const struct argp argp = {
-	    .options = options,
-	    .parser = parse_opt,
-	    .args_doc = "OLD NEW",
-	    .doc = doc,
-	    .children = children,
+	static const struct as_view_cmd cmd = {
+	    .name = "allocsnoop diff",
+	    .argp = {.parser = parse_opt, .args_doc = "OLD NEW", .doc = doc},
+	    .run = diff,
 	};
 	struct diff_opts o = {0};
-	char *name = argv[0];
-	int rc;
 
-	view_opts__init(&o.view);
-	/* argp names the program after argv[0] in usage and errors */
-	argv[0] = "allocsnoop diff";
-	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : diff(&o);
-	argv[0] = name;
-	view_opts__free(&o.view);
-	free(o.pids);
-	return rc;
+	return view_opts__run_cmd(&cmd, argc, argv, &o, &o.view);
 }

@@ -4,22 +4,16 @@
  * tracer printed its report at that moment.
  */
 #include <argp.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/cmd.h"
 #include "cli/view_opts.h"
 #include "profile/pprof.h"
-#include "view/group.h"
-#include "view/report.h"
+#include "view/pipeline.h"
 
 struct show_opts {
 	const char *file;
-	uint32_t *pids; /* --pid, in the order given */
-	size_t npids;
 	struct as_view_opts view;
 };
 
@@ -43,36 +37,13 @@ static const char doc[] =
     "Exit status: 0 on success, 1 when the file cannot be read or the "
     "report cannot be written, 2 on a usage error.";
 
-static const struct argp_option options[] = {
-    {"pid", 'p', "PID", 0, "Only allocations of process PID (repeatable)", 0},
-    {0},
-};
-
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct show_opts *o = state->input;
-	unsigned long v;
-	uint32_t *p;
-	char *end;
 
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->view;
-		break;
-	case 'p':
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || *arg == '-' || v == 0 ||
-		    v > INT_MAX)
-			argp_error(state,
-				   "invalid pid '%s': expected a positive "
-				   "process id",
-				   arg);
-		p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
-		if (!p)
-			argp_failure(state, 1, ENOMEM, "cannot store --pid");
-		o->pids = p;
-		o->pids[o->npids++] = (uint32_t)v;
+		view_opts__give(state, &o->view);
 		break;
 	case ARGP_KEY_ARG:
 		if (o->file)
@@ -92,121 +63,56 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static bool has_pid(const struct as_snapshot *s, uint32_t pid)
+static int show(void *opts)
 {
-	size_t i;
-
-	if (snapshot__find_process(s, pid))
-		return true;
-	for (i = 0; i < s->nsamples; i++)
-		if (s->samples[i].pid == pid)
-			return true;
-	return false;
-}
-
-static int show(const struct show_opts *o)
-{
-	struct as_stats *stats = NULL, *cmp = NULL;
+	const struct show_opts *o = opts;
 	struct as_snapshot *s = NULL;
-	struct as_group_opts go;
 	struct as_filter filter;
-	struct as_report r;
-	size_t i, nprocs;
-	uint32_t pid = 0;
+	struct as_view_run run;
+	struct as_view view;
+	uint32_t missing, pid;
 	char err[512];
+	size_t n;
 	int ret = 1;
 
 	if (snapshot__read(o->file, &s, err, sizeof(err))) {
 		fprintf(stderr, "allocsnoop: %s\n", err);
 		return 1;
 	}
-	for (i = 0; i < o->npids; i++) {
-		if (!has_pid(s, o->pids[i])) {
-			fprintf(stderr,
-				"allocsnoop: %s has no process %u; run "
-				"'allocsnoop show %s -g process -T 0' to list "
-				"its processes\n",
-				o->file, o->pids[i], o->file);
-			goto cleanup;
-		}
+	view_opts__view(&o->view, &filter, &view);
+	missing = pipeline__missing_pid(s, &filter);
+	if (missing) {
+		fprintf(stderr,
+			"allocsnoop: %s has no process %u; run 'allocsnoop "
+			"show %s -g process -T 0' to list its processes\n",
+			o->file, missing, o->file);
+		goto cleanup;
 	}
 	/* The processes in view decide the header, as in the live report:
 	 * one names its pid, several make rows per process. */
-	if (o->npids) {
-		/* 1 when every --pid names the same process, else 2+ */
-		nprocs = 1;
-		pid = o->pids[0];
-		for (i = 1; i < o->npids; i++)
-			if (o->pids[i] != pid)
-				nprocs = 2;
-	} else {
-		nprocs = s->nprocesses;
-		if (nprocs == 1)
-			pid = s->processes[0].pid;
-	}
-	if (nprocs != 1)
-		pid = 0;
-
-	view_opts__filter(&o->view, &filter);
-	filter.pids = o->pids;
-	filter.npids = o->npids;
-	go = (struct as_group_opts){
-	    .by = o->view.group_by,
-	    .per_process = nprocs > 1,
-	    .cumulative = o->view.cumulative,
-	    .filter = &filter,
-	};
-	ret = stats__group(s, &go, &stats);
-	ret = ret ?: stats__compare(stats, NULL, &cmp);
-	if (ret) {
-		fprintf(stderr, "allocsnoop: cannot group %s: %s\n", o->file,
-			strerror(-ret));
-		ret = 1;
-		goto cleanup;
-	}
-	r = (struct as_report){
+	n = pipeline__count_pids(s, &filter, &pid);
+	run = (struct as_view_run){
+	    .now = s,
 	    .seq = 1,
 	    .final = true,
-	    .group_by = o->view.group_by,
-	    .top = o->view.top,
-	    .system_wide = nprocs > 1,
+	    .per_process = n > 1,
 	    .pid = pid,
-	    .snap = s,
-	    .prev = NULL,
-	    .stats = cmp,
-	    .folded_value = o->view.folded_value,
+	    .source = o->file,
 	};
-	ret = report__emit(stdout, &o->view, &r) ? 1 : 0;
+	ret = pipeline__run(stdout, &view, &run, NULL) ? 1 : 0;
 cleanup:
-	stats__free(cmp);
-	stats__free(stats);
 	snapshot__free(s);
 	return ret;
 }
 
 int cmd__show(int argc, char **argv)
 {
-	static const struct argp_child children[] = {
-	    {&as_view_argp, 0, "Report options:", 2},
-	    {0},
-	};
-	static const struct argp argp = {
-	    .options = options,
-	    .parser = parse_opt,
-	    .args_doc = "FILE",
-	    .doc = doc,
-	    .children = children,
+	static const struct as_view_cmd cmd = {
+	    .name = "allocsnoop show",
+	    .argp = {.parser = parse_opt, .args_doc = "FILE", .doc = doc},
+	    .run = show,
 	};
 	struct show_opts o = {0};
-	char *name = argv[0];
-	int rc;
 
-	view_opts__init(&o.view);
-	/* argp names the program after argv[0] in usage and errors */
-	argv[0] = "allocsnoop show";
-	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : show(&o);
-	argv[0] = name;
-	view_opts__free(&o.view);
-	free(o.pids);
-	return rc;
+	return view_opts__run_cmd(&cmd, argc, argv, &o, &o.view);
 }

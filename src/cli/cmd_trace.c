@@ -29,8 +29,7 @@
 #include "trace/privs.h"
 #include "trace/targets.h"
 #include "trace/tracer.h"
-#include "view/group.h"
-#include "view/report.h"
+#include "view/pipeline.h"
 
 struct trace_opts {
 	pid_t pid;	     /* -p, 0 = none */
@@ -345,28 +344,16 @@ cleanup:
 	free(pids);
 }
 
-static int report(struct trace_ctx *c, bool final)
+/* A snapshot of the maps now; with -v, how long reading it took. */
+static struct as_snapshot *timed_snapshot(struct trace_ctx *c)
 {
-	struct as_group_opts go = {
-	    .by = c->o->view.group_by,
-	    /* rows name their process when there can be several */
-	    .per_process =
-		(!c->o->pid && !c->o->command) || c->o->tracer.follow_forks,
-	    .cumulative = c->o->view.cumulative,
-	};
-	struct as_stats *stats = NULL, *diff = NULL;
-	struct as_filter filter;
-	struct as_snapshot *s;
 	struct timespec t0, t1;
-	struct as_report r;
-	int err;
+	struct as_snapshot *s;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	s = take_snapshot(c);
-	if (!s)
-		return -ENOMEM;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (c->o->verbose)
+	if (s && c->o->verbose)
 		fprintf(stderr,
 			"allocsnoop: report %llu: %zu stacks, %zu locations "
 			"read and symbolized in %.0f ms\n",
@@ -374,44 +361,52 @@ static int report(struct trace_ctx *c, bool final)
 			s->nlocations,
 			(t1.tv_sec - t0.tv_sec) * 1e3 +
 			    (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	err = view_opts__filter(&c->o->view, &filter);
-	if (err)
-		goto cleanup;
-	go.filter = &filter;
-	err = stats__group(s, &go, &stats);
-	err = err ?: stats__compare(stats, c->prev_stats, &diff);
-	if (err)
-		goto cleanup;
-	r = (struct as_report){
-	    .seq = ++c->seq,
+	return s;
+}
+
+static int report(struct trace_ctx *c, bool final)
+{
+	struct as_stats *stats = NULL;
+	struct as_filter filter;
+	struct as_view_run run;
+	struct as_view view;
+	struct as_snapshot *s;
+	int err;
+
+	s = timed_snapshot(c);
+	if (!s)
+		return -ENOMEM;
+	view_opts__view(&c->o->view, &filter, &view);
+	run = (struct as_view_run){
+	    .now = s,
+	    .prev = c->prev,
+	    .prev_stats = c->prev_stats,
+	    .seq = c->seq + 1,
 	    .final = final,
-	    .group_by = c->o->view.group_by,
-	    .top = c->o->view.top,
-	    .system_wide = go.per_process,
+	    /* rows name their process when there can be several */
+	    .per_process =
+		(!c->o->pid && !c->o->command) || c->o->tracer.follow_forks,
 	    .pid = c->o->pid  ? (uint32_t)c->o->pid
 		   : c->child ? (uint32_t)child__pid(c->child)
 			      : 0,
-	    .snap = s,
-	    .prev = c->prev,
-	    .stats = diff,
-	    .folded_value = c->o->view.folded_value,
-	    .filter = &filter,
+	    .source = "the traced processes",
 	};
-	err = report__emit(stdout, &c->o->view, &r);
+	err = pipeline__run(stdout, &view, &run, &stats);
+	if (!stats) {
+		/* nothing was grouped: this moment is not a report */
+		snapshot__free(s);
+		return err;
+	}
+	c->seq = run.seq;
 	if (c->o->output)
 		snapout__write(c->out, s);
 	if (!final)
 		purge(c, s);
+	/* this report's grouping is what the next one compares with */
 	stats__free(c->prev_stats);
 	snapshot__free(c->prev);
 	c->prev = s;
 	c->prev_stats = stats;
-	s = NULL;
-	stats = NULL;
-cleanup:
-	stats__free(diff);
-	stats__free(stats);
-	snapshot__free(s);
 	return err;
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "view/escape.h"
+#include "view/format.h"
 #include "view/report.h"
 
 /*

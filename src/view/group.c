@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+#include "util/u64map.h"
 #include "view/group.h"
 
 static const char *const group_names[] = {
@@ -45,74 +47,6 @@ const char *group_by__name(enum as_group_by by)
 	return "?";
 }
 
-/* A growing string; keys are built here without snprintf (hot path). */
-struct strbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int sb_reserve(struct strbuf *sb, size_t add)
-{
-	size_t ncap;
-	char *p;
-
-	if (sb->len + add + 1 <= sb->cap)
-		return 0;
-	ncap = sb->cap ? sb->cap : 256;
-	while (ncap < sb->len + add + 1)
-		ncap *= 2;
-	p = realloc(sb->s, ncap);
-	if (!p)
-		return -ENOMEM;
-	sb->s = p;
-	sb->cap = ncap;
-	return 0;
-}
-
-static int sb_addn(struct strbuf *sb, const char *s, size_t n)
-{
-	if (sb_reserve(sb, n))
-		return -ENOMEM;
-	memcpy(sb->s + sb->len, s, n);
-	sb->len += n;
-	sb->s[sb->len] = '\0';
-	return 0;
-}
-
-static int sb_add(struct strbuf *sb, const char *s)
-{
-	return sb_addn(sb, s, strlen(s));
-}
-
-static int sb_addc(struct strbuf *sb, char c)
-{
-	return sb_addn(sb, &c, 1);
-}
-
-static int sb_add_num(struct strbuf *sb, uint64_t v, bool hex, bool neg)
-{
-	char tmp[24];
-	char *p = tmp + sizeof(tmp);
-	unsigned base = hex ? 16 : 10;
-
-	do {
-		*--p = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	if (hex) {
-		*--p = 'x';
-		*--p = '0';
-	}
-	if (neg)
-		*--p = '-';
-	return sb_addn(sb, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
-static int sb_add_i64(struct strbuf *sb, int64_t v)
-{
-	return sb_add_num(sb, v < 0 ? -(uint64_t)v : (uint64_t)v, false, v < 0);
-}
-
 static const char *module_path(const struct as_snapshot *s,
 			       const struct as_location *l)
 {
@@ -131,7 +65,7 @@ static const struct as_line *loc_line(const struct as_location *l, uint32_t li)
  * "function (module)" as the symbolizer names it; without a symbol
  * "module+0xoff" (file offset), or "0xaddr" without a module.
  */
-static int frame_name(struct strbuf *sb, const struct as_snapshot *s,
+static int frame_name(struct as_strbuf *sb, const struct as_snapshot *s,
 		      const struct as_location *l, uint32_t li)
 {
 	const struct as_line *ln = loc_line(l, li);
@@ -139,25 +73,25 @@ static int frame_name(struct strbuf *sb, const struct as_snapshot *s,
 	int err = 0;
 
 	if (ln && ln->file) {
-		err = sb_add(sb, ln->file);
-		err = err ?: sb_addc(sb, ':');
-		return err ?: sb_add_i64(sb, ln->line);
+		err = strbuf__add(sb, ln->file);
+		err = err ?: strbuf__addc(sb, ':');
+		return err ?: strbuf__add_i64(sb, ln->line);
 	}
 	if (ln && ln->function) {
-		err = sb_add(sb, ln->function);
+		err = strbuf__add(sb, ln->function);
 		if (mod) {
-			err = err ?: sb_add(sb, " (");
-			err = err ?: sb_add(sb, basename(mod));
-			err = err ?: sb_addc(sb, ')');
+			err = err ?: strbuf__add(sb, " (");
+			err = err ?: strbuf__add(sb, basename(mod));
+			err = err ?: strbuf__addc(sb, ')');
 		}
 		return err;
 	}
 	if (mod) {
-		err = sb_add(sb, basename(mod));
-		err = err ?: sb_addc(sb, '+');
-		return err ?: sb_add_num(sb, l->rel_offset, true, false);
+		err = strbuf__add(sb, basename(mod));
+		err = err ?: strbuf__addc(sb, '+');
+		return err ?: strbuf__add_u64(sb, l->rel_offset, true, false);
 	}
-	return sb_add_num(sb, l->address, true, false);
+	return strbuf__add_u64(sb, l->address, true, false);
 }
 
 /*
@@ -178,7 +112,7 @@ static size_t function_len(const char *fn)
 }
 
 /* The key text of one frame for @by (not traceback/process). */
-static int frame_key(struct strbuf *sb, const struct as_snapshot *s,
+static int frame_key(struct as_strbuf *sb, const struct as_snapshot *s,
 		     const struct as_location *l, uint32_t li,
 		     enum as_group_by by)
 {
@@ -188,16 +122,17 @@ static int frame_key(struct strbuf *sb, const struct as_snapshot *s,
 	switch (by) {
 	case AS_GROUP_FILENAME:
 		if (ln && ln->file)
-			return sb_add(sb, ln->file);
-		return sb_add(sb, mod ? mod : UNKNOWN);
+			return strbuf__add(sb, ln->file);
+		return strbuf__add(sb, mod ? mod : UNKNOWN);
 	case AS_GROUP_FUNCTION:
 		if (ln && ln->function)
-			return sb_addn(sb, ln->function,
-				       ln->file ? strlen(ln->function)
+			return strbuf__addn(sb, ln->function,
+					    ln->file
+						? strlen(ln->function)
 						: function_len(ln->function));
 		return frame_name(sb, s, l, li);
 	case AS_GROUP_MODULE:
-		return sb_add(sb, mod ? mod : UNKNOWN);
+		return strbuf__add(sb, mod ? mod : UNKNOWN);
 	default:
 		return frame_name(sb, s, l, li);
 	}
@@ -267,77 +202,64 @@ bool filter__keep_sample(const struct as_snapshot *s,
 	return true;
 }
 
-/* Open-addressing hash table of row indices, keyed by the rows' keys. */
-struct keytab {
-	uint32_t *slots; /* row index + 1, 0 = empty */
-	size_t cap;	 /* power of two */
-	size_t n;
+/*
+ * Rows are found by key through a u64map from the key's hash to the row
+ * index; rows whose keys share a hash are told apart by key_eq().
+ */
+struct key_probe {
+	const struct as_stat *rows;
+	const char *key;
 };
 
-/* 8 bytes a step: traceback keys are long, a byte-wise hash dominated. */
-static uint64_t hash_key(const char *s, size_t len)
+static uint64_t key_hash(const char *key)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
-
-	for (; len >= 8; s += 8, len -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, s, len);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 29);
+	return u64map__hash_bytes(key, strlen(key));
 }
 
-/* Returns the slot holding @key, or the empty slot where it belongs. */
-static size_t keytab_slot(const struct keytab *t, const struct as_stat *rows,
-			  const uint64_t *hashes, const char *key, uint64_t h)
+static bool key_eq(uint64_t idx, const void *ctx)
 {
-	size_t i = h & (t->cap - 1);
-	uint32_t r;
+	const struct key_probe *p = ctx;
 
-	/* Hashes first: long keys often share long prefixes. */
-	while ((r = t->slots[i]) &&
-	       (hashes[r - 1] != h || strcmp(rows[r - 1].key, key) != 0))
-		i = (i + 1) & (t->cap - 1);
-	return i;
+	return strcmp(p->rows[idx].key, p->key) == 0;
 }
 
-static int keytab_grow(struct keytab *t, const uint64_t *hashes)
+static bool find_row(const struct as_u64map *m, const struct as_stat *rows,
+		     const char *key, uint64_t h, size_t *idx)
 {
-	size_t ncap = t->cap ? t->cap * 2 : 1024, i, j;
-	uint32_t *slots;
+	const struct key_probe p = {rows, key};
+	uint64_t v;
 
-	slots = calloc(ncap, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < t->cap; i++) {
-		if (!t->slots[i])
-			continue;
-		j = hashes[t->slots[i] - 1] & (ncap - 1);
-		while (slots[j])
-			j = (j + 1) & (ncap - 1);
-		slots[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->cap = ncap;
-	return 0;
+	if (!u64map__find(m, h, key_eq, &p, &v))
+		return false;
+	*idx = (size_t)v;
+	return true;
 }
+
+/* What grouping keeps per row besides the row itself. */
+struct row_state {
+	size_t stamp;	/* last sample index + 1 counted */
+	bool mixed_pid; /* merges several pids */
+};
 
 /* State of one stats__group() run. */
 struct grouper {
 	const struct as_snapshot *s;
 	const struct as_group_opts *o;
 	struct as_stats *st;
-	size_t cap;
-	uint64_t *hashes; /* per row */
-	size_t *stamps;	  /* per row: last sample index + 1 counted */
-	bool *mixed_pid;  /* per row: merges several pids */
-	struct keytab tab;
-	struct strbuf key, name;
+	size_t rows_cap;
+	struct row_state *state; /* per row */
+	size_t state_cap;
+	struct as_strbuf key, name;
 	const struct as_process **procs; /* sorted by pid */
+	/*
+	 * Samples share sites and frames: the rows of the sites seen (by
+	 * site_key()), and the traceback text of each location (in @text at
+	 * text_at[loc] - 1, text_len[loc] bytes; 0 = not yet), so keys are
+	 * built once per site and frame text once per location.
+	 */
+	struct as_u64map *sites;
+	struct as_strbuf text;
+	size_t *text_at, *text_len;
 };
 
 static const struct as_process *find_proc(const struct grouper *g, uint32_t pid)
@@ -356,31 +278,13 @@ static const struct as_process *find_proc(const struct grouper *g, uint32_t pid)
 	return NULL;
 }
 
+/* Room for one more row. */
 static int grouper_reserve(struct grouper *g)
 {
-	size_t ncap = g->cap ? g->cap * 2 : 256;
-	void *p;
+	size_t need = g->st->n + 1;
 
-	if (g->st->n < g->cap)
-		return 0;
-	p = realloc(g->st->rows, ncap * sizeof(*g->st->rows));
-	if (!p)
-		return -ENOMEM;
-	g->st->rows = p;
-	p = realloc(g->hashes, ncap * sizeof(*g->hashes));
-	if (!p)
-		return -ENOMEM;
-	g->hashes = p;
-	p = realloc(g->stamps, ncap * sizeof(*g->stamps));
-	if (!p)
-		return -ENOMEM;
-	g->stamps = p;
-	p = realloc(g->mixed_pid, ncap * sizeof(*g->mixed_pid));
-	if (!p)
-		return -ENOMEM;
-	g->mixed_pid = p;
-	g->cap = ncap;
-	return 0;
+	return BUF_RESERVE(g->st->rows, g->rows_cap, need)
+		   ?: BUF_RESERVE(g->state, g->state_cap, need);
 }
 
 /* The frame a row is named after: l == NULL for an empty stack. */
@@ -425,109 +329,205 @@ static void fill_fields(struct grouper *g, struct as_stat *r,
 	}
 }
 
-/*
- * Counts @sm in the row whose key is in g->key (the first @plen bytes
- * being the pid prefix), creating it from @fr when new. A sample counts
- * once per row (cumulative mode offers the same key several times).
- */
-static int add_to_row(struct grouper *g, size_t sample_idx,
-		      const struct as_sample *sm, struct frame fr, size_t plen)
+/* A new row for the key in g->key (hash @h), named from @sm and @fr. */
+static int new_row(struct grouper *g, const struct as_sample *sm,
+		   struct frame fr, size_t plen, uint64_t h, size_t *idx)
 {
 	const struct as_process *p = find_proc(g, sm->pid);
 	struct as_stat *r;
-	uint64_t h = hash_key(g->key.s, g->key.len);
-	size_t slot, idx;
 	int err;
 
-	if ((g->st->n + 1) * 2 > g->tab.cap) {
-		err = keytab_grow(&g->tab, g->hashes);
-		if (err)
-			return err;
+	err = grouper_reserve(g);
+	if (err)
+		return err;
+	*idx = g->st->n;
+	r = &g->st->rows[*idx];
+	memset(r, 0, sizeof(*r));
+	r->key = strdup(g->key.s);
+	r->name = strdup(g->o->by == AS_GROUP_TRACEBACK ? g->name.s
+							: g->key.s + plen);
+	err = r->key && r->name ? u64map__add(g->st->index, h, *idx) : -ENOMEM;
+	if (err) {
+		free(r->key);
+		free(r->name);
+		return err;
 	}
-	slot = keytab_slot(&g->tab, g->st->rows, g->hashes, g->key.s, h);
-	if (g->tab.slots[slot]) {
-		idx = g->tab.slots[slot] - 1;
-		r = &g->st->rows[idx];
-		if (g->stamps[idx] == sample_idx + 1)
-			return 0;
-		if (r->pid != sm->pid)
-			g->mixed_pid[idx] = true;
-	} else {
-		err = grouper_reserve(g);
-		if (err)
-			return err;
-		idx = g->st->n;
-		r = &g->st->rows[idx];
-		memset(r, 0, sizeof(*r));
-		r->key = strdup(g->key.s);
-		if (g->o->by == AS_GROUP_TRACEBACK)
-			r->name = strdup(g->name.s);
-		else
-			r->name = strdup(g->key.s + plen);
-		if (!r->key || !r->name) {
-			free(r->key);
-			free(r->name);
-			return -ENOMEM;
-		}
-		g->st->n++;
-		g->hashes[idx] = h;
-		g->mixed_pid[idx] = false;
-		g->tab.slots[slot] = (uint32_t)idx + 1;
-		r->pid = sm->pid;
-		r->comm = p ? p->comm : NULL;
-		fill_fields(g, r, sm, fr);
-	}
-	g->stamps[idx] = sample_idx + 1;
+	g->st->n++;
+	g->state[*idx] = (struct row_state){0};
+	r->pid = sm->pid;
+	r->comm = p ? p->comm : NULL;
+	fill_fields(g, r, sm, fr);
+	return 0;
+}
+
+/*
+ * Counts @sm in row @idx, once per row: cumulative mode offers the same
+ * key several times for one sample.
+ */
+static void count_in_row(struct grouper *g, size_t sample_idx,
+			 const struct as_sample *sm, size_t idx)
+{
+	struct as_stat *r = &g->st->rows[idx];
+
+	if (g->state[idx].stamp == sample_idx + 1)
+		return;
+	if (r->pid != sm->pid)
+		g->state[idx].mixed_pid = true;
+	g->state[idx].stamp = sample_idx + 1;
 	r->size += sm->size;
 	r->count += sm->count;
 	r->alloc_size += sm->alloc_size;
 	r->alloc_count += sm->alloc_count;
+}
+
+/*
+ * Counts @sm in the row whose key is in g->key (the first @plen bytes
+ * being the pid prefix), creating it from @fr when new; *@idx (when not
+ * NULL) receives the row.
+ */
+static int add_to_row(struct grouper *g, size_t sample_idx,
+		      const struct as_sample *sm, struct frame fr, size_t plen,
+		      size_t *idx)
+{
+	uint64_t h = u64map__hash_bytes(g->key.s, g->key.len);
+	size_t row;
+	int err;
+
+	if (!find_row(g->st->index, g->st->rows, g->key.s, h, &row)) {
+		err = new_row(g, sm, fr, plen, h, &row);
+		if (err)
+			return err;
+	}
+	count_in_row(g, sample_idx, sm, row);
+	if (idx)
+		*idx = row;
 	return 0;
 }
 
 static int pid_prefix(struct grouper *g, const struct as_sample *sm)
 {
-	g->key.len = 0;
-	if (sb_reserve(&g->key, 0))
+	if (strbuf__reset(&g->key))
 		return -ENOMEM;
-	g->key.s[0] = '\0';
 	if (!g->o->per_process)
 		return 0;
 	/* \x1f cannot appear in a decimal pid: the prefix is unambiguous. */
-	return sb_add_num(&g->key, sm->pid, false, false)
-		   ?: sb_addc(&g->key, '\x1f');
+	return strbuf__add_u64(&g->key, sm->pid, false, false)
+		   ?: strbuf__addc(&g->key, '\x1f');
+}
+
+/* Every line of location @loc, '\n' between them, from the cache. */
+static int add_loc_text(struct grouper *g, uint32_t loc)
+{
+	const struct as_location *l = &g->s->locations[loc];
+	size_t at = g->text.len;
+	uint32_t li = 0;
+	int err = 0;
+
+	if (!g->text_at[loc]) {
+		do {
+			if (li)
+				err = strbuf__addc(&g->text, '\n');
+			err = err ?: frame_name(&g->text, g->s, l, li);
+		} while (!err && ++li < l->nlines);
+		if (err)
+			return err;
+		g->text_at[loc] = at + 1;
+		g->text_len[loc] = g->text.len - at;
+	}
+	return strbuf__addn(&g->key, g->text.s + g->text_at[loc] - 1,
+			    g->text_len[loc]);
 }
 
 /* Appends every frame of @sm (all inlined lines), innermost first. */
 static int traceback_key(struct grouper *g, const struct as_sample *sm)
 {
-	const struct as_location *l;
-	uint32_t i, li;
+	uint32_t i;
 	int err = 0;
 
 	if (!sm->nlocs)
-		return sb_add(&g->key, UNKNOWN);
+		return strbuf__add(&g->key, UNKNOWN);
+	if (!g->text_at) {
+		g->text_at = calloc(g->s->nlocations, sizeof(*g->text_at));
+		g->text_len = calloc(g->s->nlocations, sizeof(*g->text_len));
+		if (!g->text_at || !g->text_len)
+			return -ENOMEM;
+	}
 	for (i = 0; i < sm->nlocs && !err; i++) {
+		if (i)
+			err = strbuf__addc(&g->key, '\n');
+		err = err ?: add_loc_text(g, sm->locs[i]);
+	}
+	return err;
+}
+
+/* Cumulative lineno/filename: a row for each frame from the site out. */
+static int group_cumulative(struct grouper *g, size_t idx, int site,
+			    size_t plen)
+{
+	const struct as_sample *sm = &g->s->samples[idx];
+	const struct as_location *l;
+	uint32_t i, li;
+	int err;
+
+	/* The allocator's own frames below the site are not the program's. */
+	for (i = (uint32_t)site; i < sm->nlocs; i++) {
 		l = &g->s->locations[sm->locs[i]];
 		li = 0;
 		do {
-			if (i || li)
-				err = sb_addc(&g->key, '\n');
-			err = err ?: frame_name(&g->key, g->s, l, li);
-		} while (!err && ++li < l->nlines);
+			g->key.len = plen;
+			err = frame_key(&g->key, g->s, l, li, g->o->by);
+			err =
+			    err
+				?: add_to_row(g, idx, sm, (struct frame){l, li},
+					      plen, NULL);
+			if (err)
+				return err;
+		} while (++li < l->nlines);
 	}
-	return err;
+	return 0;
+}
+
+/*
+ * A row's key by site is a function of the site's location (and of the
+ * pid when rows are per process), so it names the row as well.
+ */
+static uint64_t site_key(const struct grouper *g, const struct as_sample *sm,
+			 int site)
+{
+	uint64_t pid = g->o->per_process ? sm->pid : 0;
+
+	return pid << 32 | sm->locs[site];
+}
+
+/* lineno, filename, function, module: one row per allocation site. */
+static int group_by_site(struct grouper *g, size_t idx, int site,
+			 struct frame fr, size_t plen)
+{
+	const struct as_sample *sm = &g->s->samples[idx];
+	uint64_t row;
+	size_t made;
+	int err;
+
+	if (!fr.l) {
+		err = strbuf__add(&g->key, UNKNOWN);
+		return err ?: add_to_row(g, idx, sm, fr, plen, NULL);
+	}
+	if (u64map__get(g->sites, site_key(g, sm, site), &row)) {
+		count_in_row(g, idx, sm, (size_t)row);
+		return 0;
+	}
+	err = frame_key(&g->key, g->s, fr.l, fr.li, g->o->by);
+	err = err ?: add_to_row(g, idx, sm, fr, plen, &made);
+	return err ?: u64map__set(g->sites, site_key(g, sm, site), made);
 }
 
 static int group_sample(struct grouper *g, size_t idx)
 {
 	const struct as_sample *sm = &g->s->samples[idx];
 	const struct as_process *p;
-	const struct as_location *l;
 	struct frame fr = {NULL, 0};
 	enum as_group_by by = g->o->by;
 	size_t plen;
-	uint32_t i, li;
 	int site, err;
 
 	err = pid_prefix(g, sm);
@@ -539,45 +539,26 @@ static int group_sample(struct grouper *g, size_t idx)
 		fr.l = &g->s->locations[sm->locs[site]];
 		fr.li = location__site_line(fr.l);
 	}
-
 	if (g->o->cumulative && site >= 0 &&
-	    (by == AS_GROUP_LINENO || by == AS_GROUP_FILENAME)) {
-		/* Frames from the site outwards: the allocator's own frames
-		 * below the site are not the program's. */
-		for (i = (uint32_t)site; i < sm->nlocs; i++) {
-			l = &g->s->locations[sm->locs[i]];
-			li = 0;
-			do {
-				g->key.len = plen;
-				err = frame_key(&g->key, g->s, l, li, by);
-				err = err
-					  ?: add_to_row(g, idx, sm,
-							(struct frame){l, li},
-							plen);
-				if (err)
-					return err;
-			} while (++li < l->nlines);
-		}
-		return 0;
-	}
-
+	    (by == AS_GROUP_LINENO || by == AS_GROUP_FILENAME))
+		return group_cumulative(g, idx, site, plen);
 	switch (by) {
 	case AS_GROUP_PROCESS:
 		p = find_proc(g, sm->pid);
-		err = sb_add(&g->key, p ? p->comm : "?");
+		err = strbuf__add(&g->key, p ? p->comm : "?");
 		break;
 	case AS_GROUP_TRACEBACK:
-		g->name.len = 0;
-		err = fr.l ? frame_name(&g->name, g->s, fr.l, fr.li)
-			   : sb_add(&g->name, UNKNOWN);
+		err = strbuf__reset(&g->name);
+		if (!err && fr.l)
+			err = frame_name(&g->name, g->s, fr.l, fr.li);
+		else if (!err)
+			err = strbuf__add(&g->name, UNKNOWN);
 		err = err ?: traceback_key(g, sm);
 		break;
 	default:
-		err = fr.l ? frame_key(&g->key, g->s, fr.l, fr.li, by)
-			   : sb_add(&g->key, UNKNOWN);
-		break;
+		return group_by_site(g, idx, site, fr, plen);
 	}
-	return err ?: add_to_row(g, idx, sm, fr, plen);
+	return err ?: add_to_row(g, idx, sm, fr, plen, NULL);
 }
 
 int stats__group(const struct as_snapshot *s, const struct as_group_opts *o,
@@ -601,7 +582,8 @@ int stats__group(const struct as_snapshot *s, const struct as_group_opts *o,
 		qsort(g.procs, s->nprocesses, sizeof(*g.procs),
 		      process__ptr_cmp);
 	}
-	if (sb_reserve(&g.name, 0))
+	if (u64map__new(&g.st->index) || u64map__new(&g.sites) ||
+	    strbuf__reset(&g.name))
 		goto cleanup;
 	for (i = 0; i < s->nsamples; i++) {
 		if (!filter__keep_sample(s, &s->samples[i], o->filter))
@@ -613,7 +595,7 @@ int stats__group(const struct as_snapshot *s, const struct as_group_opts *o,
 	for (i = 0; i < g.st->n; i++) {
 		/* pid names the row only when one process owns all of it. */
 		if (!o->per_process &&
-		    (o->by != AS_GROUP_PROCESS || g.mixed_pid[i]))
+		    (o->by != AS_GROUP_PROCESS || g.state[i].mixed_pid))
 			g.st->rows[i].pid = 0;
 		if (!o->per_process && o->by != AS_GROUP_PROCESS)
 			g.st->rows[i].comm = NULL;
@@ -623,12 +605,13 @@ int stats__group(const struct as_snapshot *s, const struct as_group_opts *o,
 	err = 0;
 cleanup:
 	stats__free(g.st);
-	free(g.hashes);
-	free(g.stamps);
-	free(g.mixed_pid);
-	free(g.tab.slots);
-	free(g.key.s);
-	free(g.name.s);
+	free(g.state);
+	u64map__free(g.sites);
+	strbuf__free(&g.text);
+	free(g.text_at);
+	free(g.text_len);
+	strbuf__free(&g.key);
+	strbuf__free(&g.name);
 	free(g.procs);
 	return err;
 }
@@ -655,7 +638,12 @@ static int cmp_stat(const void *a, const void *b)
 
 void stats__sort(struct as_stats *st)
 {
-	if (st && st->n > 1)
+	if (!st)
+		return;
+	/* the index points at rows by position */
+	u64map__free(st->index);
+	st->index = NULL;
+	if (st->n > 1)
 		qsort(st->rows, st->n, sizeof(*st->rows), cmp_stat);
 }
 
@@ -670,6 +658,7 @@ void stats__free(struct as_stats *st)
 		free(st->rows[i].name);
 	}
 	free(st->rows);
+	u64map__free(st->index);
 	free(st);
 }
 
@@ -702,16 +691,103 @@ static bool keep_row(const struct as_stat *r, int64_t min_size)
 	return abs64(r->size) >= min_size || abs64(old_size) >= min_size;
 }
 
+/* A map from the hash of each row's key to the row. */
+static int index_rows(const struct as_stats *st, struct as_u64map **out)
+{
+	struct as_u64map *m;
+	size_t i;
+	int err;
+
+	err = u64map__new(&m);
+	for (i = 0; !err && i < st->n; i++)
+		/* Keys are unique within one grouping. */
+		err = u64map__add(m, key_hash(st->rows[i].key), i);
+	if (err) {
+		u64map__free(m);
+		return err;
+	}
+	*out = m;
+	return 0;
+}
+
+/*
+ * Copies of @now's rows into @st, diffed against the row of @old with the
+ * same key (through @index, NULL when there is no @old); marks in
+ * @matched the rows of @old that were found.
+ */
+static int diff_rows(struct as_stats *st, const struct as_stats *now,
+		     const struct as_stats *old, const struct as_u64map *index,
+		     bool *matched)
+{
+	const struct as_stat *o;
+	struct as_stat *r;
+	size_t i, k;
+	int err;
+
+	for (i = 0; i < now->n; i++) {
+		err = push_copy(st, &now->rows[i]);
+		if (err)
+			return err;
+		r = &st->rows[st->n - 1];
+		r->size_diff = r->size;
+		r->count_diff = r->count;
+		if (!index ||
+		    !find_row(index, old->rows, r->key, key_hash(r->key), &k))
+			continue;
+		o = &old->rows[k];
+		matched[k] = true;
+		r->size_diff = r->size - o->size;
+		r->count_diff = r->count - o->count;
+	}
+	return 0;
+}
+
+/* Rows of @old that @now lacks: all of them went away. */
+static int gone_rows(struct as_stats *st, const struct as_stats *old,
+		     const bool *matched)
+{
+	struct as_stat *r;
+	size_t i;
+	int err;
+
+	for (i = 0; old && i < old->n; i++) {
+		if (matched[i])
+			continue;
+		err = push_copy(st, &old->rows[i]);
+		if (err)
+			return err;
+		r = &st->rows[st->n - 1];
+		r->size_diff = -r->size;
+		r->count_diff = -r->count;
+		r->size = r->count = r->alloc_size = r->alloc_count = 0;
+	}
+	return 0;
+}
+
+/* Drops the rows keep_row() rejects, in place, keeping the order. */
+static void drop_rows(struct as_stats *st)
+{
+	size_t i, k;
+
+	for (i = 0, k = 0; i < st->n; i++) {
+		if (keep_row(&st->rows[i], st->min_size)) {
+			st->rows[k++] = st->rows[i];
+		} else {
+			free(st->rows[i].key);
+			free(st->rows[i].name);
+		}
+	}
+	st->n = k;
+}
+
 int stats__compare(const struct as_stats *now, const struct as_stats *old,
 		   struct as_stats **out)
 {
-	struct keytab tab = {0};
+	struct as_u64map *own = NULL;
+	const struct as_u64map *index = NULL;
+	size_t nold = old ? old->n : 0;
 	struct as_stats *st;
-	uint64_t *hashes = NULL;
 	bool *matched = NULL;
-	size_t nold = old ? old->n : 0, i, slot;
-	const struct as_stat *o;
-	struct as_stat *r;
 	int err = -ENOMEM;
 
 	*out = NULL;
@@ -725,70 +801,29 @@ int stats__compare(const struct as_stats *now, const struct as_stats *old,
 			goto cleanup;
 	}
 	if (nold) {
-		hashes = malloc(nold * sizeof(*hashes));
 		matched = calloc(nold, sizeof(*matched));
-		tab.cap = 1024;
-		while (tab.cap < nold * 2)
-			tab.cap *= 2;
-		tab.slots = calloc(tab.cap, sizeof(*tab.slots));
-		if (!hashes || !matched || !tab.slots)
+		if (!matched)
 			goto cleanup;
-		for (i = 0; i < nold; i++) {
-			hashes[i] = hash_key(old->rows[i].key,
-					     strlen(old->rows[i].key));
-			slot = keytab_slot(&tab, old->rows, hashes,
-					   old->rows[i].key, hashes[i]);
-			/* Keys are unique within one grouping. */
-			tab.slots[slot] = (uint32_t)i + 1;
+		/* a grouping has its index; anything else gets one */
+		index = old->index;
+		if (!index) {
+			err = index_rows(old, &own);
+			if (err)
+				goto cleanup;
+			index = own;
 		}
 	}
-	for (i = 0; i < now->n; i++) {
-		err = push_copy(st, &now->rows[i]);
-		if (err)
-			goto cleanup;
-		r = &st->rows[st->n - 1];
-		r->size_diff = r->size;
-		r->count_diff = r->count;
-		if (!nold)
-			continue;
-		slot = keytab_slot(&tab, old->rows, hashes, r->key,
-				   hash_key(r->key, strlen(r->key)));
-		if (!tab.slots[slot])
-			continue;
-		o = &old->rows[tab.slots[slot] - 1];
-		matched[tab.slots[slot] - 1] = true;
-		r->size_diff = r->size - o->size;
-		r->count_diff = r->count - o->count;
-	}
-	for (i = 0; i < nold; i++) {
-		if (matched[i])
-			continue;
-		err = push_copy(st, &old->rows[i]);
-		if (err)
-			goto cleanup;
-		r = &st->rows[st->n - 1];
-		r->size_diff = -r->size;
-		r->count_diff = -r->count;
-		r->size = r->count = r->alloc_size = r->alloc_count = 0;
-	}
-	/* Drop in place, keeping the order. */
-	for (i = 0, slot = 0; i < st->n; i++) {
-		if (keep_row(&st->rows[i], st->min_size)) {
-			st->rows[slot++] = st->rows[i];
-		} else {
-			free(st->rows[i].key);
-			free(st->rows[i].name);
-		}
-	}
-	st->n = slot;
+	err = diff_rows(st, now, old, index, matched);
+	err = err ?: gone_rows(st, old, matched);
+	if (err)
+		goto cleanup;
+	drop_rows(st);
 	stats__sort(st);
 	*out = st;
 	st = NULL;
-	err = 0;
 cleanup:
 	stats__free(st);
-	free(hashes);
 	free(matched);
-	free(tab.slots);
+	u64map__free(own);
 	return err;
 }

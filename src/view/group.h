@@ -11,6 +11,8 @@
 
 #include "profile/model.h"
 
+struct as_u64map;
+
 enum as_group_by {
 	AS_GROUP_LINENO,
 	AS_GROUP_FILENAME,
@@ -88,6 +90,10 @@ struct as_stats {
 	 * snapshots, so a row that shrank below it still shows how much it
 	 * shrank. */
 	int64_t min_size;
+	/* stats__group()'s map from key hash to row, kept for
+	 * stats__compare() to find rows in; NULL once stats__sort()
+	 * reordered the rows. Private to the group module. */
+	struct as_u64map *index;
 };
 
 int stats__group(const struct as_snapshot *s, const struct as_group_opts *o,
@@ -102,7 +108,7 @@ int stats__group(const struct as_snapshot *s, const struct as_group_opts *o,
 int stats__compare(const struct as_stats *now, const struct as_stats *old,
 		   struct as_stats **out);
 /* tracemalloc order: |size_diff|, size, |count_diff|, count (descending),
- * then key (ascending). */
+ * then key (ascending). Drops the index (see struct as_stats). */
 void stats__sort(struct as_stats *st);
 void stats__free(struct as_stats *st);
 

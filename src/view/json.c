@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "view/escape.h"
+#include "view/format.h"
 #include "view/report.h"
 
 /* @s with every byte that is not valid UTF-8 replaced by U+FFFD. */

@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.h - what one report shows, and the output formats that print it.
+ * report.h - what one report shows: its rows, its moment, its processes.
  *
- * Owned by the report modules: one file per format (text.c,
- * json.c, folded.c), selected through as_report_formats[].
- * A report borrows everything it points to.
+ * Owned by the report module; the formats that print a report are in
+ * format.h. A report borrows everything it points to.
  */
 #ifndef ALLOCSNOOP_REPORT_H
 #define ALLOCSNOOP_REPORT_H
-
-#include <stdio.h>
 
 #include "profile/model.h"
 #include "view/group.h"
@@ -31,28 +28,6 @@ struct as_report {
 	const struct as_filter *filter; /* samples to fold, NULL = all */
 };
 
-struct as_format {
-	const char *name;
-	int (*print)(FILE *out, const struct as_report *r);
-};
-
-int report__text(FILE *out, const struct as_report *r);
-int report__json(FILE *out, const struct as_report *r);
-int report__folded(FILE *out, const struct as_report *r);
-
-/*
- * Prints @r to @out in the format the view options chose (text, json or
- * folded) and flushes; says why on stderr when that fails. Returns 0 or a
- * negative errno.
- */
-struct as_view_opts;
-int report__emit(FILE *out, const struct as_view_opts *view,
-		 const struct as_report *r);
-
-/* NULL-terminated table of the formats above. */
-extern const struct as_format as_report_formats[];
-const struct as_format *report__format_find(const char *name);
-
 /*
  * The processes a report lists, in a new array (free() it): those the
  * report's pid filter keeps, sorted by pid; with @limit > 0 only the
@@ -61,25 +36,5 @@ const struct as_format *report__format_find(const char *name);
  */
 int report__processes(const struct as_report *r, size_t limit,
 		      const struct as_process ***out, size_t *n, size_t *total);
-
-/*
- * tracemalloc's _format_size(): "12 B", "1.5 KiB", "+293 KiB", 1024-based.
- * Writes into @buf (at least 32 bytes) and returns it.
- */
-char *size__format(char *buf, size_t len, double size, bool sign);
-
-/*
- * Writes @s to @out with every control character, DEL and invalid UTF-8
- * byte escaped (\n, \t, \x1b, ...), so traced programs cannot drive the
- * terminal through comm names or paths.
- */
-void escape__fputs(FILE *out, const char *s);
-
-/*
- * Length (1-4) of the valid UTF-8 character at @s, 0 when the bytes there
- * are not valid UTF-8 (overlong, surrogate, beyond U+10FFFF, truncated).
- * Shared by the formats that must not pass invalid UTF-8 on.
- */
-size_t utf8__len(const char *s);
 
 #endif

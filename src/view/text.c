@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+#include "view/escape.h"
+#include "view/format.h"
 #include "view/report.h"
+#include "view/size.h"
 
 static const char *unit_name(enum as_group_by by)
 {
@@ -60,17 +64,10 @@ struct paths {
 
 static int paths_add(struct paths *p, const char *path)
 {
-	const char **v;
-
 	if (!path)
 		return 0;
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 64;
-		v = realloc(p->v, p->cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		p->v = v;
-	}
+	if (BUF_RESERVE(p->v, p->cap, p->n + 1))
+		return -ENOMEM;
 	p->v[p->n++] = path;
 	return 0;
 }

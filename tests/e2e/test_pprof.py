@@ -181,6 +181,27 @@ def test_diff_of_a_snapshot_with_itself(snapshot):
     assert sum(r["size"] for r in rep["top"]) == totals["inuse_space"]
 
 
+@pytest.mark.parametrize("cmd", ["show", "diff"])
+@pytest.mark.parametrize("name,alias", [("json", ["--json"]),
+                                        ("json", ["-j"]),
+                                        ("folded", ["--folded"]),
+                                        ("text", [])])
+def test_format_by_name_is_its_alias(snapshot, cmd, name, alias):
+    """--format NAME prints exactly what its alias (or the default) does."""
+    path, _ = snapshot
+    files = [path] if cmd == "show" else [path, path]
+    rc, by_alias, err = run([TOOL, cmd, *files, "-T", "0", *alias])
+    assert rc == 0, err
+    rc, by_name, err = run([TOOL, cmd, *files, "-T", "0", "--format", name])
+    assert rc == 0, err
+    assert by_alias and by_name == by_alias
+    if name == "json":
+        assert json_reports(by_name)
+    rc, out, err = run([TOOL, cmd, *files, "--format", "xml"])
+    assert rc == 2
+    assert "invalid --format 'xml': expected text, json or folded" in err
+
+
 def test_show_errors(snapshot, tmp_path):
     path, _ = snapshot
     rc, out, err = run([TOOL, "show", tmp_path / "missing.pb.gz"])

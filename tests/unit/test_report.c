@@ -15,8 +15,11 @@
 
 #include "cli/view_opts.h"
 #include "profile/model.h"
+#include "view/escape.h"
+#include "view/format.h"
 #include "view/group.h"
 #include "view/report.h"
+#include "view/size.h"
 
 #define T0 1714564805 /* 2024-05-01 12:00:05 UTC */
 
@@ -179,12 +182,12 @@ static void test_utf8_len(void **state)
 static void test_format_table(void **state)
 {
 	(void)state;
-	assert_ptr_equal(report__format_find("text")->print, report__text);
-	assert_ptr_equal(report__format_find("json")->print, report__json);
-	assert_ptr_equal(report__format_find("folded")->print, report__folded);
-	assert_null(report__format_find("xml"));
-	assert_string_equal(as_report_formats[0].name, "text");
-	assert_null(as_report_formats[3].name);
+	assert_ptr_equal(format__find("text")->print, report__text);
+	assert_ptr_equal(format__find("json")->print, report__json);
+	assert_ptr_equal(format__find("folded")->print, report__folded);
+	assert_null(format__find("xml"));
+	assert_string_equal(as_formats[0].name, "text");
+	assert_null(as_formats[3].name);
 }
 
 static uint32_t loc(struct as_snapshot *s, uint64_t addr, int mod, uint64_t rel,
@@ -865,6 +868,163 @@ static void test_viewopts(void **state)
 	view_opts__free(&o);
 }
 
+/* Parses @argv like parse_view, with argp's messages into @err. */
+struct err_input {
+	struct as_view_opts *o;
+	FILE *err;
+};
+
+static error_t err_wrapper_opt(int key, char *arg, struct argp_state *state)
+{
+	struct err_input *in = state->input;
+
+	(void)arg;
+	if (key != ARGP_KEY_INIT)
+		return ARGP_ERR_UNKNOWN;
+	state->child_inputs[0] = in->o;
+	state->err_stream = in->err;
+	return 0;
+}
+
+static int parse_view_err(struct as_view_opts *o, char **msg, int argc,
+			  char **argv)
+{
+	static const struct argp_child children[] = {
+	    {&as_view_argp, 0, "Report options:", 0},
+	    {0},
+	};
+	static const struct argp wrapper = {.parser = err_wrapper_opt,
+					    .children = children};
+	struct capture c;
+	struct err_input in = {.o = o};
+	int rc;
+
+	cap_open(&c);
+	in.err = c.f;
+	view_opts__init(o);
+	rc = argp_parse(&wrapper, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL,
+			&in);
+	*msg = cap_close(&c);
+	return rc;
+}
+
+#define PARSE_ERR(o, msg, ...)                                                 \
+	parse_view_err(o, msg, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+/* --format NAME through the table; --json and --folded are its aliases. */
+static void test_viewopts_format(void **state)
+{
+	struct as_view_opts o;
+	char *none[] = {"allocsnoop", NULL}, *msg;
+
+	(void)state;
+	assert_int_equal(parse_view(&o, 1, none), 0);
+	assert_ptr_equal(o.format, format__find("text"));
+	assert_int_equal(PARSE(&o, "--format", "json"), 0);
+	assert_ptr_equal(o.format, format__find("json"));
+	assert_false(o.json);
+	assert_int_equal(PARSE(&o, "--format=folded", "--folded-value=count"),
+			 0);
+	assert_ptr_equal(o.format, format__find("folded"));
+	assert_int_equal(PARSE(&o, "-j"), 0);
+	assert_ptr_equal(o.format, format__find("json"));
+	assert_int_equal(PARSE(&o, "--folded"), 0);
+	assert_ptr_equal(o.format, format__find("folded"));
+	/* The same format twice is no conflict. */
+	assert_int_equal(PARSE(&o, "--format", "json", "--json"), 0);
+	assert_ptr_equal(o.format, format__find("json"));
+	assert_int_equal(PARSE(&o, "--format", "text", "--format", "folded"),
+			 0);
+	assert_ptr_equal(o.format, format__find("folded"));
+
+	assert_int_equal(PARSE_ERR(&o, &msg, "--format", "xml"), EINVAL);
+	assert_non_null(strstr(msg, "invalid --format 'xml': expected text, "
+				    "json or folded"));
+	free(msg);
+	assert_int_equal(PARSE_ERR(&o, &msg, "--format", "json", "--folded"),
+			 EINVAL);
+	assert_non_null(strstr(msg, "--format json and --folded cannot be "
+				    "used together: pick one output format"));
+	free(msg);
+	assert_int_equal(PARSE_ERR(&o, &msg, "--json", "--format", "folded"),
+			 EINVAL);
+	assert_non_null(strstr(msg, "--format folded and --json cannot"));
+	free(msg);
+	assert_int_equal(
+	    PARSE_ERR(&o, &msg, "--format", "json", "--folded-value", "count"),
+	    EINVAL);
+	assert_non_null(strstr(msg, "--folded-value needs --folded"));
+	free(msg);
+	view_opts__free(&o);
+}
+
+static error_t pid_wrapper_opt(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	if (key != ARGP_KEY_INIT)
+		return ARGP_ERR_UNKNOWN;
+	state->child_inputs[0] = state->input;
+	state->child_inputs[1] = state->input;
+	return 0;
+}
+
+/* --pid, shared by show and diff, fills the filter's pid list. */
+static void test_viewopts_pid(void **state)
+{
+	static const struct argp_child children[] = {
+	    {&as_view_argp, 0, NULL, 0},
+	    {&as_view_pid_argp, 0, NULL, 0},
+	    {0},
+	};
+	static const struct argp wrapper = {.parser = pid_wrapper_opt,
+					    .children = children};
+	static const char *const bad[] = {"0", "-5", "x1", "2147483648"};
+	char **argv = ARGV("--pid", "4242", "-p", "77", "-T", "3", "-p4242");
+	char *one[] = {"allocsnoop", "--pid", NULL, NULL};
+	struct as_view_opts o;
+	struct as_filter f;
+	size_t i;
+
+	(void)state;
+	view_opts__init(&o);
+	assert_int_equal(argp_parse(&wrapper, 8, argv,
+				    ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_SILENT,
+				    NULL, &o),
+			 0);
+	assert_int_equal(o.npids, 3);
+	assert_int_equal(o.pids[0], 4242);
+	assert_int_equal(o.pids[1], 77);
+	assert_int_equal(o.pids[2], 4242);
+	assert_int_equal(o.top, 3);
+	assert_int_equal(view_opts__filter(&o, &f), 0);
+	assert_ptr_equal(f.pids, o.pids);
+	assert_int_equal(f.npids, 3);
+	view_opts__free(&o);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		one[2] = (char *)bad[i];
+		view_opts__init(&o);
+		assert_int_equal(
+		    argp_parse(&wrapper, 3, one,
+			       ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_SILENT, NULL,
+			       &o),
+		    EINVAL);
+		assert_int_equal(o.npids, 0);
+		view_opts__free(&o);
+	}
+}
+
+/* Messages name every format of the table, in its order. */
+static void test_format_names(void **state)
+{
+	char buf[64], small[8];
+
+	(void)state;
+	assert_string_equal(format__names(buf, sizeof(buf)),
+			    "text, json or folded");
+	assert_string_equal(format__names(small, sizeof(small)), "text, j");
+}
+
 /* Footer processes: the pid filter applies; a limit keeps the biggest. */
 static void test_report_processes(void **state)
 {
@@ -914,6 +1074,9 @@ int main(void)
 	    cmocka_unit_test(test_json_traceback),
 	    cmocka_unit_test(test_folded),
 	    cmocka_unit_test(test_viewopts),
+	    cmocka_unit_test(test_viewopts_format),
+	    cmocka_unit_test(test_viewopts_pid),
+	    cmocka_unit_test(test_format_names),
 	    cmocka_unit_test(test_report_processes),
 	};
 
