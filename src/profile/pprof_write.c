@@ -1,25 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * pprof_write.c - a snapshot as a gzipped pprof profile, written
- * atomically (temp file, fsync, rename).
+ * atomically (util/atomic_file.h).
  */
 #define ZLIB_CONST
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "profile.pb-c.h"
 #include "profile/pprof.h"
 #include "profile/pprof_err.h"
+#include "util/atomic_file.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
 typedef Perftools__Profiles__ValueType pb_value_type;
@@ -672,29 +669,19 @@ static int pack(const struct writer *w, struct pb *pb, uint8_t **out,
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t r;
+/* The packed profile, for gzip_to_fd. */
+struct packed {
+	const uint8_t *data;
+	size_t len;
+};
 
-	while (n) {
-		r = write(fd, p, n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* Writes @data as one gzip member (what gzopen()/gunzip read). */
-static int gzip_to_fd(int fd, const uint8_t *data, size_t len)
+/* Writes @arg's data as one gzip member (what gzopen()/gunzip read). */
+static int gzip_to_fd(int fd, void *arg)
 {
+	const struct packed *pk = arg;
 	z_stream z = {0};
 	uint8_t *out;
-	size_t outsz = 1 << 16, left = len;
+	size_t outsz = 1 << 16, left = pk->len;
 	int flush, ret = 0;
 
 	out = malloc(outsz);
@@ -705,7 +692,7 @@ static int gzip_to_fd(int fd, const uint8_t *data, size_t len)
 		free(out);
 		return -ENOMEM;
 	}
-	z.next_in = data;
+	z.next_in = pk->data;
 	do {
 		/* avail_in is 32 bits: feed larger buffers in pieces */
 		z.avail_in = left > UINT_MAX ? UINT_MAX : (uInt)left;
@@ -718,7 +705,8 @@ static int gzip_to_fd(int fd, const uint8_t *data, size_t len)
 				ret = -EIO;
 				goto cleanup;
 			}
-			ret = write_all(fd, out, outsz - z.avail_out);
+			ret = atomic_file__write_all(fd, out,
+						     outsz - z.avail_out);
 			if (ret)
 				goto cleanup;
 		} while (z.avail_out == 0);
@@ -729,109 +717,13 @@ cleanup:
 	return ret;
 }
 
-static const char *space_hint(int ret)
-{
-	return ret == -ENOSPC || ret == -EDQUOT
-		   ? "; free some space or write elsewhere"
-		   : "";
-}
-
-/* Writes @data gzipped to @path through a temp file and rename. */
-static int write_file(const char *path, const uint8_t *data, size_t len,
-		      char *err, size_t errlen)
-{
-	const char *slash = strrchr(path, '/'), *base;
-	char *dir = NULL, *tmp = NULL;
-	int fd = -1, dfd, ret;
-
-	base = slash ? slash + 1 : path;
-	if (!*base) {
-		ret = pprof__error(err, errlen, -EISDIR,
-				   "cannot write snapshot %s: it names a "
-				   "directory; give a file name",
-				   path);
-		goto cleanup;
-	}
-	if (slash)
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-	else
-		dir = strdup(".");
-	if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-		tmp = NULL;
-		ret = pprof__error(err, errlen, -ENOMEM,
-				   "cannot write snapshot %s: out of memory",
-				   path);
-		goto cleanup;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = pprof__error(err, errlen, -errno,
-				   "cannot create a temporary file in %s for "
-				   "snapshot %s: %s; check that the directory "
-				   "exists and is writable",
-				   dir, path, strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto cleanup;
-	}
-	if (fchmod(fd, 0600)) {
-		ret = pprof__error(err, errlen, -errno,
-				   "cannot make %s private (mode 0600): %s",
-				   tmp, strerror(errno));
-		goto cleanup;
-	}
-	ret = gzip_to_fd(fd, data, len);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (ret) {
-		pprof__error(err, errlen, ret, "cannot write snapshot %s: %s%s",
-			     path, strerror(-ret), space_hint(ret));
-		goto cleanup;
-	}
-	ret = close(fd);
-	fd = -1;
-	if (ret) {
-		ret = -errno;
-		pprof__error(err, errlen, ret, "cannot write snapshot %s: %s%s",
-			     path, strerror(-ret), space_hint(ret));
-		goto cleanup;
-	}
-	if (rename(tmp, path)) {
-		ret =
-		    pprof__error(err, errlen, -errno,
-				 "cannot write snapshot %s: rename from %s: %s",
-				 path, tmp, strerror(errno));
-		goto cleanup;
-	}
-	free(tmp);
-	tmp = NULL;
-	/* make the rename itself durable */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) && errno != EINVAL)
-			ret = pprof__error(err, errlen, -errno,
-					   "wrote snapshot %s, but syncing its "
-					   "directory failed: %s",
-					   path, strerror(errno));
-		close(dfd);
-	}
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(dir);
-	return ret;
-}
-
 int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
 		    size_t errlen)
 {
 	struct writer w = {.s = s};
 	struct pb pb = {0};
 	uint8_t *buf = NULL;
+	struct packed pk;
 	size_t len = 0, i;
 	int ret;
 
@@ -850,7 +742,9 @@ int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
 			     path, strerror(-ret));
 		goto cleanup;
 	}
-	ret = write_file(path, buf, len, err, errlen);
+	pk = (struct packed){buf, len};
+	ret =
+	    atomic_file__write(path, "snapshot", gzip_to_fd, &pk, err, errlen);
 cleanup:
 	free(buf);
 	pb_free(&pb);
