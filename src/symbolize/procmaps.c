@@ -23,6 +23,7 @@
 #include <elfutils/libdwelf.h>
 
 #include "symbolize/procmaps.h"
+#include "util/buf.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -270,16 +271,8 @@ static struct as_module_file *file_get(struct as_procmaps *pm, pid_t pid,
 		}
 		return f;
 	}
-	if (pm->nfiles == pm->cap_files) {
-		size_t cap = pm->cap_files ? 2 * pm->cap_files : 64;
-		struct as_module_file **files =
-		    realloc(pm->files, cap * sizeof(*files));
-
-		if (!files)
-			return NULL;
-		pm->files = files;
-		pm->cap_files = cap;
-	}
+	if (BUF_RESERVE(pm->files, pm->cap_files, pm->nfiles + 1))
+		return NULL;
 	f = file_new(pid, ml);
 	if (!f)
 		return NULL;
@@ -350,75 +343,61 @@ static int map_cmp(const void *a, const void *b)
 	return 0;
 }
 
-int procmaps__refresh(struct as_procmaps *pm, pid_t pid)
+/* The executable mappings listed in @f, with their files, and the
+ * number of lines read (0 may mean the process is gone). */
+static int read_maps(struct as_procmaps *pm, pid_t pid, FILE *f,
+		     struct pm_map **out, size_t *nout, size_t *lines)
 {
-	struct pm_map *maps = NULL, *tmp;
-	size_t nmaps = 0, cap = 0, lines = 0, i;
+	struct pm_map *maps = NULL;
+	size_t nmaps = 0, cap = 0, linecap = 0;
 	char *line = NULL;
-	size_t linecap = 0;
-	struct pm_proc *proc;
-	FILE *f = NULL;
-	bool found;
-	int err;
+	int err = 0;
 
-	err = open_maps(pid, &f);
-	if (err)
-		goto cleanup;
 	errno = 0;
 	while (getline(&line, &linecap, f) > 0) {
 		struct maps_line ml;
 
-		lines++;
+		(*lines)++;
 		if (parse_maps_line(line, &ml) || !wanted(&ml))
 			continue;
-		if (nmaps == cap) {
-			cap = cap ? 2 * cap : 16;
-			tmp = realloc(maps, cap * sizeof(*maps));
-			if (!tmp) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			maps = tmp;
-		}
-		maps[nmaps].start = ml.start;
-		maps[nmaps].limit = ml.limit;
-		maps[nmaps].pgoff = ml.pgoff;
-		maps[nmaps].file = file_get(pm, pid, &ml);
-		if (!maps[nmaps].file) {
+		if (BUF_RESERVE(maps, cap, nmaps + 1)) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		nmaps++;
+		maps[nmaps] = (struct pm_map){ml.start, ml.limit, ml.pgoff,
+					      file_get(pm, pid, &ml)};
+		if (!maps[nmaps++].file) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
 		errno = 0;
 	}
-	if (ferror(f)) {
+	/* a read that fails because the process went away: it is gone */
+	if (ferror(f))
 		err = errno == ESRCH || errno == ENOENT || !errno ? -ESRCH
 								  : -errno;
-		goto cleanup;
+cleanup:
+	free(line);
+	if (err) {
+		free(maps);
+		return err;
 	}
-	if (lines == 0 && process_gone(pid)) {
-		err = -ESRCH;
-		goto cleanup;
-	}
-	/* The kernel lists mappings in order; sorting keeps lookup safe anyway.
-	 */
-	if (nmaps > 1)
-		qsort(maps, nmaps, sizeof(*maps), map_cmp);
+	*out = maps;
+	*nout = nmaps;
+	return 0;
+}
 
-	i = proc_index(pm, pid, &found);
+/* Gives @pid the @nmaps @maps (sorted), replacing what it had. */
+static int proc_set_maps(struct as_procmaps *pm, pid_t pid, struct pm_map *maps,
+			 size_t nmaps)
+{
+	struct pm_proc *proc;
+	bool found;
+	size_t i = proc_index(pm, pid, &found);
+
 	if (!found) {
-		if (pm->nprocs == pm->cap_procs) {
-			size_t ncap = pm->cap_procs ? 2 * pm->cap_procs : 16;
-			struct pm_proc *procs =
-			    realloc(pm->procs, ncap * sizeof(*procs));
-
-			if (!procs) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			pm->procs = procs;
-			pm->cap_procs = ncap;
-		}
+		if (BUF_RESERVE(pm->procs, pm->cap_procs, pm->nprocs + 1))
+			return -ENOMEM;
 		memmove(pm->procs + i + 1, pm->procs + i,
 			(pm->nprocs - i) * sizeof(*pm->procs));
 		pm->nprocs++;
@@ -428,10 +407,35 @@ int procmaps__refresh(struct as_procmaps *pm, pid_t pid)
 	free(proc->maps);
 	proc->maps = maps;
 	proc->nmaps = nmaps;
-	maps = NULL;
+	return 0;
+}
+
+int procmaps__refresh(struct as_procmaps *pm, pid_t pid)
+{
+	struct pm_map *maps = NULL;
+	size_t nmaps = 0, lines = 0;
+	FILE *f = NULL;
+	int err;
+
+	err = open_maps(pid, &f);
+	if (err)
+		goto cleanup;
+	err = read_maps(pm, pid, f, &maps, &nmaps, &lines);
+	if (err)
+		goto cleanup;
+	if (lines == 0 && process_gone(pid)) {
+		err = -ESRCH;
+		goto cleanup;
+	}
+	/* The kernel lists mappings in order; sorting keeps lookup safe
+	 * anyway. */
+	if (nmaps > 1)
+		qsort(maps, nmaps, sizeof(*maps), map_cmp);
+	err = proc_set_maps(pm, pid, maps, nmaps);
+	if (!err)
+		maps = NULL;
 cleanup:
 	free(maps);
-	free(line);
 	if (f)
 		fclose(f);
 	return err;
