@@ -17,6 +17,7 @@
 #include "profile/pprof.h"
 #include "profile/pprof_err.h"
 #include "util/atomic_file.h"
+#include "util/buf.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
 typedef Perftools__Profiles__ValueType pb_value_type;
@@ -109,19 +110,10 @@ static size_t sort_unique(void *base, size_t n, size_t size,
 
 static int add_str(struct writer *w, const char *str)
 {
-	const char **v;
-	size_t cap;
-
 	if (!str)
 		return 0;
-	if (w->nstrs == w->capstrs) {
-		cap = w->capstrs ? w->capstrs * 2 : 256;
-		v = realloc(w->strs, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		w->strs = v;
-		w->capstrs = cap;
-	}
+	if (BUF_RESERVE(w->strs, w->capstrs, w->nstrs + 1))
+		return -ENOMEM;
 	w->strs[w->nstrs++] = str;
 	return 0;
 }
@@ -138,11 +130,9 @@ static int64_t str_idx(const struct writer *w, const char *str)
 	return hit ? hit - w->strs : 0;
 }
 
-/* Adds @v under @key; takes ownership of @v, NULL @v means out of memory. */
-static int jset(json_object *o, const char *key, json_object *v)
+/* Adds @v (NULL: JSON null) under @key; takes ownership of @v. */
+static int jadd(json_object *o, const char *key, json_object *v)
 {
-	if (!v)
-		return -ENOMEM;
 	if (json_object_object_add(o, key, v)) {
 		json_object_put(v);
 		return -ENOMEM;
@@ -150,21 +140,20 @@ static int jset(json_object *o, const char *key, json_object *v)
 	return 0;
 }
 
+/* Adds @v under @key; takes ownership of @v, NULL @v means out of memory. */
+static int jset(json_object *o, const char *key, json_object *v)
+{
+	return v ? jadd(o, key, v) : -ENOMEM;
+}
+
 /* Adds a string, or JSON null for NULL. */
 static int jset_str(json_object *o, const char *key, const char *str)
 {
 	json_object *v = NULL;
 
-	if (str) {
-		v = json_object_new_string(str);
-		if (!v)
-			return -ENOMEM;
-	}
-	if (json_object_object_add(o, key, v)) {
-		json_object_put(v);
+	if (str && !(v = json_object_new_string(str)))
 		return -ENOMEM;
-	}
-	return 0;
+	return jadd(o, key, v);
 }
 
 /* Formats "@prefix{json}" into a new comment of @w; consumes @o. */
@@ -318,16 +307,11 @@ static const struct pid_comm *find_pid(const struct writer *w, uint32_t pid)
 	return bsearch(&k, w->pids, w->s->nprocesses, sizeof(k), cmp_pid);
 }
 
-/*
- * Collects the strings the profile references, and only those: the
- * reader relies on the last one being used (see pack()).
- */
-static int collect(struct writer *w)
+/* The processes by pid, for the samples' comm labels. */
+static int collect_pids(struct writer *w)
 {
 	const struct as_snapshot *s = w->s;
-	const struct pid_comm *proc;
-	size_t i, j, nlines = 0;
-	int ret = 0;
+	size_t i;
 
 	w->pids = calloc(s->nprocesses ?: 1, sizeof(*w->pids));
 	if (!w->pids)
@@ -337,6 +321,19 @@ static int collect(struct writer *w)
 		w->pids[i].str = s->processes[i].comm;
 	}
 	qsort(w->pids, s->nprocesses, sizeof(*w->pids), cmp_pid);
+	return 0;
+}
+
+/*
+ * Collects the strings the profile references, and only those: the
+ * reader relies on the last one being used (see pack()).
+ */
+static int collect_strings(struct writer *w)
+{
+	const struct as_snapshot *s = w->s;
+	const struct pid_comm *proc;
+	size_t i, j;
+	int ret = 0;
 
 	for (i = 0; i < 4 && !ret; i++)
 		ret = add_str(w, sample_types[i][0])
@@ -356,19 +353,39 @@ static int collect(struct writer *w)
 	for (i = 0; i < s->nmodules && !ret; i++)
 		ret = add_str(w, s->modules[i].path)
 			  ?: add_str(w, s->modules[i].build_id);
-	for (i = 0; i < s->nlocations && !ret; i++) {
-		const struct as_location *l = &s->locations[i];
-
-		for (j = 0; j < l->nlines && !ret; j++)
-			ret = add_str(w, l->lines[j].function)
-				  ?: add_str(w, l->lines[j].file);
-		nlines += l->nlines;
-	}
+	for (i = 0; i < s->nlocations && !ret; i++)
+		for (j = 0; j < s->locations[i].nlines && !ret; j++)
+			ret = add_str(w, s->locations[i].lines[j].function)
+				  ?: add_str(w, s->locations[i].lines[j].file);
 	if (ret)
 		return ret;
 	w->nstrs = sort_unique(w->strs, w->nstrs, sizeof(*w->strs), cmp_str);
+	return 0;
+}
 
-	/* Functions, keyed by (name, file) string indices. */
+/* What the lines of location @l tell about its module's mapping. */
+static void note_module_has(struct writer *w, const struct as_location *l)
+{
+	bool *has = w->has[l->module];
+	uint32_t j;
+
+	for (j = 0; j < l->nlines; j++) {
+		has[0] |= l->lines[j].function != NULL;
+		has[1] |= l->lines[j].file != NULL;
+		has[2] |= l->lines[j].line != 0;
+	}
+	has[3] |= l->nlines > 1;
+}
+
+/* Functions, keyed by (name, file) string indices, and each module's
+ * has_* flags. */
+static int collect_functions(struct writer *w)
+{
+	const struct as_snapshot *s = w->s;
+	size_t i, j, nlines = 0;
+
+	for (i = 0; i < s->nlocations; i++)
+		nlines += s->locations[i].nlines;
 	w->fns = calloc(nlines + 1, sizeof(*w->fns));
 	w->has = calloc(s->nmodules ?: 1, sizeof(*w->has));
 	if (!w->fns || !w->has)
@@ -381,19 +398,27 @@ static int collect(struct writer *w)
 			w->fns[w->nfns].file = str_idx(w, l->lines[j].file);
 			w->nfns++;
 		}
-		if (l->module < 0)
-			continue;
-		for (j = 0; j < l->nlines; j++) {
-			w->has[l->module][0] |= l->lines[j].function != NULL;
-			w->has[l->module][1] |= l->lines[j].file != NULL;
-			w->has[l->module][2] |= l->lines[j].line != 0;
-		}
-		w->has[l->module][3] |= l->nlines > 1;
+		if (l->module >= 0)
+			note_module_has(w, l);
 	}
 	if (w->empty_loc)
 		w->fns[w->nfns++].name = str_idx(w, AS_SNAPSHOT_NO_STACK);
 	w->nfns = sort_unique(w->fns, w->nfns, sizeof(*w->fns), cmp_fn);
-	for (i = 0; i < s->nprocesses; i++)
+	return 0;
+}
+
+/* Everything the profile's tables are built from. */
+static int collect(struct writer *w)
+{
+	size_t i;
+	int ret;
+
+	ret = collect_pids(w);
+	ret = ret ?: collect_strings(w);
+	ret = ret ?: collect_functions(w);
+	if (ret)
+		return ret;
+	for (i = 0; i < w->s->nprocesses; i++)
 		w->pids[i].comm = str_idx(w, w->pids[i].str);
 	return 0;
 }
@@ -483,44 +508,57 @@ static void build_mappings(const struct writer *w, struct pb *pb)
 	pb->prof.mapping = pb->mapp;
 }
 
+/* Profile location @i, its @n lines to come from pb->lines[@nl...]. */
+static pb_location *location_init(struct pb *pb, size_t i, uint64_t id,
+				  size_t n, size_t nl)
+{
+	pb_location *pl = &pb->locs[i];
+
+	perftools__profiles__location__init(pl);
+	pl->id = id;
+	pl->n_line = n;
+	pl->line = &pb->linep[nl];
+	pb->locp[i] = pl;
+	return pl;
+}
+
+static void line_init(const struct writer *w, struct pb *pb, size_t nl,
+		      const struct as_line *ln)
+{
+	perftools__profiles__line__init(&pb->lines[nl]);
+	pb->lines[nl].function_id = fn_id(w, ln);
+	pb->lines[nl].line = ln->line;
+	pb->linep[nl] = &pb->lines[nl];
+}
+
 static void build_locations(const struct writer *w, struct pb *pb)
 {
 	const struct as_snapshot *s = w->s;
+	const struct as_line marker = {.function = AS_SNAPSHOT_NO_STACK};
 	size_t i, j, nl = 0;
+	pb_location *pl;
 
 	for (i = 0; i < s->nlocations; i++) {
 		const struct as_location *l = &s->locations[i];
-		pb_location *pl = &pb->locs[i];
 
-		perftools__profiles__location__init(pl);
-		pl->id = i + 1;
+		/* both innermost first: line[0] is the most deeply inlined */
+		pl = location_init(pb, i, i + 1, l->nlines, nl);
 		pl->mapping_id = l->module >= 0 ? (uint64_t)l->module + 1 : 0;
 		pl->address = l->address;
-		/* both innermost first: line[0] is the most deeply inlined */
-		pl->n_line = l->nlines;
-		pl->line = &pb->linep[nl];
-		for (j = 0; j < l->nlines; j++, nl++) {
-			perftools__profiles__line__init(&pb->lines[nl]);
-			pb->lines[nl].function_id = fn_id(w, &l->lines[j]);
-			pb->lines[nl].line = l->lines[j].line;
-			pb->linep[nl] = &pb->lines[nl];
-		}
-		pb->locp[i] = pl;
+		for (j = 0; j < l->nlines; j++)
+			line_init(w, pb, nl++, &l->lines[j]);
 	}
 	if (w->empty_loc) {
-		struct as_line marker = {.function = AS_SNAPSHOT_NO_STACK};
-
-		perftools__profiles__location__init(&pb->locs[i]);
-		pb->locs[i].id = w->empty_loc;
-		pb->locs[i].n_line = 1;
-		pb->locs[i].line = &pb->linep[nl];
-		perftools__profiles__line__init(&pb->lines[nl]);
-		pb->lines[nl].function_id = fn_id(w, &marker);
-		pb->linep[nl] = &pb->lines[nl];
-		pb->locp[i] = &pb->locs[i];
+		location_init(pb, i, w->empty_loc, 1, nl);
+		line_init(w, pb, nl, &marker);
 	}
 	pb->prof.n_location = s->nlocations + (w->empty_loc != 0);
 	pb->prof.location = pb->locp;
+}
+
+static void build_functions(const struct writer *w, struct pb *pb)
+{
+	size_t i;
 
 	for (i = 0; i < w->nfns; i++) {
 		perftools__profiles__function__init(&pb->fns[i]);
@@ -581,7 +619,8 @@ static void build_samples(const struct writer *w, struct pb *pb)
 	pb->prof.sample = pb->samplep;
 }
 
-static int build(const struct writer *w, struct pb *pb)
+/* The message arrays, each sized for the snapshot. */
+static int pb_alloc(const struct writer *w, struct pb *pb)
 {
 	const struct as_snapshot *s = w->s;
 	size_t i, nids = 0, nlines = 0, nmaps = s->nmodules;
@@ -611,15 +650,22 @@ static int build(const struct writer *w, struct pb *pb)
 	    !pb->locp || !pb->lines || !pb->linep || !pb->fns || !pb->fnp ||
 	    !pb->comments)
 		return -ENOMEM;
+	return 0;
+}
+
+/* Sample and period types, times and comments. */
+static void build_header(const struct writer *w, struct pb *pb)
+{
+	const struct as_snapshot *s = w->s;
+	size_t i;
 
 	perftools__profiles__profile__init(&pb->prof);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 5; i++)
 		perftools__profiles__value_type__init(&pb->vt[i]);
-		if (i < 4) {
-			pb->vt[i].type = str_idx(w, sample_types[i][0]);
-			pb->vt[i].unit = str_idx(w, sample_types[i][1]);
-			pb->vtp[i] = &pb->vt[i];
-		}
+	for (i = 0; i < 4; i++) {
+		pb->vt[i].type = str_idx(w, sample_types[i][0]);
+		pb->vt[i].unit = str_idx(w, sample_types[i][1]);
+		pb->vtp[i] = &pb->vt[i];
 	}
 	pb->prof.n_sample_type = 4;
 	pb->prof.sample_type = pb->vtp;
@@ -636,9 +682,18 @@ static int build(const struct writer *w, struct pb *pb)
 		pb->comments[i] = str_idx(w, w->comments[i]);
 	pb->prof.n_comment = w->ncomments;
 	pb->prof.comment = pb->comments;
+}
 
+static int build(const struct writer *w, struct pb *pb)
+{
+	int ret = pb_alloc(w, pb);
+
+	if (ret)
+		return ret;
+	build_header(w, pb);
 	build_mappings(w, pb);
 	build_locations(w, pb);
+	build_functions(w, pb);
 	build_samples(w, pb);
 	return 0;
 }
