@@ -293,30 +293,37 @@ static bool wanted(const struct maps_line *ml)
 	return strcmp(ml->path, "[vdso]") == 0;
 }
 
+bool procmaps__stat_gone(const char *stat)
+{
+	/* comm may hold spaces and parentheses: the state follows the last
+	 * ')' */
+	const char *p = strrchr(stat, ')');
+
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || p[2] == 'x';
+}
+
 /*
  * Reading the maps of a process that has exited (or is a zombie) yields
  * nothing rather than an error, so an empty read is checked against the
  * process state: a live kernel thread has no mappings either.
  */
-static bool process_gone(pid_t pid)
+bool procmaps__process_gone(pid_t pid)
 {
-	char path[64], *line = NULL, *p;
-	size_t cap = 0;
-	bool gone = true;
-	FILE *f;
+	char path[64], buf[512];
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return true;
-	/* comm may hold spaces and parentheses: the state follows the last ')'
-	 */
-	if (getline(&line, &cap, f) > 0 && (p = strrchr(line, ')')) &&
-	    p[1] == ' ')
-		gone = p[2] == 'Z' || p[2] == 'X' || p[2] == 'x';
-	free(line);
-	fclose(f);
-	return gone;
+	/* comm is at most 16 bytes: the state is well within buf */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	return procmaps__stat_gone(buf);
 }
 
 static int open_maps(pid_t pid, FILE **out)
@@ -423,7 +430,7 @@ int procmaps__refresh(struct as_procmaps *pm, pid_t pid)
 	err = read_maps(pm, pid, f, &maps, &nmaps, &lines);
 	if (err)
 		goto cleanup;
-	if (lines == 0 && process_gone(pid)) {
+	if (lines == 0 && procmaps__process_gone(pid)) {
 		err = -ESRCH;
 		goto cleanup;
 	}
@@ -550,7 +557,7 @@ int procmaps__find_lib(pid_t pid, const char *prefix, char *buf, size_t len)
 		err = n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 		goto cleanup;
 	}
-	if (ferror(f) || (lines == 0 && process_gone(pid)))
+	if (ferror(f) || (lines == 0 && procmaps__process_gone(pid)))
 		err = -ESRCH;
 cleanup:
 	free(line);

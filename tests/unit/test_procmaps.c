@@ -313,6 +313,43 @@ static void test_dead(void **state)
 	procmaps__free(pm);
 }
 
+/* The state after the last ')' decides: comm may hold anything. */
+static void test_stat_gone(void **state)
+{
+	(void)state;
+	assert_false(procmaps__stat_gone("42 (cat) R 1 42 42 0 -1"));
+	assert_false(procmaps__stat_gone("42 (a) Z (b)) S 1 42"));
+	assert_false(procmaps__stat_gone("42 (sleep) D 1"));
+	assert_true(procmaps__stat_gone("42 (cat) Z 1 42 42 0 -1"));
+	assert_true(procmaps__stat_gone("42 (a) R (b)) X 1"));
+	assert_true(procmaps__stat_gone("42 (cat) x 1"));
+	/* cut short or not a stat line: nothing says it lives */
+	assert_true(procmaps__stat_gone("42 (cat)"));
+	assert_true(procmaps__stat_gone("42 (cat"));
+	assert_true(procmaps__stat_gone(""));
+}
+
+/* This process lives; a child is gone as a zombie and once reaped. */
+static void test_process_gone(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_false(procmaps__process_gone(getpid()));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	for (int i = 0; i < 2000 && proc_state(pid) != 'Z'; i++)
+		usleep(1000);
+	assert_int_equal(proc_state(pid), 'Z');
+	assert_true(procmaps__process_gone(pid));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(procmaps__process_gone(pid));
+	assert_true(procmaps__process_gone(-1));
+}
+
 /* A kernel thread lives but maps nothing. */
 static void test_kernel_thread(void **state)
 {
@@ -589,6 +626,8 @@ int main(void)
 	    cmocka_unit_test(test_unmapped),
 	    cmocka_unit_test(test_child),
 	    cmocka_unit_test(test_dead),
+	    cmocka_unit_test(test_stat_gone),
+	    cmocka_unit_test(test_process_gone),
 	    cmocka_unit_test(test_kernel_thread),
 	    cmocka_unit_test(test_find_lib),
 	    cmocka_unit_test(test_spaces_and_deleted),
