@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "util/atomic_file.h"
 
 struct fixture {
@@ -64,20 +66,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void assert_content(const char *path, const char *want)
 {
 	char buf[256];
@@ -106,7 +94,7 @@ static void test_writes_private_and_replaces(void **state)
 	assert_content(f->path, "first");
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(helpers__count_entries(f->dir), 1);
 
 	/* a replaced file is a new inode, private again */
 	assert_int_equal(chmod(f->path, 0644), 0);
@@ -117,7 +105,7 @@ static void test_writes_private_and_replaces(void **state)
 	assert_content(f->path, "second, longer");
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(helpers__count_entries(f->dir), 1);
 }
 
 /* A path without a directory part is written in the current directory. */
@@ -135,7 +123,7 @@ static void test_relative_path(void **state)
 	assert_int_equal(chdir(cwd), 0);
 	snprintf(cwd, sizeof(cwd), "%s/rel.txt", f->dir);
 	assert_content(cwd, "here");
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(helpers__count_entries(f->dir), 1);
 }
 
 /* The content fails half-way: the old file stays, no temp file is left. */
@@ -156,7 +144,7 @@ static void test_fill_failure_keeps_old_file(void **state)
 	assert_non_null(strstr(err, f->path));
 	assert_non_null(strstr(err, "free some space"));
 	assert_content(f->path, "old");
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(helpers__count_entries(f->dir), 1);
 
 	c.ret = -EIO;
 	assert_int_equal(
@@ -191,7 +179,7 @@ static void test_bad_targets(void **state)
 	assert_true(
 	    atomic_file__write(path, "report", fill, &c, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "rename from"));
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(helpers__count_entries(f->dir), 1);
 	assert_int_equal(rmdir(path), 0);
 
 	/* no message buffer: still an error code */
