@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* collector.c - read the BPF maps into a snapshot. */
+/*
+ * collector.c - read the BPF maps into a snapshot, and purge them.
+ *
+ * What is decided without the maps lives beside it: which stacks and
+ * process names are known (stack_cache, comm_cache), the locations of
+ * one collect (loc_index), and which records a purge removes
+ * (purge_rules).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +18,11 @@
 #include <bpf/bpf.h>
 
 #include "collect/collector.h"
+#include "collect/comm_cache.h"
+#include "collect/loc_index.h"
+#include "collect/purge_rules.h"
+#include "collect/stack_cache.h"
+#include "util/buf.h"
 #include "util/u64map.h"
 
 #define BATCH 4096
@@ -28,36 +40,12 @@ static const char *const lost_names[AS_LOST_MAX] = {
     [AS_LOST_LATE_PROBES] = "probes_late",
 };
 
-struct comm_entry {
-	char comm[AS_TASK_COMM_LEN + 1];
-};
-
 struct as_collector {
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
-	/* stack hash -> (offset in frames[] << 8 | depth): stacks never
-	 * change, and only their used frames are kept */
-	struct as_u64map *stack_idx;
-	__u64 *frames;
-	size_t nframes, cap_frames;
-	/* pid -> the generation (exec count) of its current image */
-	struct as_u64map *gens;
-	/* pid -> generation: the records of its images before it are stale
-	 * (it exec'd) and go at the next purge */
-	struct as_u64map *stale;
-	/* pid -> index into comms[] */
-	struct as_u64map *comm_idx;
-	struct comm_entry *comms;
-	size_t ncomms, cap_comms;
-};
-
-/* Per-collect state: one location per (pid, address). */
-struct loc_index {
-	struct as_u64map *pids;	 /* pid -> index into maps[] */
-	struct as_u64map **maps; /* address -> location index */
-	size_t n;
-	struct as_u64map
-	    *refreshed; /* pids whose maps were re-read this round */
+	struct as_stack_cache *stacks;
+	struct as_comm_cache *comms;
+	struct as_purge_rules *rules;
 };
 
 int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
@@ -70,10 +58,9 @@ int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 		return -ENOMEM;
 	c->pm = pm;
 	c->sym = sym;
-	err = u64map__new(&c->stack_idx);
-	err = err ?: u64map__new(&c->comm_idx);
-	err = err ?: u64map__new(&c->gens);
-	err = err ?: u64map__new(&c->stale);
+	err = stack_cache__new(&c->stacks);
+	err = err ?: comm_cache__new(&c->comms);
+	err = err ?: purge_rules__new(&c->rules);
 	if (err) {
 		collector__free(c);
 		return err;
@@ -86,47 +73,27 @@ void collector__free(struct as_collector *c)
 {
 	if (!c)
 		return;
-	u64map__free(c->stack_idx);
-	u64map__free(c->comm_idx);
-	u64map__free(c->gens);
-	u64map__free(c->stale);
-	free(c->frames);
-	free(c->comms);
+	stack_cache__free(c->stacks);
+	comm_cache__free(c->comms);
+	purge_rules__free(c->rules);
 	free(c);
 }
 
 int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm)
 {
-	uint64_t idx;
-	struct comm_entry *n;
-
-	if (!u64map__get(c->comm_idx, pid, &idx)) {
-		if (c->ncomms == c->cap_comms) {
-			size_t cap = c->cap_comms ? c->cap_comms * 2 : 64;
-
-			n = realloc(c->comms, cap * sizeof(*n));
-			if (!n)
-				return -ENOMEM;
-			c->comms = n;
-			c->cap_comms = cap;
-		}
-		idx = c->ncomms++;
-		if (u64map__set(c->comm_idx, pid, idx))
-			return -ENOMEM;
-	}
-	snprintf(c->comms[idx].comm, sizeof(c->comms[idx].comm), "%s", comm);
-	return 0;
+	return comm_cache__set(c->comms, pid, comm);
 }
 
+/* The name of @pid: from an event, else from /proc while it lives. */
 static const char *comm_of(struct as_collector *c, uint32_t pid)
 {
-	char path[64], buf[AS_TASK_COMM_LEN + 1] = "";
-	uint64_t idx;
+	char path[64], buf[COMM_CACHE_MAX_LEN + 2] = "";
+	const char *comm = comm_cache__get(c->comms, pid);
 	ssize_t n;
 	int fd;
 
-	if (u64map__get(c->comm_idx, pid, &idx))
-		return c->comms[idx].comm;
+	if (comm)
+		return comm;
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -137,29 +104,9 @@ static const char *comm_of(struct as_collector *c, uint32_t pid)
 		return "?";
 	buf[n] = 0;
 	buf[strcspn(buf, "\n")] = 0;
-	if (collector__set_comm(c, pid, buf))
+	if (comm_cache__set(c->comms, pid, buf))
 		return "?";
-	return comm_of(c, pid);
-}
-
-/* A process is gone once /proc has no entry or it is a zombie. */
-static bool process_exited(uint32_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+	return comm_cache__get(c->comms, pid);
 }
 
 /* Called with each batch of entries read from a map. */
@@ -218,7 +165,7 @@ static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	int idx;
 
 	for (i = 0; i < n; i++) {
-		if (u64map__set(pc->c->gens, pid[i], v[i].gen))
+		if (purge_rules__set_gen(pc->c->rules, pid[i], v[i].gen))
 			return -ENOMEM;
 		idx = snapshot__add_process(pc->snap, pid[i],
 					    comm_of(pc->c, pid[i]));
@@ -235,7 +182,7 @@ static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
 		    .unmatched_free_count = v[i].unmatched_free_count,
 		    .alloc_bytes = v[i].alloc_bytes,
 		    .free_bytes = v[i].free_bytes,
-		    .exited = process_exited(pid[i]),
+		    .exited = procmaps__process_gone((pid_t)pid[i]),
 		    .inexact = v[i].untracked > 0,
 		};
 	}
@@ -247,7 +194,7 @@ static int read_procs(struct as_collector *c, const struct as_tracer_maps *m,
 {
 	struct procs_ctx pc = {.c = c, .snap = snap};
 
-	u64map__clear(c->gens);
+	purge_rules__clear_gens(c->rules);
 	return for_each_batch(m->procs, sizeof(__u32),
 			      sizeof(struct as_proc_val), procs_batch, &pc);
 }
@@ -256,120 +203,103 @@ static int read_procs(struct as_collector *c, const struct as_tracer_maps *m,
 static const __u64 *stack_get(struct as_collector *c, int fd, __u64 hash,
 			      __u32 *nr)
 {
+	const __u64 *ips = stack_cache__get(c->stacks, hash, nr);
 	struct as_stack st;
-	uint64_t v;
-	__u64 *n;
 
-	if (u64map__get(c->stack_idx, hash, &v)) {
-		*nr = v & 0xff;
-		return &c->frames[v >> 8];
-	}
+	if (ips)
+		return ips;
 	if (bpf_map_lookup_elem(fd, &hash, &st))
 		return NULL;
 	if (st.nr > AS_MAX_STACK_DEPTH)
 		st.nr = AS_MAX_STACK_DEPTH;
-	if (c->nframes + st.nr > c->cap_frames) {
-		size_t cap = c->cap_frames ? c->cap_frames * 2 : 4096;
-
-		while (cap < c->nframes + st.nr)
-			cap *= 2;
-		n = realloc(c->frames, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		c->frames = n;
-		c->cap_frames = cap;
-	}
-	memcpy(&c->frames[c->nframes], st.ips, st.nr * sizeof(*st.ips));
-	if (u64map__set(c->stack_idx, hash, (c->nframes << 8) | st.nr))
+	if (stack_cache__add(c->stacks, hash, st.ips, st.nr, &ips))
 		return NULL;
-	c->nframes += st.nr;
 	*nr = st.nr;
-	return &c->frames[c->nframes - st.nr];
+	return ips;
 }
 
-static struct as_u64map *loc_map(struct loc_index *li, uint32_t pid)
+/* The module of @addr in @pid's mappings, re-read once per collect when
+ * none holds it (a library loaded since). -ENOENT when none does. */
+static int lookup_addr(struct as_collector *c, struct as_loc_index *li,
+		       uint32_t pid, uint64_t addr, struct as_addr_info *ai)
 {
-	struct as_u64map **maps;
-	uint64_t idx;
+	int err = procmaps__lookup(c->pm, pid, addr, ai), first;
 
-	if (u64map__get(li->pids, pid, &idx))
-		return li->maps[idx];
-	maps = realloc(li->maps, (li->n + 1) * sizeof(*maps));
-	if (!maps)
-		return NULL;
-	li->maps = maps;
-	if (u64map__new(&maps[li->n]))
-		return NULL;
-	if (u64map__set(li->pids, pid, li->n)) {
-		u64map__free(maps[li->n]);
-		return NULL;
+	if (err != -ENOENT)
+		return err;
+	first = loc_index__first_refresh(li, pid);
+	if (first < 0)
+		return first;
+	if (first && procmaps__refresh(c->pm, pid) == 0)
+		err = procmaps__lookup(c->pm, pid, addr, ai);
+	return err;
+}
+
+/* Adds the lines of the symbol of @ai to location @loc. */
+static int add_lines(struct as_collector *c, struct as_snapshot *snap,
+		     uint32_t loc, const struct as_addr_info *ai)
+{
+	struct as_symbol sym;
+	uint32_t i;
+	int err;
+
+	if (symbolizer__resolve(c->sym, ai->file, ai->file_offset, true, &sym))
+		return 0; /* the location stays unsymbolized */
+	for (i = 0; i < sym.nlines; i++) {
+		err = snapshot__add_line(snap, loc, sym.lines[i].function,
+					 sym.lines[i].file, sym.lines[i].line);
+		if (err)
+			return err;
 	}
-	return maps[li->n++];
+	return 0;
 }
 
 /* Creates (or finds) the symbolized location of @addr in process @pid. */
-static int location_of(struct as_collector *c, struct loc_index *li,
+static int location_of(struct as_collector *c, struct as_loc_index *li,
 		       struct as_snapshot *snap, uint32_t pid, uint64_t addr)
 {
-	struct as_u64map *map = loc_map(li, pid);
 	struct as_addr_info ai;
-	struct as_symbol sym;
-	uint64_t idx;
 	int err, mod = -1, loc;
-	uint32_t i;
+	uint32_t idx;
 
-	if (!map)
-		return -ENOMEM;
-	if (u64map__get(map, addr, &idx))
+	if (loc_index__get(li, pid, addr, &idx))
 		return (int)idx;
-	err = procmaps__lookup(c->pm, pid, addr, &ai);
-	if (err == -ENOENT && !u64map__get(li->refreshed, pid, NULL)) {
-		/* a library loaded since we last read its maps */
-		if (u64map__set(li->refreshed, pid, 1))
-			return -ENOMEM;
-		if (procmaps__refresh(c->pm, pid) == 0)
-			err = procmaps__lookup(c->pm, pid, addr, &ai);
-	}
-	if (err == 0) {
+	err = lookup_addr(c, li, pid, addr, &ai);
+	if (err && err != -ENOENT)
+		return err;
+	if (!err) {
 		mod =
 		    snapshot__add_module(snap, ai.file->path, ai.file->build_id,
 					 ai.start, ai.limit, ai.pgoff);
 		if (mod < 0)
 			return mod;
 	}
-	loc = snapshot__new_location(snap, addr, mod,
-				     err == 0 ? ai.file_offset : 0);
+	loc = snapshot__new_location(snap, addr, mod, err ? 0 : ai.file_offset);
 	if (loc < 0)
 		return loc;
-	if (err == 0 && symbolizer__resolve(c->sym, ai.file, ai.file_offset,
-					    true, &sym) == 0) {
-		for (i = 0; i < sym.nlines; i++) {
-			err = snapshot__add_line(
-			    snap, loc, sym.lines[i].function, sym.lines[i].file,
-			    sym.lines[i].line);
-			if (err)
-				return err;
-		}
+	if (!err) {
+		err = add_lines(c, snap, (uint32_t)loc, &ai);
+		if (err)
+			return err;
 	}
-	if (u64map__set(map, addr, loc))
+	if (loc_index__set(li, pid, addr, (uint32_t)loc))
 		return -ENOMEM;
 	return loc;
 }
 
-static int add_sample(struct as_collector *c, struct loc_index *li,
+static int add_sample(struct as_collector *c, struct as_loc_index *li,
 		      const struct as_tracer_maps *m, struct as_snapshot *snap,
 		      const struct as_stat_key *k, const struct as_stat_val *v)
 {
 	uint32_t locs[AS_MAX_STACK_DEPTH], n = 0, i;
 	const __u64 *ips = NULL;
 	__u32 nr = 0;
-	uint64_t gen;
 	int loc;
 
 	if (!v->alloc_count && !v->count)
 		return 0;
 	/* an image replaced by exec, not yet purged */
-	if (u64map__get(c->gens, k->tgid, &gen) && gen != k->gen)
+	if (purge_rules__replaced(c->rules, k->tgid, k->gen))
 		return 0;
 	if (k->stack != AS_STACK_NONE)
 		ips = stack_get(c, m->stacks, k->stack, &nr);
@@ -388,7 +318,7 @@ static int add_sample(struct as_collector *c, struct loc_index *li,
 
 struct stats_ctx {
 	struct as_collector *c;
-	struct loc_index *li;
+	struct as_loc_index *li;
 	const struct as_tracer_maps *m;
 	struct as_snapshot *snap;
 };
@@ -412,26 +342,20 @@ static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
 static int read_stats(struct as_collector *c, const struct as_tracer_maps *m,
 		      struct as_snapshot *snap)
 {
-	struct loc_index li = {0};
-	struct stats_ctx sc = {.c = c, .li = &li, .m = m, .snap = snap};
+	struct stats_ctx sc = {.c = c, .m = m, .snap = snap};
 	int ret;
-	size_t j;
 
-	if (u64map__new(&li.pids) || u64map__new(&li.refreshed)) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
+	ret = loc_index__new(&sc.li);
+	if (ret)
+		return ret;
 	ret = for_each_batch(m->stats, sizeof(struct as_stat_key),
 			     sizeof(struct as_stat_val), stats_batch, &sc);
 	if (ret && ret != -ENOMEM)
-		fprintf(stderr, "allocsnoop: cannot read the stats map: %s\n",
+		fprintf(stderr,
+			"allocsnoop: cannot read the stats map: %s; the "
+			"report lacks the stacks not read yet\n",
 			strerror(-ret));
-cleanup:
-	for (j = 0; j < li.n; j++)
-		u64map__free(li.maps[j]);
-	free(li.maps);
-	u64map__free(li.pids);
-	u64map__free(li.refreshed);
+	loc_index__free(sc.li);
 	return ret;
 }
 
@@ -455,42 +379,26 @@ int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 	return 0;
 }
 
-/*
- * A purge drops the records of the pids in a u64map of pid -> generation
- * bound: those of an image before the bound (UINT32_MAX: every image).
- */
-static bool doomed(const struct as_u64map *bounds, uint32_t pid, uint32_t gen)
-{
-	uint64_t bound;
-
-	return u64map__get(bounds, pid, &bound) && gen < bound;
-}
-
 typedef bool (*doomed_fn)(const void *key, const void *val,
-			  const struct as_u64map *bounds);
+			  const struct as_purge_rules *rules);
 
 static bool stat_doomed(const void *key, const void *val,
-			const struct as_u64map *bounds)
+			const struct as_purge_rules *rules)
 {
-	const struct as_stat_key *k = key;
-
 	(void)val;
-	return doomed(bounds, k->tgid, k->gen);
+	return purge_rules__stat_doomed(rules, key);
 }
 
 static bool alloc_doomed(const void *key, const void *val,
-			 const struct as_u64map *bounds)
+			 const struct as_purge_rules *rules)
 {
-	const struct as_alloc_key *k = key;
-	const struct as_alloc_val *v = val;
-
-	return doomed(bounds, k->tgid, v->gen);
+	return purge_rules__alloc_doomed(rules, key, val);
 }
 
 struct purge_ctx {
 	int fd;
 	size_t key_size, val_size;
-	const struct as_u64map *bounds;
+	const struct as_purge_rules *rules;
 	doomed_fn doomed;
 };
 
@@ -504,16 +412,16 @@ static int purge_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	 * bucket position, not a key. */
 	for (i = 0; i < n; i++)
 		if (pc->doomed(k + i * pc->key_size, v + i * pc->val_size,
-			       pc->bounds))
+			       pc->rules))
 			bpf_map_delete_elem(pc->fd, k + i * pc->key_size);
 	return 0;
 }
 
 /* Deletes the entries of @map that @doomed picks. */
 static int purge_map(int fd, size_t key_size, size_t val_size,
-		     const struct as_u64map *bounds, doomed_fn doomed)
+		     const struct as_purge_rules *rules, doomed_fn doomed)
 {
-	struct purge_ctx pc = {fd, key_size, val_size, bounds, doomed};
+	struct purge_ctx pc = {fd, key_size, val_size, rules, doomed};
 
 	return for_each_batch(fd, key_size, val_size, purge_batch, &pc);
 }
@@ -525,7 +433,7 @@ static int purge_map(int fd, size_t key_size, size_t val_size,
  * count its whole size in the tracer's RSS.
  */
 static int purge_table(const struct as_tracer_maps *m,
-		       const struct as_u64map *bounds)
+		       const struct as_purge_rules *rules)
 {
 	size_t len = (size_t)m->table_buckets * sizeof(struct as_bucket);
 	struct as_bucket *table, *b;
@@ -541,7 +449,8 @@ static int purge_table(const struct as_tracer_maps *m,
 		for (j = 0; j < AS_BUCKET_SLOTS; j++) {
 			addr = __atomic_load_n(&b->addr[j], __ATOMIC_ACQUIRE);
 			if (addr == AS_SLOT_EMPTY || addr == AS_SLOT_CLAIMED ||
-			    !doomed(bounds, b->tgid[j], b->rec[j].gen))
+			    !purge_rules__doomed(rules, b->tgid[j],
+						 b->rec[j].gen))
 				continue;
 			__atomic_compare_exchange_n(
 			    &b->addr[j], &addr, AS_SLOT_EMPTY, false,
@@ -554,19 +463,19 @@ static int purge_table(const struct as_tracer_maps *m,
 
 static int purge_stacks(const struct as_tracer_maps *m);
 
-/* One pass over every map for all the pids in @bounds. */
+/* One pass over every map for all the pids @rules doom. */
 static int purge_records(const struct as_tracer_maps *m,
-			 const struct as_u64map *bounds)
+			 const struct as_purge_rules *rules)
 {
 	int err;
 
 	err = purge_map(m->stats, sizeof(struct as_stat_key),
-			sizeof(struct as_stat_val), bounds, stat_doomed);
+			sizeof(struct as_stat_val), rules, stat_doomed);
 	err =
 	    err
 		?: purge_map(m->allocs, sizeof(struct as_alloc_key),
-			     sizeof(struct as_alloc_val), bounds, alloc_doomed);
-	err = err ?: purge_table(m, bounds);
+			     sizeof(struct as_alloc_val), rules, alloc_doomed);
+	err = err ?: purge_table(m, rules);
 	return err ?: purge_stacks(m);
 }
 
@@ -578,10 +487,10 @@ int collector__purge(struct as_collector *c, const struct as_tracer_maps *m,
 
 	/* the exited pids join the exec'd ones: one pass for all */
 	for (i = 0; !err && i < n; i++)
-		err = u64map__set(c->stale, pids[i], UINT32_MAX);
-	if (!err && u64map__count(c->stale))
-		err = purge_records(m, c->stale);
-	u64map__clear(c->stale);
+		err = purge_rules__mark_exit(c->rules, pids[i]);
+	if (!err && purge_rules__pending(c->rules))
+		err = purge_records(m, c->rules);
+	purge_rules__done(c->rules);
 	for (i = 0; i < n; i++) {
 		bpf_map_delete_elem(m->procs, &pids[i]);
 		procmaps__forget(c->pm, pids[i]);
@@ -607,7 +516,7 @@ static int mark_used(const void *keys, const void *vals, __u32 n, void *arg)
  */
 static int purge_stacks(const struct as_tracer_maps *m)
 {
-	__u64 key, next, *prev = NULL, *dead = NULL, *grown;
+	__u64 key, next, *prev = NULL, *dead = NULL;
 	struct as_u64map *used = NULL;
 	size_t ndead = 0, cap = 0, i;
 	int ret;
@@ -621,14 +530,9 @@ static int purge_stacks(const struct as_tracer_maps *m)
 		prev = &key;
 		if (u64map__get(used, key, NULL))
 			continue;
-		if (ndead == cap) {
-			cap = cap ? cap * 2 : 256;
-			grown = realloc(dead, cap * sizeof(*dead));
-			if (!grown) {
-				ret = -ENOMEM;
-				break;
-			}
-			dead = grown;
+		if (BUF_RESERVE(dead, cap, ndead + 1)) {
+			ret = -ENOMEM;
+			break;
 		}
 		dead[ndead++] = key;
 	}
@@ -649,5 +553,5 @@ int collector__exec(struct as_collector *c, const struct as_tracer_maps *m,
 	procmaps__refresh(c->pm, pid);
 	if (bpf_map_lookup_elem(m->procs, &pid, &v))
 		return 0;
-	return u64map__set(c->stale, pid, v.gen);
+	return purge_rules__mark_exec(c->rules, pid, v.gen);
 }

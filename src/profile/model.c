@@ -6,6 +6,7 @@
 
 #include "profile/model.h"
 #include "trace/allocators.h"
+#include "util/buf.h"
 #include "util/u64map.h"
 
 struct as_snapshot *snapshot__new(void)
@@ -48,26 +49,9 @@ void snapshot__free(struct as_snapshot *s)
 	free(s);
 }
 
-/* Grows *arr so that it holds n + 1 elements of @size. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = realloc(*arr, ncap * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
+/* Room for one more element of the array @field of @s. */
 #define GROW(s, field)                                                         \
-	grow((void **)&(s)->field, &(s)->cap_##field, (s)->n##field,           \
-	     sizeof(*(s)->field))
+	BUF_RESERVE((s)->field, (s)->cap_##field, (s)->n##field + 1)
 
 static int dup_opt(const char *in, char **out)
 {
@@ -85,63 +69,51 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static uint64_t fnv_str(uint64_t h, const char *str)
-{
-	/* NULL and "" differ: the byte after a string ends it */
-	if (!str)
-		return (h ^ 0xff) * 0x100000001b3ULL;
-	for (; *str; str++)
-		h = (h ^ (unsigned char)*str) * 0x100000001b3ULL;
-	return h * 0x100000001b3ULL;
-}
-
 static uint64_t module_hash(const char *path, const char *build_id,
 			    uint64_t start, uint64_t offset)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = u64map__hash_str(U64MAP_HASH_INIT, path);
 
-	h = fnv_str(fnv_str(h, path), build_id);
-	h = (h ^ start) * 0x100000001b3ULL;
-	return (h ^ offset) * 0x100000001b3ULL;
+	h = u64map__hash_str(h, build_id);
+	return u64map__hash_u64(u64map__hash_u64(h, start), offset);
 }
 
-static bool module_is(const struct as_module *m, const char *path,
-		      const char *build_id, uint64_t start, uint64_t offset)
+/* What a module is found by: path, build-id, start and offset. */
+struct module_key {
+	const struct as_snapshot *s;
+	const char *path, *build_id;
+	uint64_t start, offset;
+};
+
+static bool module_is(uint64_t idx, const void *arg)
 {
-	return str_eq(m->path, path) && str_eq(m->build_id, build_id) &&
-	       m->start == start && m->offset == offset;
+	const struct module_key *k = arg;
+	const struct as_module *m = &k->s->modules[idx];
+
+	return str_eq(m->path, k->path) && str_eq(m->build_id, k->build_id) &&
+	       m->start == k->start && m->offset == k->offset;
 }
 
 int snapshot__add_module(struct as_snapshot *s, const char *path,
 			 const char *build_id, uint64_t start, uint64_t limit,
 			 uint64_t offset)
 {
-	uint64_t h = module_hash(path, build_id, start, offset), first;
+	struct module_key k = {s, path, build_id, start, offset};
+	uint64_t h = module_hash(path, build_id, start, offset), idx;
 	struct as_module *m;
-	bool indexed;
-	size_t i;
 
 	/* A file may hold thousands of modules: an index spares comparing
-	 * each new one with all before it. The index keeps the first module
-	 * of a hash; a module whose hash collides is found by a scan. */
+	 * each new one with all before it. */
 	if (!s->module_index && u64map__new(&s->module_index))
 		return -ENOMEM;
-	indexed = u64map__get(s->module_index, h, &first);
-	if (indexed) {
-		if (module_is(&s->modules[first], path, build_id, start,
-			      offset))
-			return (int)first;
-		for (i = 0; i < s->nmodules; i++)
-			if (module_is(&s->modules[i], path, build_id, start,
-				      offset))
-				return (int)i;
-	}
+	if (u64map__find(s->module_index, h, module_is, &k, &idx))
+		return (int)idx;
 	if (GROW(s, modules))
 		return -ENOMEM;
 	m = &s->modules[s->nmodules];
 	memset(m, 0, sizeof(*m));
 	if (dup_opt(path, &m->path) || dup_opt(build_id, &m->build_id) ||
-	    (!indexed && u64map__set(s->module_index, h, s->nmodules))) {
+	    u64map__add(s->module_index, h, s->nmodules)) {
 		free(m->path);
 		free(m->build_id);
 		return -ENOMEM;
@@ -184,16 +156,19 @@ int snapshot__add_line(struct as_snapshot *s, uint32_t loc,
 		       const char *function, const char *file, int64_t line)
 {
 	struct as_location *l;
-	struct as_line *lines, *ln;
+	struct as_line *ln;
+	size_t cap;
 
 	if (loc >= s->nlocations)
 		return -EINVAL;
 	l = &s->locations[loc];
-	lines = realloc(l->lines, (l->nlines + 1) * sizeof(*lines));
-	if (!lines)
+	/* most locations have one line: double from one */
+	cap = l->cap_lines;
+	if (buf__reserve((void **)&l->lines, &cap, l->nlines + 1,
+			 sizeof(*l->lines), 1))
 		return -ENOMEM;
-	l->lines = lines;
-	ln = &lines[l->nlines];
+	l->cap_lines = (uint32_t)cap;
+	ln = &l->lines[l->nlines];
 	memset(ln, 0, sizeof(*ln));
 	if (dup_opt(function, &ln->function) || dup_opt(file, &ln->file)) {
 		free(ln->function);

@@ -42,6 +42,7 @@ struct as_location {
 	uint64_t
 	    rel_offset;	 /* file offset inside the module (symbolization key) */
 	uint32_t nlines; /* 0 when unsymbolized */
+	uint32_t cap_lines;    /* private: allocated capacity of lines */
 	struct as_line *lines; /* innermost (most deeply inlined) first */
 };
 
@@ -97,7 +98,7 @@ struct as_snapshot {
 	/* private: allocated capacities */
 	size_t cap_processes, cap_samples, cap_locations, cap_modules,
 	    cap_counters;
-	/* private: module hash -> index of the first module with it */
+	/* private: module hash -> module index (one entry per module) */
 	struct as_u64map *module_index;
 };
 

@@ -25,6 +25,7 @@
 #include "profile.pb-c.h"
 #include "profile/pprof.h"
 #include "profile/pprof_err.h"
+#include "util/buf.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
 typedef Perftools__Profiles__Sample pb_sample;
@@ -533,10 +534,43 @@ static bool is_no_stack(const struct reader *r, const pb_location *l)
 	       !p->string_table[f->filename][0];
 }
 
+/* The lines of pprof location @l into snapshot location @loc. */
+static int read_lines(struct reader *r, const pb_location *l, uint32_t loc)
+{
+	const pb_profile *p = r->p;
+	const pb_function *f;
+	ssize_t fi;
+	size_t j;
+	int ret;
+
+	for (j = 0; j < l->n_line; j++) {
+		f = NULL;
+		if (l->line[j]->function_id) {
+			fi = find_id(r->fn_ids, p->n_function,
+				     l->line[j]->function_id);
+			if (fi < 0)
+				return corrupt(
+				    r,
+				    "location %llu names function %llu, "
+				    "which does not exist",
+				    (unsigned long long)l->id,
+				    (unsigned long long)l->line[j]
+					->function_id);
+			f = p->function[fi];
+		}
+		ret = snapshot__add_line(
+		    r->s, loc, f ? str_or_null(r, f->name) : NULL,
+		    f ? str_or_null(r, f->filename) : NULL, l->line[j]->line);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int read_locations(struct reader *r)
 {
 	const pb_profile *p = r->p;
-	size_t i, j;
+	size_t i;
 	int ret;
 
 	r->loc_index = calloc(p->n_location ?: 1, sizeof(*r->loc_index));
@@ -544,7 +578,7 @@ static int read_locations(struct reader *r)
 		return -ENOMEM;
 	for (i = 0; i < p->n_location; i++) {
 		const pb_location *l = p->location[i];
-		const pb_mapping *m = NULL;
+		const pb_mapping *m;
 		int32_t module = -1;
 		uint64_t rel = 0;
 		ssize_t mi, loc;
@@ -558,9 +592,8 @@ static int read_locations(struct reader *r)
 			if (mi < 0)
 				return corrupt(
 				    r,
-				    "location %llu names "
-				    "mapping %llu, which does "
-				    "not exist",
+				    "location %llu names mapping %llu, which "
+				    "does not exist",
 				    (unsigned long long)l->id,
 				    (unsigned long long)l->mapping_id);
 			m = p->mapping[mi];
@@ -573,32 +606,9 @@ static int read_locations(struct reader *r)
 		if (loc < 0)
 			return (int)loc;
 		r->loc_index[i] = (uint32_t)loc;
-		for (j = 0; j < l->n_line; j++) {
-			const pb_function *f = NULL;
-			ssize_t fi = -1;
-
-			if (l->line[j]->function_id) {
-				fi = find_id(r->fn_ids, p->n_function,
-					     l->line[j]->function_id);
-				if (fi < 0)
-					return corrupt(
-					    r,
-					    "location %llu names "
-					    "function %llu, which does "
-					    "not exist",
-					    (unsigned long long)l->id,
-					    (unsigned long long)l->line[j]
-						->function_id);
-				f = p->function[fi];
-			}
-			ret = snapshot__add_line(
-			    r->s, (uint32_t)loc,
-			    f ? str_or_null(r, f->name) : NULL,
-			    f ? str_or_null(r, f->filename) : NULL,
-			    l->line[j]->line);
-			if (ret)
-				return ret;
-		}
+		ret = read_lines(r, l, (uint32_t)loc);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -640,11 +650,85 @@ static int sample_labels(const struct reader *r, const pb_sample *sm,
 	return 0;
 }
 
+/*
+ * The snapshot locations of sample @i into @locs, and how many there are:
+ * 0 for the "no stack" location, which stands alone, for nothing.
+ */
+static int sample_locs(const struct reader *r, size_t i, uint32_t *locs,
+		       uint32_t *nlocs)
+{
+	const pb_sample *sm = r->p->sample[i];
+	size_t j;
+	ssize_t li;
+
+	*nlocs = (uint32_t)sm->n_location_id;
+	for (j = 0; j < sm->n_location_id; j++) {
+		li = find_id(r->loc_ids, r->p->n_location, sm->location_id[j]);
+		if (li < 0)
+			return corrupt(r,
+				       "sample %zu names location %llu, which "
+				       "does not exist",
+				       i,
+				       (unsigned long long)sm->location_id[j]);
+		locs[j] = r->loc_index[li];
+	}
+	for (j = 0; j < sm->n_location_id; j++) {
+		if (locs[j] != NO_LOC)
+			continue;
+		if (sm->n_location_id != 1)
+			return corrupt(r,
+				       "sample %zu has the no-stack location "
+				       "in a stack",
+				       i);
+		*nlocs = 0;
+	}
+	return 0;
+}
+
+/*
+ * Sample @i with its @locs; *@last_pid is the process last added from a
+ * label, for profiles without our comments (foreign or stripped), whose
+ * processes are known only from the labels.
+ */
+static int read_sample(struct reader *r, size_t i, uint32_t *locs,
+		       uint32_t *last_pid)
+{
+	const pb_sample *sm = r->p->sample[i];
+	const char *comm;
+	int64_t size, count;
+	uint32_t pid, nlocs;
+	int ret;
+
+	if (sm->n_value != r->p->n_sample_type)
+		return corrupt(r,
+			       "sample %zu has %zu values for %zu sample types",
+			       i, sm->n_value, r->p->n_sample_type);
+	ret = sample_locs(r, i, locs, &nlocs);
+	ret = ret ?: sample_labels(r, sm, &pid, &comm);
+	if (ret)
+		return ret;
+	size = value_or(sm, r->st[ST_INUSE_SPACE], 0);
+	count = value_or(sm, r->st[ST_INUSE_OBJECTS], 0);
+	ret =
+	    snapshot__add_sample(r->s, pid, locs, nlocs, size, count,
+				 value_or(sm, r->st[ST_ALLOC_SPACE], size),
+				 value_or(sm, r->st[ST_ALLOC_OBJECTS], count));
+	if (ret < 0)
+		return ret;
+	if (!r->meta && !r->has_processes && pid && pid != *last_pid) {
+		ret = snapshot__add_process(r->s, pid, comm);
+		if (ret < 0)
+			return ret;
+		*last_pid = pid;
+	}
+	return 0;
+}
+
 static int read_samples(struct reader *r)
 {
 	const pb_profile *p = r->p;
-	uint32_t *locs = NULL, last_pid = 0;
-	size_t i, j, maxlocs = 1;
+	uint32_t *locs, last_pid = 0;
+	size_t i, maxlocs = 1;
 	int ret = 0;
 
 	for (i = 0; i < p->n_sample; i++)
@@ -655,71 +739,8 @@ static int read_samples(struct reader *r)
 	locs = calloc(maxlocs, sizeof(*locs));
 	if (!locs)
 		return -ENOMEM;
-	for (i = 0; i < p->n_sample; i++) {
-		const pb_sample *sm = p->sample[i];
-		const char *comm;
-		int64_t size, count;
-		uint32_t pid, nlocs;
-
-		if (sm->n_value != p->n_sample_type) {
-			ret = corrupt(r,
-				      "sample %zu has %zu values for %zu "
-				      "sample types",
-				      i, sm->n_value, p->n_sample_type);
-			goto cleanup;
-		}
-		for (j = 0; j < sm->n_location_id; j++) {
-			ssize_t li = find_id(r->loc_ids, p->n_location,
-					     sm->location_id[j]);
-
-			if (li < 0) {
-				ret = corrupt(
-				    r,
-				    "sample %zu names location "
-				    "%llu, which does not exist",
-				    i, (unsigned long long)sm->location_id[j]);
-				goto cleanup;
-			}
-			locs[j] = r->loc_index[li];
-		}
-		nlocs = (uint32_t)sm->n_location_id;
-		/* the "no stack" location stands alone, for nothing */
-		for (j = 0; j < sm->n_location_id; j++) {
-			if (locs[j] != NO_LOC)
-				continue;
-			if (sm->n_location_id != 1) {
-				ret = corrupt(r,
-					      "sample %zu has the "
-					      "no-stack location in a "
-					      "stack",
-					      i);
-				goto cleanup;
-			}
-			nlocs = 0;
-		}
-		ret = sample_labels(r, sm, &pid, &comm);
-		if (ret)
-			goto cleanup;
-		size = value_or(sm, r->st[ST_INUSE_SPACE], 0);
-		count = value_or(sm, r->st[ST_INUSE_OBJECTS], 0);
-		ret = snapshot__add_sample(
-		    r->s, pid, locs, nlocs, size, count,
-		    value_or(sm, r->st[ST_ALLOC_SPACE], size),
-		    value_or(sm, r->st[ST_ALLOC_OBJECTS], count));
-		if (ret < 0)
-			goto cleanup;
-		ret = 0;
-		/* without our comments (foreign or stripped), processes are
-		 * known only from the labels */
-		if (!r->meta && !r->has_processes && pid && pid != last_pid) {
-			ret = snapshot__add_process(r->s, pid, comm);
-			if (ret < 0)
-				goto cleanup;
-			ret = 0;
-			last_pid = pid;
-		}
-	}
-cleanup:
+	for (i = 0; i < p->n_sample && !ret; i++)
+		ret = read_sample(r, i, locs, &last_pid);
 	free(locs);
 	return ret;
 }
@@ -796,14 +817,67 @@ static int convert(struct reader *r, bool raw)
 
 /* ---- input ---- */
 
+/*
+ * Makes room in the output of gunzip: doubling, but never beyond
+ * AS_MAX_INPUT, which is an error once reached.
+ */
+static int gunzip_room(const struct reader *r, uint8_t **buf, size_t *cap)
+{
+	size_t ncap;
+	uint8_t *nbuf;
+
+	if (*cap >= AS_MAX_INPUT)
+		return pprof__error(r->err, r->errlen, -EFBIG,
+				    "%s is too large: it inflates to more "
+				    "than 1 GiB",
+				    r->name);
+	ncap = *cap * 2 < AS_MAX_INPUT ? *cap * 2 : AS_MAX_INPUT;
+	nbuf = realloc(*buf, ncap);
+	if (!nbuf)
+		return -ENOMEM;
+	*buf = nbuf;
+	*cap = ncap;
+	return 0;
+}
+
+/*
+ * What inflate()'s @zr means here: 1 at the end of the input, 0 to go on
+ * (the next member follows the end of one), or an error.
+ */
+static int gunzip_status(const struct reader *r, z_stream *z, int zr)
+{
+	if (zr == Z_STREAM_END) {
+		if (!z->avail_in)
+			return 1;
+		if (z->avail_in < 2 || z->next_in[0] != 0x1f ||
+		    z->next_in[1] != 0x8b)
+			return corrupt(r, "data after the end of the gzip "
+					  "stream");
+		inflateReset(z);
+		return 0;
+	}
+	if (zr == Z_OK || zr == Z_BUF_ERROR) {
+		/* all input used, room left, yet no end: cut short */
+		if (!z->avail_in && z->avail_out)
+			return pprof__error(r->err, r->errlen, -EINVAL,
+					    "%s is truncated", r->name);
+		if (zr == Z_BUF_ERROR && z->avail_out)
+			return corrupt(r, "the gzip stream makes no progress");
+		return 0;
+	}
+	if (zr == Z_MEM_ERROR)
+		return -ENOMEM;
+	return corrupt(r, "%s", z->msg ? z->msg : "bad gzip data");
+}
+
 /* Inflates a gzip stream (several members allowed), at most AS_MAX_INPUT. */
 static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 		  uint8_t **out, size_t *outlen)
 {
 	z_stream z = {0};
-	uint8_t *buf = NULL, *nbuf;
+	uint8_t *buf = NULL;
 	size_t cap, n = 0;
-	int zr, ret = 0;
+	int ret = 0;
 
 	if (len > UINT_MAX)
 		return pprof__error(r->err, r->errlen, -EFBIG,
@@ -818,61 +892,23 @@ static int gunzip(const struct reader *r, const uint8_t *in, size_t len,
 	}
 	z.next_in = in;
 	z.avail_in = (uInt)len;
-	for (;;) {
+	while (!ret) {
 		if (n == cap) {
-			if (cap >= AS_MAX_INPUT) {
-				ret =
-				    pprof__error(r->err, r->errlen, -EFBIG,
-						 "%s is too large: it inflates "
-						 "to more than 1 GiB",
-						 r->name);
-				goto cleanup;
-			}
-			cap = cap * 2 < AS_MAX_INPUT ? cap * 2 : AS_MAX_INPUT;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				ret = -ENOMEM;
-				goto cleanup;
-			}
-			buf = nbuf;
+			ret = gunzip_room(r, &buf, &cap);
+			if (ret)
+				break;
 		}
 		z.next_out = buf + n;
 		z.avail_out = (uInt)(cap - n);
-		zr = inflate(&z, Z_NO_FLUSH);
+		ret = gunzip_status(r, &z, inflate(&z, Z_NO_FLUSH));
 		n = cap - z.avail_out;
-		if (zr == Z_STREAM_END) {
-			if (!z.avail_in)
-				break;
-			if (z.avail_in < 2 || z.next_in[0] != 0x1f ||
-			    z.next_in[1] != 0x8b) {
-				ret = corrupt(r, "data after the end of the "
-						 "gzip stream");
-				goto cleanup;
-			}
-			inflateReset(&z);
-		} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
-			/* all input used, room left, yet no end: cut short */
-			if (!z.avail_in && z.avail_out) {
-				ret = pprof__error(r->err, r->errlen, -EINVAL,
-						   "%s is truncated", r->name);
-				goto cleanup;
-			}
-			if (zr == Z_BUF_ERROR && z.avail_out) {
-				ret = corrupt(r, "the gzip stream makes no "
-						 "progress");
-				goto cleanup;
-			}
-		} else if (zr == Z_MEM_ERROR) {
-			ret = -ENOMEM;
-			goto cleanup;
-		} else if (zr != Z_OK) {
-			ret = corrupt(r, "%s", z.msg ? z.msg : "bad gzip data");
-			goto cleanup;
-		}
 	}
-	*out = buf;
-	*outlen = n;
-	buf = NULL;
+	if (ret == 1) {
+		*out = buf;
+		*outlen = n;
+		buf = NULL;
+		ret = 0;
+	}
 cleanup:
 	inflateEnd(&z);
 	free(buf);
@@ -942,32 +978,22 @@ int snapshot__read_mem(const void *data, size_t len, struct as_snapshot **out,
 	return read_buf(data, len, "snapshot data", out, err, errlen);
 }
 
-int snapshot__read(const char *path, struct as_snapshot **out, char *err,
-		   size_t errlen)
+/* Reads @fd to its end, at most AS_MAX_INPUT bytes. */
+static int read_all(int fd, const char *path, uint8_t **out, size_t *outlen,
+		    char *err, size_t errlen)
 {
-	uint8_t *buf = NULL, *nbuf;
-	size_t len = 0, cap = 1 << 16;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
 	ssize_t n;
-	int fd, ret;
+	int ret = 0;
 
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pprof__error(err, errlen, -errno, "cannot open %s: %s",
-				    path, strerror(errno));
 	/* read to the end rather than trust st_size: pipes, /proc, growth */
 	for (;;) {
-		if (len == cap || !buf) {
-			if (buf)
-				cap *= 2;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				ret = pprof__error(
-				    err, errlen, -ENOMEM,
-				    "cannot read %s: out of memory", path);
-				goto cleanup;
-			}
-			buf = nbuf;
+		if (buf__reserve((void **)&buf, &cap, len + 1, 1, 1 << 16)) {
+			ret =
+			    pprof__error(err, errlen, -ENOMEM,
+					 "cannot read %s: out of memory", path);
+			break;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
@@ -976,23 +1002,45 @@ int snapshot__read(const char *path, struct as_snapshot **out, char *err,
 			ret = pprof__error(err, errlen, -errno,
 					   "cannot read %s: %s", path,
 					   strerror(errno));
-			goto cleanup;
+			break;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > AS_MAX_INPUT) {
-			ret =
-			    pprof__error(err, errlen, -EFBIG,
-					 "%s is too large for a snapshot (over "
-					 "1 GiB)",
-					 path);
-			goto cleanup;
+			ret = pprof__error(err, errlen, -EFBIG,
+					   "%s is too large for a snapshot "
+					   "(over 1 GiB)",
+					   path);
+			break;
 		}
 	}
-	ret = read_buf(buf, len, path, out, err, errlen);
-cleanup:
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int snapshot__read(const char *path, struct as_snapshot **out, char *err,
+		   size_t errlen)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int fd, ret;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pprof__error(err, errlen, -errno, "cannot open %s: %s",
+				    path, strerror(errno));
+	ret = read_all(fd, path, &buf, &len, err, errlen);
 	close(fd);
+	if (ret)
+		return ret;
+	ret = read_buf(buf, len, path, out, err, errlen);
 	free(buf);
 	return ret;
 }

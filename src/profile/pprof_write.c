@@ -1,25 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
  * pprof_write.c - a snapshot as a gzipped pprof profile, written
- * atomically (temp file, fsync, rename).
+ * atomically (util/atomic_file.h).
  */
 #define ZLIB_CONST
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "profile.pb-c.h"
 #include "profile/pprof.h"
 #include "profile/pprof_err.h"
+#include "util/atomic_file.h"
+#include "util/buf.h"
 
 typedef Perftools__Profiles__Profile pb_profile;
 typedef Perftools__Profiles__ValueType pb_value_type;
@@ -112,19 +110,10 @@ static size_t sort_unique(void *base, size_t n, size_t size,
 
 static int add_str(struct writer *w, const char *str)
 {
-	const char **v;
-	size_t cap;
-
 	if (!str)
 		return 0;
-	if (w->nstrs == w->capstrs) {
-		cap = w->capstrs ? w->capstrs * 2 : 256;
-		v = realloc(w->strs, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		w->strs = v;
-		w->capstrs = cap;
-	}
+	if (BUF_RESERVE(w->strs, w->capstrs, w->nstrs + 1))
+		return -ENOMEM;
 	w->strs[w->nstrs++] = str;
 	return 0;
 }
@@ -141,11 +130,9 @@ static int64_t str_idx(const struct writer *w, const char *str)
 	return hit ? hit - w->strs : 0;
 }
 
-/* Adds @v under @key; takes ownership of @v, NULL @v means out of memory. */
-static int jset(json_object *o, const char *key, json_object *v)
+/* Adds @v (NULL: JSON null) under @key; takes ownership of @v. */
+static int jadd(json_object *o, const char *key, json_object *v)
 {
-	if (!v)
-		return -ENOMEM;
 	if (json_object_object_add(o, key, v)) {
 		json_object_put(v);
 		return -ENOMEM;
@@ -153,21 +140,20 @@ static int jset(json_object *o, const char *key, json_object *v)
 	return 0;
 }
 
+/* Adds @v under @key; takes ownership of @v, NULL @v means out of memory. */
+static int jset(json_object *o, const char *key, json_object *v)
+{
+	return v ? jadd(o, key, v) : -ENOMEM;
+}
+
 /* Adds a string, or JSON null for NULL. */
 static int jset_str(json_object *o, const char *key, const char *str)
 {
 	json_object *v = NULL;
 
-	if (str) {
-		v = json_object_new_string(str);
-		if (!v)
-			return -ENOMEM;
-	}
-	if (json_object_object_add(o, key, v)) {
-		json_object_put(v);
+	if (str && !(v = json_object_new_string(str)))
 		return -ENOMEM;
-	}
-	return 0;
+	return jadd(o, key, v);
 }
 
 /* Formats "@prefix{json}" into a new comment of @w; consumes @o. */
@@ -321,16 +307,11 @@ static const struct pid_comm *find_pid(const struct writer *w, uint32_t pid)
 	return bsearch(&k, w->pids, w->s->nprocesses, sizeof(k), cmp_pid);
 }
 
-/*
- * Collects the strings the profile references, and only those: the
- * reader relies on the last one being used (see pack()).
- */
-static int collect(struct writer *w)
+/* The processes by pid, for the samples' comm labels. */
+static int collect_pids(struct writer *w)
 {
 	const struct as_snapshot *s = w->s;
-	const struct pid_comm *proc;
-	size_t i, j, nlines = 0;
-	int ret = 0;
+	size_t i;
 
 	w->pids = calloc(s->nprocesses ?: 1, sizeof(*w->pids));
 	if (!w->pids)
@@ -340,6 +321,19 @@ static int collect(struct writer *w)
 		w->pids[i].str = s->processes[i].comm;
 	}
 	qsort(w->pids, s->nprocesses, sizeof(*w->pids), cmp_pid);
+	return 0;
+}
+
+/*
+ * Collects the strings the profile references, and only those: the
+ * reader relies on the last one being used (see pack()).
+ */
+static int collect_strings(struct writer *w)
+{
+	const struct as_snapshot *s = w->s;
+	const struct pid_comm *proc;
+	size_t i, j;
+	int ret = 0;
 
 	for (i = 0; i < 4 && !ret; i++)
 		ret = add_str(w, sample_types[i][0])
@@ -359,19 +353,39 @@ static int collect(struct writer *w)
 	for (i = 0; i < s->nmodules && !ret; i++)
 		ret = add_str(w, s->modules[i].path)
 			  ?: add_str(w, s->modules[i].build_id);
-	for (i = 0; i < s->nlocations && !ret; i++) {
-		const struct as_location *l = &s->locations[i];
-
-		for (j = 0; j < l->nlines && !ret; j++)
-			ret = add_str(w, l->lines[j].function)
-				  ?: add_str(w, l->lines[j].file);
-		nlines += l->nlines;
-	}
+	for (i = 0; i < s->nlocations && !ret; i++)
+		for (j = 0; j < s->locations[i].nlines && !ret; j++)
+			ret = add_str(w, s->locations[i].lines[j].function)
+				  ?: add_str(w, s->locations[i].lines[j].file);
 	if (ret)
 		return ret;
 	w->nstrs = sort_unique(w->strs, w->nstrs, sizeof(*w->strs), cmp_str);
+	return 0;
+}
 
-	/* Functions, keyed by (name, file) string indices. */
+/* What the lines of location @l tell about its module's mapping. */
+static void note_module_has(struct writer *w, const struct as_location *l)
+{
+	bool *has = w->has[l->module];
+	uint32_t j;
+
+	for (j = 0; j < l->nlines; j++) {
+		has[0] |= l->lines[j].function != NULL;
+		has[1] |= l->lines[j].file != NULL;
+		has[2] |= l->lines[j].line != 0;
+	}
+	has[3] |= l->nlines > 1;
+}
+
+/* Functions, keyed by (name, file) string indices, and each module's
+ * has_* flags. */
+static int collect_functions(struct writer *w)
+{
+	const struct as_snapshot *s = w->s;
+	size_t i, j, nlines = 0;
+
+	for (i = 0; i < s->nlocations; i++)
+		nlines += s->locations[i].nlines;
 	w->fns = calloc(nlines + 1, sizeof(*w->fns));
 	w->has = calloc(s->nmodules ?: 1, sizeof(*w->has));
 	if (!w->fns || !w->has)
@@ -384,19 +398,27 @@ static int collect(struct writer *w)
 			w->fns[w->nfns].file = str_idx(w, l->lines[j].file);
 			w->nfns++;
 		}
-		if (l->module < 0)
-			continue;
-		for (j = 0; j < l->nlines; j++) {
-			w->has[l->module][0] |= l->lines[j].function != NULL;
-			w->has[l->module][1] |= l->lines[j].file != NULL;
-			w->has[l->module][2] |= l->lines[j].line != 0;
-		}
-		w->has[l->module][3] |= l->nlines > 1;
+		if (l->module >= 0)
+			note_module_has(w, l);
 	}
 	if (w->empty_loc)
 		w->fns[w->nfns++].name = str_idx(w, AS_SNAPSHOT_NO_STACK);
 	w->nfns = sort_unique(w->fns, w->nfns, sizeof(*w->fns), cmp_fn);
-	for (i = 0; i < s->nprocesses; i++)
+	return 0;
+}
+
+/* Everything the profile's tables are built from. */
+static int collect(struct writer *w)
+{
+	size_t i;
+	int ret;
+
+	ret = collect_pids(w);
+	ret = ret ?: collect_strings(w);
+	ret = ret ?: collect_functions(w);
+	if (ret)
+		return ret;
+	for (i = 0; i < w->s->nprocesses; i++)
 		w->pids[i].comm = str_idx(w, w->pids[i].str);
 	return 0;
 }
@@ -486,44 +508,57 @@ static void build_mappings(const struct writer *w, struct pb *pb)
 	pb->prof.mapping = pb->mapp;
 }
 
+/* Profile location @i, its @n lines to come from pb->lines[@nl...]. */
+static pb_location *location_init(struct pb *pb, size_t i, uint64_t id,
+				  size_t n, size_t nl)
+{
+	pb_location *pl = &pb->locs[i];
+
+	perftools__profiles__location__init(pl);
+	pl->id = id;
+	pl->n_line = n;
+	pl->line = &pb->linep[nl];
+	pb->locp[i] = pl;
+	return pl;
+}
+
+static void line_init(const struct writer *w, struct pb *pb, size_t nl,
+		      const struct as_line *ln)
+{
+	perftools__profiles__line__init(&pb->lines[nl]);
+	pb->lines[nl].function_id = fn_id(w, ln);
+	pb->lines[nl].line = ln->line;
+	pb->linep[nl] = &pb->lines[nl];
+}
+
 static void build_locations(const struct writer *w, struct pb *pb)
 {
 	const struct as_snapshot *s = w->s;
+	const struct as_line marker = {.function = AS_SNAPSHOT_NO_STACK};
 	size_t i, j, nl = 0;
+	pb_location *pl;
 
 	for (i = 0; i < s->nlocations; i++) {
 		const struct as_location *l = &s->locations[i];
-		pb_location *pl = &pb->locs[i];
 
-		perftools__profiles__location__init(pl);
-		pl->id = i + 1;
+		/* both innermost first: line[0] is the most deeply inlined */
+		pl = location_init(pb, i, i + 1, l->nlines, nl);
 		pl->mapping_id = l->module >= 0 ? (uint64_t)l->module + 1 : 0;
 		pl->address = l->address;
-		/* both innermost first: line[0] is the most deeply inlined */
-		pl->n_line = l->nlines;
-		pl->line = &pb->linep[nl];
-		for (j = 0; j < l->nlines; j++, nl++) {
-			perftools__profiles__line__init(&pb->lines[nl]);
-			pb->lines[nl].function_id = fn_id(w, &l->lines[j]);
-			pb->lines[nl].line = l->lines[j].line;
-			pb->linep[nl] = &pb->lines[nl];
-		}
-		pb->locp[i] = pl;
+		for (j = 0; j < l->nlines; j++)
+			line_init(w, pb, nl++, &l->lines[j]);
 	}
 	if (w->empty_loc) {
-		struct as_line marker = {.function = AS_SNAPSHOT_NO_STACK};
-
-		perftools__profiles__location__init(&pb->locs[i]);
-		pb->locs[i].id = w->empty_loc;
-		pb->locs[i].n_line = 1;
-		pb->locs[i].line = &pb->linep[nl];
-		perftools__profiles__line__init(&pb->lines[nl]);
-		pb->lines[nl].function_id = fn_id(w, &marker);
-		pb->linep[nl] = &pb->lines[nl];
-		pb->locp[i] = &pb->locs[i];
+		location_init(pb, i, w->empty_loc, 1, nl);
+		line_init(w, pb, nl, &marker);
 	}
 	pb->prof.n_location = s->nlocations + (w->empty_loc != 0);
 	pb->prof.location = pb->locp;
+}
+
+static void build_functions(const struct writer *w, struct pb *pb)
+{
+	size_t i;
 
 	for (i = 0; i < w->nfns; i++) {
 		perftools__profiles__function__init(&pb->fns[i]);
@@ -584,7 +619,8 @@ static void build_samples(const struct writer *w, struct pb *pb)
 	pb->prof.sample = pb->samplep;
 }
 
-static int build(const struct writer *w, struct pb *pb)
+/* The message arrays, each sized for the snapshot. */
+static int pb_alloc(const struct writer *w, struct pb *pb)
 {
 	const struct as_snapshot *s = w->s;
 	size_t i, nids = 0, nlines = 0, nmaps = s->nmodules;
@@ -614,15 +650,22 @@ static int build(const struct writer *w, struct pb *pb)
 	    !pb->locp || !pb->lines || !pb->linep || !pb->fns || !pb->fnp ||
 	    !pb->comments)
 		return -ENOMEM;
+	return 0;
+}
+
+/* Sample and period types, times and comments. */
+static void build_header(const struct writer *w, struct pb *pb)
+{
+	const struct as_snapshot *s = w->s;
+	size_t i;
 
 	perftools__profiles__profile__init(&pb->prof);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 5; i++)
 		perftools__profiles__value_type__init(&pb->vt[i]);
-		if (i < 4) {
-			pb->vt[i].type = str_idx(w, sample_types[i][0]);
-			pb->vt[i].unit = str_idx(w, sample_types[i][1]);
-			pb->vtp[i] = &pb->vt[i];
-		}
+	for (i = 0; i < 4; i++) {
+		pb->vt[i].type = str_idx(w, sample_types[i][0]);
+		pb->vt[i].unit = str_idx(w, sample_types[i][1]);
+		pb->vtp[i] = &pb->vt[i];
 	}
 	pb->prof.n_sample_type = 4;
 	pb->prof.sample_type = pb->vtp;
@@ -639,9 +682,18 @@ static int build(const struct writer *w, struct pb *pb)
 		pb->comments[i] = str_idx(w, w->comments[i]);
 	pb->prof.n_comment = w->ncomments;
 	pb->prof.comment = pb->comments;
+}
 
+static int build(const struct writer *w, struct pb *pb)
+{
+	int ret = pb_alloc(w, pb);
+
+	if (ret)
+		return ret;
+	build_header(w, pb);
 	build_mappings(w, pb);
 	build_locations(w, pb);
+	build_functions(w, pb);
 	build_samples(w, pb);
 	return 0;
 }
@@ -672,29 +724,19 @@ static int pack(const struct writer *w, struct pb *pb, uint8_t **out,
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t r;
+/* The packed profile, for gzip_to_fd. */
+struct packed {
+	const uint8_t *data;
+	size_t len;
+};
 
-	while (n) {
-		r = write(fd, p, n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* Writes @data as one gzip member (what gzopen()/gunzip read). */
-static int gzip_to_fd(int fd, const uint8_t *data, size_t len)
+/* Writes @arg's data as one gzip member (what gzopen()/gunzip read). */
+static int gzip_to_fd(int fd, void *arg)
 {
+	const struct packed *pk = arg;
 	z_stream z = {0};
 	uint8_t *out;
-	size_t outsz = 1 << 16, left = len;
+	size_t outsz = 1 << 16, left = pk->len;
 	int flush, ret = 0;
 
 	out = malloc(outsz);
@@ -705,7 +747,7 @@ static int gzip_to_fd(int fd, const uint8_t *data, size_t len)
 		free(out);
 		return -ENOMEM;
 	}
-	z.next_in = data;
+	z.next_in = pk->data;
 	do {
 		/* avail_in is 32 bits: feed larger buffers in pieces */
 		z.avail_in = left > UINT_MAX ? UINT_MAX : (uInt)left;
@@ -718,7 +760,8 @@ static int gzip_to_fd(int fd, const uint8_t *data, size_t len)
 				ret = -EIO;
 				goto cleanup;
 			}
-			ret = write_all(fd, out, outsz - z.avail_out);
+			ret = atomic_file__write_all(fd, out,
+						     outsz - z.avail_out);
 			if (ret)
 				goto cleanup;
 		} while (z.avail_out == 0);
@@ -729,109 +772,13 @@ cleanup:
 	return ret;
 }
 
-static const char *space_hint(int ret)
-{
-	return ret == -ENOSPC || ret == -EDQUOT
-		   ? "; free some space or write elsewhere"
-		   : "";
-}
-
-/* Writes @data gzipped to @path through a temp file and rename. */
-static int write_file(const char *path, const uint8_t *data, size_t len,
-		      char *err, size_t errlen)
-{
-	const char *slash = strrchr(path, '/'), *base;
-	char *dir = NULL, *tmp = NULL;
-	int fd = -1, dfd, ret;
-
-	base = slash ? slash + 1 : path;
-	if (!*base) {
-		ret = pprof__error(err, errlen, -EISDIR,
-				   "cannot write snapshot %s: it names a "
-				   "directory; give a file name",
-				   path);
-		goto cleanup;
-	}
-	if (slash)
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-	else
-		dir = strdup(".");
-	if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-		tmp = NULL;
-		ret = pprof__error(err, errlen, -ENOMEM,
-				   "cannot write snapshot %s: out of memory",
-				   path);
-		goto cleanup;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = pprof__error(err, errlen, -errno,
-				   "cannot create a temporary file in %s for "
-				   "snapshot %s: %s; check that the directory "
-				   "exists and is writable",
-				   dir, path, strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto cleanup;
-	}
-	if (fchmod(fd, 0600)) {
-		ret = pprof__error(err, errlen, -errno,
-				   "cannot make %s private (mode 0600): %s",
-				   tmp, strerror(errno));
-		goto cleanup;
-	}
-	ret = gzip_to_fd(fd, data, len);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (ret) {
-		pprof__error(err, errlen, ret, "cannot write snapshot %s: %s%s",
-			     path, strerror(-ret), space_hint(ret));
-		goto cleanup;
-	}
-	ret = close(fd);
-	fd = -1;
-	if (ret) {
-		ret = -errno;
-		pprof__error(err, errlen, ret, "cannot write snapshot %s: %s%s",
-			     path, strerror(-ret), space_hint(ret));
-		goto cleanup;
-	}
-	if (rename(tmp, path)) {
-		ret =
-		    pprof__error(err, errlen, -errno,
-				 "cannot write snapshot %s: rename from %s: %s",
-				 path, tmp, strerror(errno));
-		goto cleanup;
-	}
-	free(tmp);
-	tmp = NULL;
-	/* make the rename itself durable */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) && errno != EINVAL)
-			ret = pprof__error(err, errlen, -errno,
-					   "wrote snapshot %s, but syncing its "
-					   "directory failed: %s",
-					   path, strerror(errno));
-		close(dfd);
-	}
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(dir);
-	return ret;
-}
-
 int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
 		    size_t errlen)
 {
 	struct writer w = {.s = s};
 	struct pb pb = {0};
 	uint8_t *buf = NULL;
+	struct packed pk;
 	size_t len = 0, i;
 	int ret;
 
@@ -850,7 +797,9 @@ int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
 			     path, strerror(-ret));
 		goto cleanup;
 	}
-	ret = write_file(path, buf, len, err, errlen);
+	pk = (struct packed){buf, len};
+	ret =
+	    atomic_file__write(path, "snapshot", gzip_to_fd, &pk, err, errlen);
 cleanup:
 	free(buf);
 	pb_free(&pb);

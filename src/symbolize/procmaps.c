@@ -23,6 +23,7 @@
 #include <elfutils/libdwelf.h>
 
 #include "symbolize/procmaps.h"
+#include "util/buf.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -270,16 +271,8 @@ static struct as_module_file *file_get(struct as_procmaps *pm, pid_t pid,
 		}
 		return f;
 	}
-	if (pm->nfiles == pm->cap_files) {
-		size_t cap = pm->cap_files ? 2 * pm->cap_files : 64;
-		struct as_module_file **files =
-		    realloc(pm->files, cap * sizeof(*files));
-
-		if (!files)
-			return NULL;
-		pm->files = files;
-		pm->cap_files = cap;
-	}
+	if (BUF_RESERVE(pm->files, pm->cap_files, pm->nfiles + 1))
+		return NULL;
 	f = file_new(pid, ml);
 	if (!f)
 		return NULL;
@@ -300,30 +293,37 @@ static bool wanted(const struct maps_line *ml)
 	return strcmp(ml->path, "[vdso]") == 0;
 }
 
+bool procmaps__stat_gone(const char *stat)
+{
+	/* comm may hold spaces and parentheses: the state follows the last
+	 * ')' */
+	const char *p = strrchr(stat, ')');
+
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || p[2] == 'x';
+}
+
 /*
  * Reading the maps of a process that has exited (or is a zombie) yields
  * nothing rather than an error, so an empty read is checked against the
  * process state: a live kernel thread has no mappings either.
  */
-static bool process_gone(pid_t pid)
+bool procmaps__process_gone(pid_t pid)
 {
-	char path[64], *line = NULL, *p;
-	size_t cap = 0;
-	bool gone = true;
-	FILE *f;
+	char path[64], buf[512];
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return true;
-	/* comm may hold spaces and parentheses: the state follows the last ')'
-	 */
-	if (getline(&line, &cap, f) > 0 && (p = strrchr(line, ')')) &&
-	    p[1] == ' ')
-		gone = p[2] == 'Z' || p[2] == 'X' || p[2] == 'x';
-	free(line);
-	fclose(f);
-	return gone;
+	/* comm is at most 16 bytes: the state is well within buf */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	return procmaps__stat_gone(buf);
 }
 
 static int open_maps(pid_t pid, FILE **out)
@@ -350,75 +350,61 @@ static int map_cmp(const void *a, const void *b)
 	return 0;
 }
 
-int procmaps__refresh(struct as_procmaps *pm, pid_t pid)
+/* The executable mappings listed in @f, with their files, and the
+ * number of lines read (0 may mean the process is gone). */
+static int read_maps(struct as_procmaps *pm, pid_t pid, FILE *f,
+		     struct pm_map **out, size_t *nout, size_t *lines)
 {
-	struct pm_map *maps = NULL, *tmp;
-	size_t nmaps = 0, cap = 0, lines = 0, i;
+	struct pm_map *maps = NULL;
+	size_t nmaps = 0, cap = 0, linecap = 0;
 	char *line = NULL;
-	size_t linecap = 0;
-	struct pm_proc *proc;
-	FILE *f = NULL;
-	bool found;
-	int err;
+	int err = 0;
 
-	err = open_maps(pid, &f);
-	if (err)
-		goto cleanup;
 	errno = 0;
 	while (getline(&line, &linecap, f) > 0) {
 		struct maps_line ml;
 
-		lines++;
+		(*lines)++;
 		if (parse_maps_line(line, &ml) || !wanted(&ml))
 			continue;
-		if (nmaps == cap) {
-			cap = cap ? 2 * cap : 16;
-			tmp = realloc(maps, cap * sizeof(*maps));
-			if (!tmp) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			maps = tmp;
-		}
-		maps[nmaps].start = ml.start;
-		maps[nmaps].limit = ml.limit;
-		maps[nmaps].pgoff = ml.pgoff;
-		maps[nmaps].file = file_get(pm, pid, &ml);
-		if (!maps[nmaps].file) {
+		if (BUF_RESERVE(maps, cap, nmaps + 1)) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		nmaps++;
+		maps[nmaps] = (struct pm_map){ml.start, ml.limit, ml.pgoff,
+					      file_get(pm, pid, &ml)};
+		if (!maps[nmaps++].file) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
 		errno = 0;
 	}
-	if (ferror(f)) {
+	/* a read that fails because the process went away: it is gone */
+	if (ferror(f))
 		err = errno == ESRCH || errno == ENOENT || !errno ? -ESRCH
 								  : -errno;
-		goto cleanup;
+cleanup:
+	free(line);
+	if (err) {
+		free(maps);
+		return err;
 	}
-	if (lines == 0 && process_gone(pid)) {
-		err = -ESRCH;
-		goto cleanup;
-	}
-	/* The kernel lists mappings in order; sorting keeps lookup safe anyway.
-	 */
-	if (nmaps > 1)
-		qsort(maps, nmaps, sizeof(*maps), map_cmp);
+	*out = maps;
+	*nout = nmaps;
+	return 0;
+}
 
-	i = proc_index(pm, pid, &found);
+/* Gives @pid the @nmaps @maps (sorted), replacing what it had. */
+static int proc_set_maps(struct as_procmaps *pm, pid_t pid, struct pm_map *maps,
+			 size_t nmaps)
+{
+	struct pm_proc *proc;
+	bool found;
+	size_t i = proc_index(pm, pid, &found);
+
 	if (!found) {
-		if (pm->nprocs == pm->cap_procs) {
-			size_t ncap = pm->cap_procs ? 2 * pm->cap_procs : 16;
-			struct pm_proc *procs =
-			    realloc(pm->procs, ncap * sizeof(*procs));
-
-			if (!procs) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			pm->procs = procs;
-			pm->cap_procs = ncap;
-		}
+		if (BUF_RESERVE(pm->procs, pm->cap_procs, pm->nprocs + 1))
+			return -ENOMEM;
 		memmove(pm->procs + i + 1, pm->procs + i,
 			(pm->nprocs - i) * sizeof(*pm->procs));
 		pm->nprocs++;
@@ -428,10 +414,35 @@ int procmaps__refresh(struct as_procmaps *pm, pid_t pid)
 	free(proc->maps);
 	proc->maps = maps;
 	proc->nmaps = nmaps;
-	maps = NULL;
+	return 0;
+}
+
+int procmaps__refresh(struct as_procmaps *pm, pid_t pid)
+{
+	struct pm_map *maps = NULL;
+	size_t nmaps = 0, lines = 0;
+	FILE *f = NULL;
+	int err;
+
+	err = open_maps(pid, &f);
+	if (err)
+		goto cleanup;
+	err = read_maps(pm, pid, f, &maps, &nmaps, &lines);
+	if (err)
+		goto cleanup;
+	if (lines == 0 && procmaps__process_gone(pid)) {
+		err = -ESRCH;
+		goto cleanup;
+	}
+	/* The kernel lists mappings in order; sorting keeps lookup safe
+	 * anyway. */
+	if (nmaps > 1)
+		qsort(maps, nmaps, sizeof(*maps), map_cmp);
+	err = proc_set_maps(pm, pid, maps, nmaps);
+	if (!err)
+		maps = NULL;
 cleanup:
 	free(maps);
-	free(line);
 	if (f)
 		fclose(f);
 	return err;
@@ -568,7 +579,7 @@ int procmaps__find_lib(pid_t pid, const char *prefix, char *buf, size_t len)
 		err = openable_path(pid, &ml, same_root(pid), buf, len);
 		goto cleanup;
 	}
-	if (ferror(f) || (lines == 0 && process_gone(pid)))
+	if (ferror(f) || (lines == 0 && procmaps__process_gone(pid)))
 		err = -ESRCH;
 cleanup:
 	free(line);
@@ -611,7 +622,7 @@ int procmaps__for_each_file(pid_t pid, procmaps_file_fn fn, void *ctx)
 					     .ino = ml.ino};
 		err = fn(&mf, ctx);
 	}
-	if (!err && (ferror(f) || (lines == 0 && process_gone(pid))))
+	if (!err && (ferror(f) || (lines == 0 && procmaps__process_gone(pid))))
 		err = -ESRCH;
 cleanup:
 	free(line);

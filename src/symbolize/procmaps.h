@@ -50,6 +50,14 @@ int procmaps__lookup(const struct as_procmaps *pm, pid_t pid, uint64_t addr,
 		     struct as_addr_info *out);
 
 /*
+ * True when process @pid is gone: /proc has no entry for it, or it is a
+ * zombie or dead (its maps then read empty, as a kernel thread's do).
+ */
+bool procmaps__process_gone(pid_t pid);
+/* The same, from the text of its /proc/PID/stat. */
+bool procmaps__stat_gone(const char *stat);
+
+/*
  * Finds the mapped file of @pid whose basename starts with @prefix (e.g.
  * "libc.so", "libc-"), and writes a path that this process can open
  * (through /proc/PID/root when needed) into @buf. Returns 0 or -ENOENT.

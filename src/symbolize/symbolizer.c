@@ -5,8 +5,9 @@
  * Each distinct object (by build-id, else by dev:inode) gets one offline
  * Dwfl with the file reported at its link-time addresses, so a file offset
  * turns into an ELF virtual address through the PT_LOAD that holds it.
- * Results are kept in an open-addressing hash table keyed by (object, file
- * offset, return-address flag) and live until symbolizer__free().
+ * Objects and results sit in arrays indexed by u64maps: objects by the
+ * hash of their key, results by the hash of (object, file offset,
+ * return-address flag). Results live until symbolizer__free().
  */
 #include <dlfcn.h>
 #include <dwarf.h>
@@ -24,6 +25,8 @@
 #include <elfutils/libdwfl.h>
 
 #include "symbolize/symbolizer.h"
+#include "util/buf.h"
+#include "util/u64map.h"
 
 /* Inline nesting deeper than this is corrupt DWARF, not code. */
 #define MAX_INLINE_DEPTH 64
@@ -47,7 +50,7 @@ struct sym_object {
 };
 
 struct sym_result {
-	const struct sym_object *obj; /* NULL marks a free slot */
+	const struct sym_object *obj;
 	uint64_t offset;
 	bool is_return_address;
 	uint32_t nlines;
@@ -55,10 +58,14 @@ struct sym_result {
 };
 
 struct as_symbolizer {
-	size_t nobjects, cap_objects; /* open-addressing, power of two */
+	/* hash of an object's key -> index into objects[] */
+	struct as_u64map *object_idx;
 	struct sym_object **objects;
-	size_t nresults, cap_results; /* open-addressing, power of two */
+	size_t nobjects, cap_objects;
+	/* result_hash() -> index into results[] */
+	struct as_u64map *result_idx;
 	struct sym_result *results;
+	size_t nresults, cap_results;
 	bool demangle_loaded;
 	void *libstdcxx;
 	demangle_fn demangle;
@@ -78,8 +85,10 @@ int symbolizer__new(struct as_symbolizer **out)
 {
 	struct as_symbolizer *s = calloc(1, sizeof(*s));
 
-	if (!s)
+	if (!s || u64map__new(&s->object_idx) || u64map__new(&s->result_idx)) {
+		symbolizer__free(s);
 		return -ENOMEM;
+	}
 	*out = s;
 	return 0;
 }
@@ -108,42 +117,23 @@ void symbolizer__free(struct as_symbolizer *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->cap_results; i++)
-		if (s->results[i].obj)
-			lines_free(s->results[i].lines, s->results[i].nlines);
+	for (size_t i = 0; i < s->nresults; i++)
+		lines_free(s->results[i].lines, s->results[i].nlines);
 	free(s->results);
-	for (size_t i = 0; i < s->cap_objects; i++)
+	u64map__free(s->result_idx);
+	for (size_t i = 0; i < s->nobjects; i++)
 		object_free(s->objects[i]);
 	free(s->objects);
+	u64map__free(s->object_idx);
 	if (s->libstdcxx)
 		dlclose(s->libstdcxx);
 	free(s);
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return mix64(h);
-}
-
 static uint64_t result_hash(const struct sym_object *obj, uint64_t offset,
 			    bool is_ret)
 {
-	return mix64(obj->hash ^ mix64(offset) ^
-		     (is_ret ? 0x9e3779b97f4a7c15ULL : 0));
+	return u64map__hash_u64(u64map__hash_u64(obj->hash, offset), is_ret);
 }
 
 /* --- C++ names --------------------------------------------------------- */
@@ -255,26 +245,28 @@ cleanup:
 	return err;
 }
 
-static int objects_grow(struct as_symbolizer *s)
+/* What an object is found by. */
+struct object_key {
+	const struct as_symbolizer *s;
+	const char *key;
+};
+
+static bool object_is(uint64_t idx, const void *arg)
 {
-	size_t cap = s->cap_objects ? 2 * s->cap_objects : 64;
-	struct sym_object **objs = calloc(cap, sizeof(*objs));
+	const struct object_key *k = arg;
 
-	if (!objs)
+	return strcmp(k->s->objects[idx]->key, k->key) == 0;
+}
+
+/* Appends @o to the objects and their index; frees it on failure. */
+static int object_add(struct as_symbolizer *s, struct sym_object *o)
+{
+	if (BUF_RESERVE(s->objects, s->cap_objects, s->nobjects + 1) ||
+	    u64map__add(s->object_idx, o->hash, s->nobjects)) {
+		object_free(o);
 		return -ENOMEM;
-	for (size_t i = 0; i < s->cap_objects; i++) {
-		struct sym_object *o = s->objects[i];
-		size_t j;
-
-		if (!o)
-			continue;
-		for (j = o->hash & (cap - 1); objs[j]; j = (j + 1) & (cap - 1))
-			;
-		objs[j] = o;
 	}
-	free(s->objects);
-	s->objects = objs;
-	s->cap_objects = cap;
+	s->objects[s->nobjects++] = o;
 	return 0;
 }
 
@@ -287,36 +279,25 @@ static int object_get(struct as_symbolizer *s,
 		      struct sym_object **out, int *first_err)
 {
 	char buf[64];
-	const char *key = file->build_id;
+	struct object_key k = {.s = s, .key = file->build_id};
 	struct sym_object *o;
-	uint64_t h;
-	size_t i;
+	uint64_t h, idx;
 	int err;
 
-	if (!key || !*key) {
+	if (!k.key || !*k.key) {
 		snprintf(buf, sizeof(buf), "@%jx:%jx", (uintmax_t)file->dev,
 			 (uintmax_t)file->ino);
-		key = buf;
+		k.key = buf;
 	}
-	h = hash_str(key);
-	if (s->cap_objects) {
-		for (i = h & (s->cap_objects - 1); (o = s->objects[i]);
-		     i = (i + 1) & (s->cap_objects - 1)) {
-			if (o->hash == h && strcmp(o->key, key) == 0) {
-				*out = o;
-				return 0;
-			}
-		}
-	}
-	if (2 * (s->nobjects + 1) > s->cap_objects) {
-		err = objects_grow(s);
-		if (err)
-			return err;
+	h = u64map__hash_str(U64MAP_HASH_INIT, k.key);
+	if (u64map__find(s->object_idx, h, object_is, &k, &idx)) {
+		*out = s->objects[idx];
+		return 0;
 	}
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	o->key = strdup(key);
+	o->key = strdup(k.key);
 	if (!o->key) {
 		free(o);
 		return -ENOMEM;
@@ -329,62 +310,61 @@ static int object_get(struct as_symbolizer *s,
 		return err;
 	}
 	*first_err = err;
-	for (i = h & (s->cap_objects - 1); s->objects[i];
-	     i = (i + 1) & (s->cap_objects - 1))
-		;
-	s->objects[i] = o;
-	s->nobjects++;
+	err = object_add(s, o);
+	if (err)
+		return err;
 	*out = o;
 	return 0;
 }
 
 /* --- results ----------------------------------------------------------- */
 
+/* What a result is found by. */
+struct result_key {
+	const struct as_symbolizer *s;
+	const struct sym_object *obj;
+	uint64_t offset;
+	bool is_ret;
+};
+
+static bool result_is(uint64_t idx, const void *arg)
+{
+	const struct result_key *k = arg;
+	const struct sym_result *r = &k->s->results[idx];
+
+	return r->obj == k->obj && r->offset == k->offset &&
+	       r->is_return_address == k->is_ret;
+}
+
 static struct sym_result *result_find(const struct as_symbolizer *s,
 				      const struct sym_object *obj,
 				      uint64_t offset, bool is_ret)
 {
-	if (!s->cap_results)
-		return NULL;
-	for (size_t i = result_hash(obj, offset, is_ret) & (s->cap_results - 1);
-	     s->results[i].obj; i = (i + 1) & (s->cap_results - 1)) {
-		struct sym_result *r = &s->results[i];
+	struct result_key k = {s, obj, offset, is_ret};
+	uint64_t idx;
 
-		if (r->obj == obj && r->offset == offset &&
-		    r->is_return_address == is_ret)
-			return r;
-	}
-	return NULL;
+	if (!u64map__find(s->result_idx, result_hash(obj, offset, is_ret),
+			  result_is, &k, &idx))
+		return NULL;
+	return &s->results[idx];
 }
 
-static int results_grow(struct as_symbolizer *s)
+/* Keeps @r (and the lines it owns) as the result for its key. */
+static int result_add(struct as_symbolizer *s, const struct sym_result *r)
 {
-	size_t cap = s->cap_results ? 2 * s->cap_results : 1024;
-	struct sym_result *res = calloc(cap, sizeof(*res));
-
-	if (!res)
+	if (BUF_RESERVE(s->results, s->cap_results, s->nresults + 1) ||
+	    u64map__add(s->result_idx,
+			result_hash(r->obj, r->offset, r->is_return_address),
+			s->nresults))
 		return -ENOMEM;
-	for (size_t i = 0; i < s->cap_results; i++) {
-		struct sym_result *r = &s->results[i];
-		size_t j;
-
-		if (!r->obj)
-			continue;
-		for (j = result_hash(r->obj, r->offset, r->is_return_address) &
-			 (cap - 1);
-		     res[j].obj; j = (j + 1) & (cap - 1))
-			;
-		res[j] = *r;
-	}
-	free(s->results);
-	s->results = res;
-	s->cap_results = cap;
+	s->results[s->nresults++] = *r;
 	return 0;
 }
 
 /* Growable list of lines under construction. */
 struct line_buf {
-	uint32_t n, cap;
+	uint32_t n;
+	size_t cap;
 	struct as_line *lines;
 };
 
@@ -394,16 +374,9 @@ static int line_add(struct line_buf *lb, char *function, const char *file,
 {
 	struct as_line *l;
 
-	if (lb->n == lb->cap) {
-		uint32_t cap = lb->cap ? 2 * lb->cap : 4;
-		struct as_line *tmp =
-		    realloc(lb->lines, cap * sizeof(*lb->lines));
-
-		if (!tmp)
-			goto nomem;
-		lb->lines = tmp;
-		lb->cap = cap;
-	}
+	if (buf__reserve((void **)&lb->lines, &lb->cap, lb->n + 1,
+			 sizeof(*lb->lines), 4))
+		goto nomem;
 	l = &lb->lines[lb->n];
 	l->function = function;
 	l->file = file ? strdup(file) : NULL;
@@ -497,12 +470,6 @@ static char *symbol_name(struct as_symbolizer *s, Dwfl_Module *mod,
 }
 
 /*
- * Lines from DWARF, innermost first: the line-table row at @pc in the
- * innermost function, then for each inlined subroutine its call site in
- * the function it was inlined into. Returns 0 with nothing added when the
- * address has no DWARF.
- */
-/*
  * elfutils 0.188 finds a CU through .debug_aranges only, which clang does
  * not emit: scan the CUs' own address ranges instead.
  */
@@ -516,55 +483,43 @@ static Dwarf_Die *scan_cus(Dwfl_Module *mod, Dwarf_Addr pc, Dwarf_Addr *bias)
 	return NULL;
 }
 
-static int resolve_dwarf(struct as_symbolizer *s, Dwfl_Module *mod,
-			 Dwarf_Addr pc, struct line_buf *lb)
+/* The source file of the line-table row at @pc (NULL when none). */
+static const char *line_row(Dwarf_Die *cudie, Dwarf_Addr pc, int64_t *line)
 {
-	Dwarf_Die *scopes = NULL, *inner = NULL, *cudie, *chain = NULL;
-	Dwarf_Addr bias;
-	Dwarf_Line *dl;
-	const char *src = NULL;
-	char *file = NULL, *fn;
-	int64_t line = 0;
+	Dwarf_Line *dl = dwarf_getsrc_die(cudie, pc);
+	int ln = 0;
+
+	*line = 0;
+	if (!dl)
+		return NULL;
+	if (dwarf_lineno(dl, &ln) == 0)
+		*line = ln;
+	return dwarf_linesrc(dl, NULL, NULL);
+}
+
+/* The first function DIE in @scopes[@from..@n), or NULL. */
+static Dwarf_Die *first_function(Dwarf_Die *scopes, int n, int from)
+{
+	for (int i = from; i < n; i++)
+		if (is_function(&scopes[i]))
+			return &scopes[i];
+	return NULL;
+}
+
+/*
+ * Adds the line of @inner (at @src:@line) and, while the function is an
+ * inlined instance, the call site in the function it was inlined into.
+ */
+static int add_inline_chain(struct as_symbolizer *s, Dwarf_Die *cudie,
+			    Dwarf_Die *inner, const char *src, int64_t line,
+			    struct line_buf *lb)
+{
+	Dwarf_Die *chain = NULL, *die = inner, *next, *caller;
+	char *file = full_path(cudie, src);
 	int n, err = 0;
 
-	cudie = dwfl_module_addrdie(mod, pc, &bias);
-	if (!cudie)
-		cudie = scan_cus(mod, pc, &bias);
-	if (!cudie)
-		return 0;
-	dl = dwarf_getsrc_die(cudie, pc - bias);
-	if (dl) {
-		int ln = 0;
-
-		src = dwarf_linesrc(dl, NULL, NULL);
-		if (dwarf_lineno(dl, &ln) == 0)
-			line = ln;
-	}
-	n = dwarf_getscopes(cudie, pc - bias, &scopes);
-	for (int i = 0; i < n; i++) {
-		if (is_function(&scopes[i])) {
-			inner = &scopes[i];
-			break;
-		}
-	}
-	if (!inner) {
-		/* In a CU but in no function DIE: name it from the symbols. */
-		if (!src)
-			goto cleanup;
-		file = full_path(cudie, src);
-		err = line_add(lb, symbol_name(s, mod, pc), file, line);
-		goto cleanup;
-	}
-
-	file = full_path(cudie, src);
 	for (int depth = 0;; depth++) {
-		Dwarf_Die *die = chain ? &chain[0] : inner;
-		Dwarf_Die *caller = NULL;
-		Dwarf_Die *next = NULL;
-		int m;
-
-		fn = die_function(s, die);
-		err = line_add(lb, fn, file, line);
+		err = line_add(lb, die_function(s, die), file, line);
 		if (err || dwarf_tag(die) != DW_TAG_inlined_subroutine ||
 		    depth >= MAX_INLINE_DEPTH)
 			break;
@@ -572,13 +527,9 @@ static int resolve_dwarf(struct as_symbolizer *s, Dwfl_Module *mod,
 		free(file);
 		file = full_path(cudie, src);
 		/* The scopes around this inlined instance name its caller. */
-		m = dwarf_getscopes_die(die, &next);
-		for (int j = 1; j < m; j++) {
-			if (is_function(&next[j])) {
-				caller = &next[j];
-				break;
-			}
-		}
+		next = NULL;
+		n = dwarf_getscopes_die(die, &next);
+		caller = first_function(next, n, 1);
 		if (!caller) {
 			free(next);
 			err = line_add(lb, NULL, file, line);
@@ -588,10 +539,45 @@ static int resolve_dwarf(struct as_symbolizer *s, Dwfl_Module *mod,
 		memmove(&next[0], caller, sizeof(*caller));
 		free(chain);
 		chain = next;
+		die = &chain[0];
 	}
-cleanup:
 	free(file);
 	free(chain);
+	return err;
+}
+
+/*
+ * Lines from DWARF, innermost first: the line-table row at @pc in the
+ * innermost function, then for each inlined subroutine its call site in
+ * the function it was inlined into. Returns 0 with nothing added when the
+ * address has no DWARF.
+ */
+static int resolve_dwarf(struct as_symbolizer *s, Dwfl_Module *mod,
+			 Dwarf_Addr pc, struct line_buf *lb)
+{
+	Dwarf_Die *scopes = NULL, *inner, *cudie;
+	Dwarf_Addr bias;
+	const char *src;
+	char *file;
+	int64_t line;
+	int n, err = 0;
+
+	cudie = dwfl_module_addrdie(mod, pc, &bias);
+	if (!cudie)
+		cudie = scan_cus(mod, pc, &bias);
+	if (!cudie)
+		return 0;
+	src = line_row(cudie, pc - bias, &line);
+	n = dwarf_getscopes(cudie, pc - bias, &scopes);
+	inner = first_function(scopes, n, 0);
+	if (inner) {
+		err = add_inline_chain(s, cudie, inner, src, line, lb);
+	} else if (src) {
+		/* In a CU but in no function DIE: name it from the symbols. */
+		file = full_path(cudie, src);
+		err = line_add(lb, symbol_name(s, mod, pc), file, line);
+		free(file);
+	}
 	free(scopes);
 	return err;
 }
@@ -651,7 +637,6 @@ int symbolizer__resolve(struct as_symbolizer *s,
 	struct line_buf lb = {0};
 	struct sym_object *o;
 	struct sym_result *r;
-	size_t i;
 	int err, first_err = 0;
 
 	out->nlines = 0;
@@ -670,24 +655,16 @@ int symbolizer__resolve(struct as_symbolizer *s,
 	err = resolve_uncached(s, o, file_offset, is_return_address, &lb);
 	if (err)
 		goto cleanup;
-	if (2 * (s->nresults + 1) > s->cap_results) {
-		err = results_grow(s);
-		if (err)
-			goto cleanup;
-	}
-	for (i = result_hash(o, file_offset, is_return_address) &
-		 (s->cap_results - 1);
-	     s->results[i].obj; i = (i + 1) & (s->cap_results - 1))
-		;
-	r = &s->results[i];
-	*r = (struct sym_result){
-	    .obj = o,
-	    .offset = file_offset,
-	    .is_return_address = is_return_address,
-	    .nlines = lb.n,
-	    .lines = lb.lines,
-	};
-	s->nresults++;
+	err = result_add(s, &(struct sym_result){
+				.obj = o,
+				.offset = file_offset,
+				.is_return_address = is_return_address,
+				.nlines = lb.n,
+				.lines = lb.lines,
+			    });
+	if (err)
+		goto cleanup;
+	r = &s->results[s->nresults - 1];
 	lb.lines = NULL;
 	lb.n = 0;
 found:

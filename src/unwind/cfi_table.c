@@ -30,6 +30,7 @@
 #include <capstone/capstone.h>
 
 #include "unwind/cfi_table.h"
+#include "util/buf.h"
 
 /* DWARF register numbers on x86-64. */
 #define DWREG_RBP 6
@@ -62,6 +63,11 @@ struct row_cache {
 	Dwarf_Addr start, end; /* [start, end) the row covers */
 	enum row_kind kind;
 	struct as_cfi_entry rule; /* ret_offset unused */
+};
+
+struct regions {
+	struct region *v;
+	size_t n, cap;
 };
 
 struct table {
@@ -178,15 +184,10 @@ static enum row_kind row_at(Dwarf_CFI *cfi, struct row_cache *cache,
 
 static int table_add(struct table *t, const struct as_cfi_entry *e)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-		struct as_cfi_entry *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	/* a runtime library has thousands of call sites */
+	if (buf__reserve((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v),
+			 4096))
+		return -ENOMEM;
 	t->v[t->n++] = *e;
 	return 0;
 }
@@ -240,22 +241,19 @@ static const GElf_Phdr *load_of(const GElf_Phdr *ph, size_t nph, uint64_t vaddr,
 	return NULL;
 }
 
-static int region_add(struct region **v, size_t *n, const GElf_Phdr *load,
-		      uint64_t vaddr, uint64_t size, size_t fsize)
+static int region_add(struct regions *r, const GElf_Phdr *load, uint64_t vaddr,
+		      uint64_t size, size_t fsize)
 {
 	uint64_t off = load->p_offset + (vaddr - load->p_vaddr);
-	struct region *nv;
 
 	/* A truncated file: decode what is there. */
 	if (off >= fsize || size == 0)
 		return 0;
 	if (size > fsize - off)
 		size = fsize - off;
-	nv = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!nv)
+	if (BUF_RESERVE(r->v, r->cap, r->n + 1))
 		return -ENOMEM;
-	*v = nv;
-	nv[(*n)++] = (struct region){vaddr, size, off};
+	r->v[r->n++] = (struct region){vaddr, size, off};
 	return 0;
 }
 
@@ -265,7 +263,7 @@ static int region_add(struct region **v, size_t *n, const GElf_Phdr *load,
  * the PF_X segments when there are no section headers.
  */
 static int code_regions(Elf *elf, const GElf_Phdr *ph, size_t nph, size_t fsize,
-			struct region **v, size_t *n)
+			struct regions *r)
 {
 	Elf_Scn *scn = NULL;
 	size_t nsh = 0, i;
@@ -284,8 +282,8 @@ static int code_regions(Elf *elf, const GElf_Phdr *ph, size_t nph, size_t fsize,
 			load = load_of(ph, nph, sh.sh_addr, sh.sh_size);
 			if (!load)
 				continue;
-			err = region_add(v, n, load, sh.sh_addr, sh.sh_size,
-					 fsize);
+			err =
+			    region_add(r, load, sh.sh_addr, sh.sh_size, fsize);
 			if (err)
 				return err;
 		}
@@ -294,8 +292,8 @@ static int code_regions(Elf *elf, const GElf_Phdr *ph, size_t nph, size_t fsize,
 	for (i = 0; i < nph; i++) {
 		if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X))
 			continue;
-		err = region_add(v, n, &ph[i], ph[i].p_vaddr, ph[i].p_filesz,
-				 fsize);
+		err =
+		    region_add(r, &ph[i], ph[i].p_vaddr, ph[i].p_filesz, fsize);
 		if (err)
 			return err;
 	}
@@ -311,66 +309,54 @@ static int by_ret_offset(const void *a, const void *b)
 					       : 0;
 }
 
-int cfi_table__build(const char *path, struct as_cfi_entry **out, size_t *n)
+/* Opens @path as a 64-bit little-endian x86-64 ELF file. */
+static int open_elf(const char *path, int *fd, Elf **elf)
 {
-	struct region *regions = NULL;
-	size_t nregions = 0, nph = 0, fsize = 0, i, j;
-	struct table t = {0};
-	Dwarf_CFI *cfi = NULL;
-	GElf_Phdr *ph = NULL;
-	const uint8_t *image;
-	cs_insn *insn = NULL;
-	Elf *elf = NULL;
 	GElf_Ehdr eh;
-	csh h = 0;
-	bool cs_opened = false;
-	int fd = -1, err = 0;
 
-	if (!path || !out || !n)
-		return -EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOTSUP;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
 		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+	*elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!*elf || elf_kind(*elf) != ELF_K_ELF || !gelf_getehdr(*elf, &eh) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
-	image = (const uint8_t *)elf_rawfile(elf, &fsize);
-	if (!image || elf_getphdrnum(elf, &nph)) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
-	ph = calloc(nph ? nph : 1, sizeof(*ph));
-	if (!ph) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (i = 0; i < nph; i++) {
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64)
+		return -ENOEXEC;
+	return 0;
+}
+
+/* The program headers of @elf, in one array the caller frees. */
+static int read_phdrs(Elf *elf, GElf_Phdr **out, size_t *nph)
+{
+	GElf_Phdr *ph;
+	size_t i;
+
+	if (elf_getphdrnum(elf, nph))
+		return -ENOEXEC;
+	ph = calloc(*nph ? *nph : 1, sizeof(*ph));
+	if (!ph)
+		return -ENOMEM;
+	for (i = 0; i < *nph; i++) {
 		if (!gelf_getphdr(elf, (int)i, &ph[i])) {
-			err = -ENOEXEC;
-			goto cleanup;
+			free(ph);
+			return -ENOEXEC;
 		}
 	}
-	/* NULL: neither PT_GNU_EH_FRAME nor .eh_frame, so no rules. */
-	cfi = dwarf_getcfi_elf(elf);
-	if (!cfi)
-		goto cleanup;
-	err = code_regions(elf, ph, nph, fsize, &regions, &nregions);
-	if (err)
-		goto cleanup;
+	*out = ph;
+	return 0;
+}
 
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
-		err = -ENOTSUP;
-		goto cleanup;
-	}
-	cs_opened = true;
+/* Sweeps every region of @r for calls into @t. */
+static int sweep_regions(Dwarf_CFI *cfi, const uint8_t *image,
+			 const struct regions *r, struct table *t)
+{
+	cs_insn *insn = NULL;
+	csh h;
+	size_t i;
+	int err = 0;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -ENOTSUP;
 	/* Detail stays off: the instruction id and length are all we use,
 	 * and decoding operands costs 15-40% more time. */
 	insn = cs_malloc(h);
@@ -378,37 +364,74 @@ int cfi_table__build(const char *path, struct as_cfi_entry **out, size_t *n)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (i = 0; i < nregions; i++) {
-		err = sweep(h, insn, cfi, image, &regions[i], &t);
-		if (err)
-			goto cleanup;
-	}
-
-	qsort(t.v, t.n, sizeof(*t.v), by_ret_offset);
-	for (i = j = 0; i < t.n; i++)
-		if (j == 0 || t.v[i].ret_offset != t.v[j - 1].ret_offset)
-			t.v[j++] = t.v[i];
-	t.n = j;
-	if (t.n == 0) {
-		free(t.v);
-		t.v = NULL;
-	} else if (t.n < t.cap) {
-		struct as_cfi_entry *v = realloc(t.v, t.n * sizeof(*v));
-
-		if (v)
-			t.v = v;
-	}
-	*out = t.v;
-	*n = t.n;
-	t.v = NULL;
-
+	for (i = 0; i < r->n && !err; i++)
+		err = sweep(h, insn, cfi, image, &r->v[i], t);
 cleanup:
-	free(t.v);
 	if (insn)
 		cs_free(insn, 1);
-	if (cs_opened)
-		cs_close(&h);
-	free(regions);
+	cs_close(&h);
+	return err;
+}
+
+/* Sorts @t by return address, one entry each, and hands it to @out. */
+static void table_finish(struct table *t, struct as_cfi_entry **out, size_t *n)
+{
+	size_t i, j;
+
+	qsort(t->v, t->n, sizeof(*t->v), by_ret_offset);
+	for (i = j = 0; i < t->n; i++)
+		if (j == 0 || t->v[i].ret_offset != t->v[j - 1].ret_offset)
+			t->v[j++] = t->v[i];
+	t->n = j;
+	if (t->n == 0) {
+		free(t->v);
+		t->v = NULL;
+	} else if (t->n < t->cap) {
+		struct as_cfi_entry *v = realloc(t->v, t->n * sizeof(*v));
+
+		if (v)
+			t->v = v;
+	}
+	*out = t->v;
+	*n = t->n;
+	t->v = NULL;
+}
+
+int cfi_table__build(const char *path, struct as_cfi_entry **out, size_t *n)
+{
+	struct regions regions = {0};
+	size_t nph = 0, fsize = 0;
+	struct table t = {0};
+	Dwarf_CFI *cfi = NULL;
+	GElf_Phdr *ph = NULL;
+	const uint8_t *image;
+	Elf *elf = NULL;
+	int fd = -1, err;
+
+	if (!path || !out || !n)
+		return -EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOTSUP;
+	err = open_elf(path, &fd, &elf);
+	if (err)
+		goto cleanup;
+	image = (const uint8_t *)elf_rawfile(elf, &fsize);
+	err = image ? read_phdrs(elf, &ph, &nph) : -ENOEXEC;
+	if (err)
+		goto cleanup;
+	/* NULL: neither PT_GNU_EH_FRAME nor .eh_frame, so no rules. */
+	cfi = dwarf_getcfi_elf(elf);
+	if (!cfi)
+		goto cleanup;
+	err = code_regions(elf, ph, nph, fsize, &regions);
+	err = err ?: sweep_regions(cfi, image, &regions, &t);
+	if (!err)
+		table_finish(&t, out, n);
+cleanup:
+	free(t.v);
+	free(regions.v);
 	if (cfi)
 		dwarf_cfi_end(cfi);
 	free(ph);

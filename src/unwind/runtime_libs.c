@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
-/* runtime_libs.c - runtime call-site tables -> the BPF unwind maps. */
+/*
+ * runtime_libs.c - runtime call-site tables -> the BPF unwind maps.
+ *
+ * What to load and under which key is runtime_files'; this file builds
+ * the tables (cfi_table) and writes the maps.
+ */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -15,17 +18,14 @@
 
 #include "allocsnoop.h"
 #include "symbolize/procmaps.h"
-#include "trace/allocators.h"
 #include "unwind/cfi_table.h"
+#include "unwind/runtime_files.h"
 #include "unwind/runtime_libs.h"
-
-#define MAX_FILES 64
 
 struct as_runtime_libs {
 	int files_fd, table_fd;
 	bool verbose;
-	struct as_rt_file_key loaded[MAX_FILES];
-	size_t nloaded;
+	struct as_runtime_files files;
 };
 
 int runtime_libs__new(int files_fd, int table_fd, bool verbose,
@@ -52,7 +52,7 @@ static int load_table(struct as_runtime_libs *u, const char *path, __u32 module)
 	struct as_cfi_entry *e = NULL;
 	struct as_unwind_key *keys = NULL;
 	struct as_unwind_val *vals = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	__u32 count;
 	int err;
 
@@ -65,13 +65,7 @@ static int load_table(struct as_runtime_libs *u, const char *path, __u32 module)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (i = 0; i < n; i++) {
-		keys[i] = (struct as_unwind_key){.module = module,
-						 .offset = e[i].ret_offset};
-		vals[i] = (struct as_unwind_val){.cfa_off = e[i].cfa_off,
-						 .rbp_off = e[i].rbp_off,
-						 .cfa_reg = e[i].cfa_reg};
-	}
+	runtime_files__unwind_entries(e, n, module, keys, vals);
 	count = (__u32)n;
 	err =
 	    n ? bpf_map_update_batch(u->table_fd, keys, vals, &count, NULL) : 0;
@@ -91,22 +85,17 @@ int runtime_libs__add(struct as_runtime_libs *u, const char *path)
 	struct as_rt_file_key key;
 	struct stat st;
 	__u32 module;
-	size_t i;
 	int err;
 
 	if (stat(path, &st))
 		return -errno;
-	/* the kernel's dev_t, as the BPF side reads it from the inode */
-	key = (struct as_rt_file_key){
-	    .dev = ((__u64)major(st.st_dev) << 20) | minor(st.st_dev),
-	    .ino = st.st_ino,
-	};
-	for (i = 0; i < u->nloaded; i++)
-		if (!memcmp(&u->loaded[i], &key, sizeof(key)))
-			return 0;
-	if (u->nloaded == MAX_FILES)
-		return -ENOSPC;
-	module = (__u32)u->nloaded;
+	key = runtime_files__key(st.st_dev, st.st_ino);
+	if (runtime_files__loaded(&u->files, &key))
+		return 0;
+	err = runtime_files__next_module(&u->files);
+	if (err < 0)
+		return err;
+	module = (__u32)err;
 	err = load_table(u, path, module);
 	if (!err)
 		err = bpf_map_update_elem(u->files_fd, &key, &module, BPF_ANY);
@@ -118,35 +107,27 @@ int runtime_libs__add(struct as_runtime_libs *u, const char *path)
 				path, strerror(-err));
 		return err;
 	}
-	u->loaded[u->nloaded++] = key;
+	runtime_files__add(&u->files, &key);
 	return 0;
 }
 
 int runtime_libs__add_process(struct as_runtime_libs *u, pid_t pid,
 			      const char *libc_path)
 {
-	const struct as_runtime_lib *libs;
-	char path[PATH_MAX], dir[PATH_MAX];
-	size_t i, n;
+	char path[PATH_MAX];
+	size_t i;
 	int err;
 
 	err = runtime_libs__add(u, libc_path);
-	/* the others whose frames are stepped through: those with a soname */
-	libs = allocators__runtime_libs(&n);
-	for (i = 0; i < n; i++) {
-		if (!libs[i].soname)
-			continue;
+	for (i = 0; i < runtime_files__nlibs(); i++) {
 		if (pid > 0) {
-			if (procmaps__find_lib(pid, libs[i].prefix, path,
+			if (procmaps__find_lib(pid, runtime_files__lib(i), path,
 					       sizeof(path)))
 				continue;
-		} else {
-			/* next to the C library, with the usual soname */
-			snprintf(dir, sizeof(dir), "%s", libc_path);
-			snprintf(path, sizeof(path), "%s/%s", dirname(dir),
-				 libs[i].soname);
-			if (access(path, R_OK))
-				continue;
+		} else if (runtime_files__beside_libc(i, libc_path, path,
+						      sizeof(path)) ||
+			   access(path, R_OK)) {
+			continue;
 		}
 		runtime_libs__add(u, path);
 	}

@@ -36,7 +36,9 @@ bool u64map__find(const struct as_u64map *m, uint64_t key,
 		  uint64_t *value);
 
 /* Hashes for hashed keys: of @len bytes at @p, of a string (NULL and ""
- * differ), and of one more u64 mixed into @h. */
+ * differ), and of one more u64 mixed into @h. A chain of hash_str and
+ * hash_u64 starts from U64MAP_HASH_INIT. */
+#define U64MAP_HASH_INIT 0xcbf29ce484222325ULL
 uint64_t u64map__hash_bytes(const void *p, size_t len);
 uint64_t u64map__hash_str(uint64_t h, const char *s);
 uint64_t u64map__hash_u64(uint64_t h, uint64_t v);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for the model: builders, dedup, and the allocation site. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -114,12 +117,137 @@ static void test_many_modules(void **state)
 	snapshot__free(s);
 }
 
+/* Lines are copied, kept in order, and grow past any first capacity. */
+static void test_lines(void **state)
+{
+	struct as_snapshot *s = snapshot__new();
+	char fn[32], file[32] = "/src/a.c";
+	int loc, other, i;
+
+	(void)state;
+	loc = snapshot__new_location(s, 0x10, -1, 0);
+	other = snapshot__new_location(s, 0x20, -1, 0);
+	assert_int_equal(snapshot__add_line(s, 2, "f", "/x.c", 1), -EINVAL);
+	for (i = 0; i < 100; i++) {
+		snprintf(fn, sizeof(fn), "inl%d", i);
+		assert_int_equal(snapshot__add_line(s, loc, fn, file, i + 1),
+				 0);
+	}
+	assert_int_equal(snapshot__add_line(s, other, NULL, NULL, 0), 0);
+	/* the caller's buffers are its own */
+	file[1] = 'X';
+	assert_int_equal(s->locations[loc].nlines, 100);
+	for (i = 0; i < 100; i++) {
+		snprintf(fn, sizeof(fn), "inl%d", i);
+		assert_string_equal(s->locations[loc].lines[i].function, fn);
+		assert_string_equal(s->locations[loc].lines[i].file,
+				    "/src/a.c");
+		assert_int_equal(s->locations[loc].lines[i].line, i + 1);
+	}
+	assert_int_equal(s->locations[other].nlines, 1);
+	assert_null(s->locations[other].lines[0].function);
+	assert_null(s->locations[other].lines[0].file);
+	assert_int_equal(s->locations[other].lines[0].line, 0);
+	snapshot__free(s);
+}
+
+/* A sample keeps its own copy of the stack; an empty stack has none. */
+static void test_samples(void **state)
+{
+	struct as_snapshot *s = snapshot__new();
+	uint32_t locs[3] = {2, 1, 0};
+
+	(void)state;
+	assert_int_equal(snapshot__add_sample(s, 7, locs, 3, 100, 2, 300, 5),
+			 0);
+	assert_int_equal(snapshot__add_sample(s, 8, NULL, 0, 1, 1, 1, 1), 1);
+	locs[0] = 9;
+	assert_int_equal(s->nsamples, 2);
+	assert_int_equal(s->samples[0].pid, 7);
+	assert_int_equal(s->samples[0].nlocs, 3);
+	assert_int_equal(s->samples[0].locs[0], 2);
+	assert_int_equal(s->samples[0].locs[2], 0);
+	assert_int_equal(s->samples[0].size, 100);
+	assert_int_equal(s->samples[0].count, 2);
+	assert_int_equal(s->samples[0].alloc_size, 300);
+	assert_int_equal(s->samples[0].alloc_count, 5);
+	assert_int_equal(s->samples[1].nlocs, 0);
+	assert_null(s->samples[1].locs);
+	snapshot__free(s);
+}
+
+static void test_processes_and_meta(void **state)
+{
+	struct as_snapshot *s = snapshot__new();
+	const struct as_process *ps[3];
+
+	(void)state;
+	assert_int_equal(snapshot__add_process(s, 30, "c"), 0);
+	assert_int_equal(snapshot__add_process(s, 10, NULL), 1);
+	assert_int_equal(snapshot__add_process(s, 20, "b"), 2);
+	/* a process without a name is shown as "?" */
+	assert_string_equal(snapshot__find_process(s, 10)->comm, "?");
+	assert_null(snapshot__find_process(s, 40));
+	assert_int_equal(snapshot__counter(s, "never set"), 0);
+	ps[0] = &s->processes[0];
+	ps[1] = &s->processes[1];
+	ps[2] = &s->processes[2];
+	qsort(ps, 3, sizeof(ps[0]), process__ptr_cmp);
+	assert_int_equal(ps[0]->pid, 10);
+	assert_int_equal(ps[1]->pid, 20);
+	assert_int_equal(ps[2]->pid, 30);
+
+	assert_false(s->has_meta);
+	assert_int_equal(snapshot__set_meta(s, "0.1", "host", "cmd"), 0);
+	assert_true(s->has_meta);
+	assert_string_equal(s->hostname, "host");
+	/* set again: replaced, unknown fields NULL */
+	assert_int_equal(snapshot__set_meta(s, "0.2", NULL, NULL), 0);
+	assert_string_equal(s->tool_version, "0.2");
+	assert_null(s->hostname);
+	assert_null(s->command);
+	snapshot__free(s);
+}
+
+/*
+ * The site is the innermost frame outside the runtime: a frame without a
+ * module (or with one out of range) is the program's, not the runtime's;
+ * a runtime frame without lines is still the runtime's.
+ */
+static void test_site_unknown_modules(void **state)
+{
+	struct as_snapshot *s = snapshot__new();
+	int libc, l_libc, l_none, l_bad;
+	uint32_t locs[2];
+
+	(void)state;
+	libc = snapshot__add_module(s, "/lib/x86_64-linux-gnu/libc.so.6", "ab",
+				    0, 0, 0);
+	l_libc = snapshot__new_location(s, 0x100, libc, 0x100);
+	l_none = snapshot__new_location(s, 0x200, -1, 0);
+	l_bad = snapshot__new_location(s, 0x300, 0, 0);
+	s->locations[l_bad].module = 7; /* names no module */
+	locs[0] = l_libc;
+	locs[1] = l_none;
+	assert_true(snapshot__add_sample(s, 1, locs, 2, 8, 1, 8, 1) >= 0);
+	assert_int_equal(sample__site(s, &s->samples[0]), 1);
+	locs[1] = l_bad;
+	assert_true(snapshot__add_sample(s, 1, locs, 2, 8, 1, 8, 1) >= 0);
+	assert_int_equal(sample__site(s, &s->samples[1]), 1);
+	assert_int_equal(location__site_line(&s->locations[l_none]), 0);
+	snapshot__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_builders_dedup),
 	    cmocka_unit_test(test_many_modules),
 	    cmocka_unit_test(test_site_skips_runtime_and_its_headers),
+	    cmocka_unit_test(test_lines),
+	    cmocka_unit_test(test_samples),
+	    cmocka_unit_test(test_processes_and_meta),
+	    cmocka_unit_test(test_site_unknown_modules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

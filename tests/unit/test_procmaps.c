@@ -29,22 +29,13 @@
 /* cmocka needs the headers above */
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "symbolize/procmaps.h"
 
 struct fixture {
 	char dir[PATH_MAX];
 };
-
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static int setup(void **state)
 {
@@ -62,7 +53,7 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	if (fx && fx->dir[0])
-		run("rm -rf '%s'", fx->dir);
+		helpers__run("rm -rf '%s'", fx->dir);
 	free(fx);
 	return 0;
 }
@@ -70,49 +61,6 @@ static int teardown(void **state)
 static bool is_root(void)
 {
 	return geteuid() == 0;
-}
-
-/* Build-id as `readelf -n` prints it, or NULL. */
-static char *readelf_build_id(const char *path)
-{
-	char cmd[PATH_MAX + 32], line[512], id[256];
-	char *out = NULL;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s'", path);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p))
-		if (sscanf(line, " Build ID: %255s", id) == 1 && !out)
-			out = strdup(id);
-	pclose(p);
-	return out;
-}
-
-/* File offset of virtual address @vaddr, from the PT_LOAD that holds it. */
-static uint64_t vaddr_to_offset(const char *path, uint64_t vaddr)
-{
-	uint64_t off = UINT64_MAX;
-	size_t phnum;
-	int fd = open(path, O_RDONLY);
-	Elf *elf;
-
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getphdrnum(elf, &phnum), 0);
-	for (size_t i = 0; i < phnum; i++) {
-		GElf_Phdr mem, *ph = gelf_getphdr(elf, (int)i, &mem);
-
-		if (ph && ph->p_type == PT_LOAD && vaddr >= ph->p_vaddr &&
-		    vaddr < ph->p_vaddr + ph->p_filesz)
-			off = vaddr - ph->p_vaddr + ph->p_offset;
-	}
-	elf_end(elf);
-	close(fd);
-	assert_true(off != UINT64_MAX);
-	return off;
 }
 
 /* What the loader says about libc's getpid: real path, address, offset. */
@@ -138,7 +86,7 @@ static void libc_getpid(struct libc_fact *lf)
 	assert_non_null(strstr(lf->path, "/libc.so"));
 	lf->addr = (uint64_t)(uintptr_t)fn;
 	assert_int_equal(lf->addr, lm->l_addr + sym->st_value);
-	lf->file_offset = vaddr_to_offset(lf->path, sym->st_value);
+	lf->file_offset = helpers__vaddr_to_offset(lf->path, sym->st_value);
 }
 
 static void test_self(void **state)
@@ -162,7 +110,7 @@ static void test_self(void **state)
 	assert_true(ai.start <= lf.addr && lf.addr < ai.limit);
 	assert_int_equal(ai.file_offset, lf.addr - ai.start + ai.pgoff);
 
-	want_id = readelf_build_id(lf.path);
+	want_id = helpers__readelf_build_id(lf.path);
 	assert_non_null(want_id);
 	assert_non_null(ai.file->build_id);
 	assert_string_equal(ai.file->build_id, want_id);
@@ -282,6 +230,20 @@ static char proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+/* A child that has exited and is not reaped yet (the caller reaps it). */
+static pid_t zombie_child(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	for (int i = 0; i < 2000 && proc_state(pid) != 'Z'; i++)
+		usleep(1000);
+	assert_int_equal(proc_state(pid), 'Z');
+	return pid;
+}
+
 static void test_dead(void **state)
 {
 	struct as_procmaps *pm;
@@ -291,14 +253,8 @@ static void test_dead(void **state)
 
 	(void)state;
 	assert_int_equal(procmaps__new(&pm), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(0);
 	/* A zombie still has /proc/PID but no memory. */
-	for (int i = 0; i < 2000 && proc_state(pid) != 'Z'; i++)
-		usleep(1000);
-	assert_int_equal(proc_state(pid), 'Z');
+	pid = zombie_child();
 	assert_int_equal(procmaps__refresh(pm, pid), -ESRCH);
 	assert_int_equal(procmaps__find_lib(pid, "libc.so", buf, sizeof(buf)),
 			 -ESRCH);
@@ -311,6 +267,37 @@ static void test_dead(void **state)
 	assert_int_equal(procmaps__refresh(pm, -1), -ESRCH);
 	assert_false(procmaps__known(pm, pid));
 	procmaps__free(pm);
+}
+
+/* The state after the last ')' decides: comm may hold anything. */
+static void test_stat_gone(void **state)
+{
+	(void)state;
+	assert_false(procmaps__stat_gone("42 (cat) R 1 42 42 0 -1"));
+	assert_false(procmaps__stat_gone("42 (a) Z (b)) S 1 42"));
+	assert_false(procmaps__stat_gone("42 (sleep) D 1"));
+	assert_true(procmaps__stat_gone("42 (cat) Z 1 42 42 0 -1"));
+	assert_true(procmaps__stat_gone("42 (a) R (b)) X 1"));
+	assert_true(procmaps__stat_gone("42 (cat) x 1"));
+	/* cut short or not a stat line: nothing says it lives */
+	assert_true(procmaps__stat_gone("42 (cat)"));
+	assert_true(procmaps__stat_gone("42 (cat"));
+	assert_true(procmaps__stat_gone(""));
+}
+
+/* This process lives; a child is gone as a zombie and once reaped. */
+static void test_process_gone(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_false(procmaps__process_gone(getpid()));
+	pid = zombie_child();
+	assert_true(procmaps__process_gone(pid));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(procmaps__process_gone(pid));
+	assert_true(procmaps__process_gone(-1));
 }
 
 /* A kernel thread lives but maps nothing. */
@@ -455,8 +442,9 @@ static void test_spaces_and_deleted(void **state)
 	snprintf(gone, sizeof(gone), "%s/gone sleep", dir);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	assert_int_equal(
-	    run("cp /bin/sleep '%s' && cp /bin/sleep '%s'", exe, gone), 0);
-	id = readelf_build_id(exe);
+	    helpers__run("cp /bin/sleep '%s' && cp /bin/sleep '%s'", exe, gone),
+	    0);
+	id = helpers__readelf_build_id(exe);
 	assert_non_null(id);
 	assert_int_equal(procmaps__new(&pm), 0);
 
@@ -593,6 +581,8 @@ int main(void)
 	    cmocka_unit_test(test_unmapped),
 	    cmocka_unit_test(test_child),
 	    cmocka_unit_test(test_dead),
+	    cmocka_unit_test(test_stat_gone),
+	    cmocka_unit_test(test_process_gone),
 	    cmocka_unit_test(test_kernel_thread),
 	    cmocka_unit_test(test_find_lib),
 	    cmocka_unit_test(test_spaces_and_deleted),

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "profile.pb-c.h"
 #include "profile/model.h"
 #include "profile/pprof.h"
@@ -253,20 +255,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static size_t count_entries(const char *dir)
-{
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d = opendir(dir);
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static uint8_t *slurp(const char *path, size_t *len)
 {
 	struct stat st;
@@ -320,7 +308,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	/* the temp file is gone */
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(helpers__count_entries(f->dir), 1);
 	assert_int_equal(snapshot__read(f->path, &r, err, sizeof(err)), 0);
 	assert_non_null(r);
 	assert_same(s, r);
@@ -373,7 +361,7 @@ static void test_write_errors(void **state)
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_true(snapshot__write(s, path, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "cannot write snapshot"));
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(helpers__count_entries(f->dir), 1);
 	rmdir(path);
 
 	/* a broken model is refused, not written */
@@ -381,7 +369,7 @@ static void test_write_errors(void **state)
 	assert_int_equal(snapshot__write(s, f->path, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "bug in allocsnoop"));
-	assert_int_equal(count_entries(f->dir), 0);
+	assert_int_equal(helpers__count_entries(f->dir), 0);
 	snapshot__free(s);
 }
 

@@ -22,6 +22,8 @@
 /* cmocka needs the headers above */
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "symbolize/symbolizer.h"
 
 static const char c_source[] =
@@ -83,17 +85,6 @@ struct fixture {
 	char text[PATH_MAX], truncated[PATH_MAX];
 };
 
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
 static int write_file(const char *path, const char *text, size_t len)
 {
 	FILE *f = fopen(path, "w");
@@ -146,12 +137,15 @@ static int setup(void **state)
 	    write_file(fx->text, "not an ELF file\n", 16))
 		return -1;
 	/* A relative source name checks the join with DW_AT_comp_dir. */
-	if (run("cd '%s' && cc -g -O0 -rdynamic -o prog prog.c", fx->dir) ||
-	    run("strip -o '%s' '%s'", fx->stripped, fx->prog) ||
-	    run("strip --strip-debug -o '%s' '%s'", fx->nodebug, fx->prog) ||
-	    run("head -c 3000 '%s' > '%s'", fx->prog, fx->truncated) ||
-	    run("cd '%s' && g++ -g -O0 -o klass klass.cc", fx->dir) ||
-	    run("strip --strip-debug -o '%s' '%s'", fx->cxx_nodebug, fx->cxx))
+	if (helpers__run("cd '%s' && cc -g -O0 -rdynamic -o prog prog.c",
+			 fx->dir) ||
+	    helpers__run("strip -o '%s' '%s'", fx->stripped, fx->prog) ||
+	    helpers__run("strip --strip-debug -o '%s' '%s'", fx->nodebug,
+			 fx->prog) ||
+	    helpers__run("head -c 3000 '%s' > '%s'", fx->prog, fx->truncated) ||
+	    helpers__run("cd '%s' && g++ -g -O0 -o klass klass.cc", fx->dir) ||
+	    helpers__run("strip --strip-debug -o '%s' '%s'", fx->cxx_nodebug,
+			 fx->cxx))
 		return -1;
 	*state = fx;
 	return 0;
@@ -162,7 +156,7 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	if (fx && fx->dir[0])
-		run("rm -rf '%s'", fx->dir);
+		helpers__run("rm -rf '%s'", fx->dir);
 	free(fx);
 	return 0;
 }
@@ -215,49 +209,6 @@ static uint64_t call_return_addr(const char *prog, const char *func)
 	return ret;
 }
 
-/* File offset of virtual address @vaddr, from the PT_LOAD that holds it. */
-static uint64_t vaddr_to_offset(const char *path, uint64_t vaddr)
-{
-	uint64_t off = UINT64_MAX;
-	size_t phnum;
-	int fd = open(path, O_RDONLY);
-	Elf *elf;
-
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getphdrnum(elf, &phnum), 0);
-	for (size_t i = 0; i < phnum; i++) {
-		GElf_Phdr mem, *ph = gelf_getphdr(elf, (int)i, &mem);
-
-		if (ph && ph->p_type == PT_LOAD && vaddr >= ph->p_vaddr &&
-		    vaddr < ph->p_vaddr + ph->p_filesz)
-			off = vaddr - ph->p_vaddr + ph->p_offset;
-	}
-	elf_end(elf);
-	close(fd);
-	assert_true(off != UINT64_MAX);
-	return off;
-}
-
-/* Build-id as `readelf -n` prints it, or NULL. */
-static char *readelf_build_id(const char *path)
-{
-	char cmd[PATH_MAX + 32], line[512], id[256];
-	char *out = NULL;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s'", path);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p))
-		if (sscanf(line, " Build ID: %255s", id) == 1 && !out)
-			out = strdup(id);
-	pclose(p);
-	return out;
-}
-
 static void file_open(struct as_module_file *f, const char *path,
 		      bool with_build_id)
 {
@@ -271,7 +222,7 @@ static void file_open(struct as_module_file *f, const char *path,
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	if (with_build_id) {
-		f->build_id = readelf_build_id(path);
+		f->build_id = helpers__readelf_build_id(path);
 		assert_non_null(f->build_id);
 	}
 }
@@ -304,9 +255,10 @@ static void test_plain_function(void **state)
 	struct as_symbolizer *s;
 	struct as_module_file f;
 	struct as_symbol sym;
-	uint64_t entry = vaddr_to_offset(fx->prog, sym_addr(fx->prog, "plain"));
-	uint64_t ret =
-	    vaddr_to_offset(fx->prog, call_return_addr(fx->prog, "plain"));
+	uint64_t entry =
+	    helpers__vaddr_to_offset(fx->prog, sym_addr(fx->prog, "plain"));
+	uint64_t ret = helpers__vaddr_to_offset(
+	    fx->prog, call_return_addr(fx->prog, "plain"));
 
 	file_open(&f, fx->prog, true);
 	assert_int_equal(symbolizer__new(&s), 0);
@@ -332,10 +284,10 @@ static void test_inlined(void **state)
 	struct as_symbolizer *s;
 	struct as_module_file f;
 	struct as_symbol sym, again;
-	uint64_t ret3 =
-	    vaddr_to_offset(fx->prog, call_return_addr(fx->prog, "outer"));
-	uint64_t ret2 =
-	    vaddr_to_offset(fx->prog, call_return_addr(fx->prog, "twice"));
+	uint64_t ret3 = helpers__vaddr_to_offset(
+	    fx->prog, call_return_addr(fx->prog, "outer"));
+	uint64_t ret2 = helpers__vaddr_to_offset(
+	    fx->prog, call_return_addr(fx->prog, "twice"));
 
 	file_open(&f, fx->prog, true);
 	assert_int_equal(symbolizer__new(&s), 0);
@@ -382,18 +334,20 @@ static void test_without_debug_info(void **state)
 	/* .symtab only */
 	file_open(&nodebug, fx->nodebug, false);
 	assert_int_equal(symbolizer__new(&s), 0);
-	assert_int_equal(symbolizer__resolve(s, &nodebug,
-					     vaddr_to_offset(fx->prog, ret),
-					     true, &sym),
-			 0);
+	assert_int_equal(
+	    symbolizer__resolve(s, &nodebug,
+				helpers__vaddr_to_offset(fx->prog, ret), true,
+				&sym),
+	    0);
 	assert_int_equal(sym.nlines, 1);
 	snprintf(want, sizeof(want), "plain+0x%llx",
 		 (unsigned long long)(ret - plain));
 	assert_line(&sym.lines[0], want, NULL, 0);
-	assert_int_equal(symbolizer__resolve(s, &nodebug,
-					     vaddr_to_offset(fx->prog, ret3),
-					     true, &sym),
-			 0);
+	assert_int_equal(
+	    symbolizer__resolve(s, &nodebug,
+				helpers__vaddr_to_offset(fx->prog, ret3), true,
+				&sym),
+	    0);
 	assert_int_equal(sym.nlines, 1);
 	snprintf(want, sizeof(want), "outer+0x%llx",
 		 (unsigned long long)(ret3 - outer));
@@ -404,10 +358,11 @@ static void test_without_debug_info(void **state)
 	/* Fully stripped: -rdynamic left plain() in .dynsym. */
 	file_open(&nodebug, fx->stripped, true);
 	assert_int_equal(symbolizer__new(&s), 0);
-	assert_int_equal(symbolizer__resolve(s, &nodebug,
-					     vaddr_to_offset(fx->prog, plain),
-					     false, &sym),
-			 0);
+	assert_int_equal(
+	    symbolizer__resolve(s, &nodebug,
+				helpers__vaddr_to_offset(fx->prog, plain),
+				false, &sym),
+	    0);
 	assert_int_equal(sym.nlines, 1);
 	assert_line(&sym.lines[0], "plain+0x0", NULL, 0);
 
@@ -419,14 +374,15 @@ static void test_without_debug_info(void **state)
 	assert_int_equal(symbolizer__new(&s), 0);
 	file_open(&full, fx->prog, true);
 	assert_string_equal(full.build_id, nodebug.build_id);
-	assert_int_equal(symbolizer__resolve(s, &full,
-					     vaddr_to_offset(fx->prog, ret),
-					     true, &sym),
-			 0);
-	assert_int_equal(symbolizer__resolve(s, &nodebug,
-					     vaddr_to_offset(fx->prog, ret),
-					     true, &sym),
-			 0);
+	assert_int_equal(
+	    symbolizer__resolve(
+		s, &full, helpers__vaddr_to_offset(fx->prog, ret), true, &sym),
+	    0);
+	assert_int_equal(
+	    symbolizer__resolve(s, &nodebug,
+				helpers__vaddr_to_offset(fx->prog, ret), true,
+				&sym),
+	    0);
 	assert_int_equal(sym.nlines, 1);
 	assert_line(&sym.lines[0], "plain", fx->src,
 		    line_of(c_source, "PLAIN_CALL"));
@@ -441,7 +397,7 @@ static void test_cxx_demangled(void **state)
 	struct as_symbolizer *s;
 	struct as_module_file f, nodebug;
 	struct as_symbol sym;
-	uint64_t entry = vaddr_to_offset(
+	uint64_t entry = helpers__vaddr_to_offset(
 	    fx->cxx, sym_addr(fx->cxx, "_ZN2ns5Klass6methodEi"));
 
 	file_open(&f, fx->cxx, true);
