@@ -156,8 +156,10 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		return 0; /* sampling passed this call by */
 	p = proc_get(tgid);
 	ts->rec.gen = p ? p->gen : 0;
-	ts->rec.stack =
-	    ts->sampled ? stack_store(ctx, tgid, ts) : AS_STACK_NONE;
+	ts->rec.stack = ts->sampled
+			    ? stack_store(tgid, ts, PT_REGS_IP(ctx),
+					  PT_REGS_SP(ctx), PT_REGS_FP(ctx))
+			    : AS_STACK_NONE;
 	block = call_result(ctx, ts, &unread);
 	if (unread) {
 		count_lost(AS_LOST_READ_FAILED);

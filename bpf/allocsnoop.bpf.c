@@ -12,7 +12,8 @@
  *   stackwalk.h       the stack walk, stored once per distinct stack
  *   account.h         the per-stack and per-process counters
  *   alloc_call.h      the entry and return halves of an allocator call
- *   lifecycle.h       exec, fork and exit
+ *   lifecycle.h       exec, fork and exit, the loader's rendezvous
+ *   mmap.h            anonymous memory mapped with mmap directly
  *
  * Hot path budget: an allocation's entry does one thread-slot lookup; its
  * return walks the stack (a window of user stack per read), looks the
@@ -51,6 +52,7 @@ extern bool bpf_session_is_return(void) __ksym __weak;
 #include "account.h"
 #include "alloc_call.h"
 #include "lifecycle.h"
+#include "mmap.h"
 // clang-format on
 
 /* Classic entry probe: its uretprobe always follows. */

@@ -229,12 +229,33 @@ enum as_event_type {
 	AS_EV_EXEC, /* a traced process exec'd: old image's records are stale */
 	AS_EV_EXIT, /* a traced process exited */
 	AS_EV_MAPS, /* a traced process loaded or unloaded a library */
+	AS_EV_MMAP, /* struct as_mmap_event: anonymous memory mapped */
+	AS_EV_MUNMAP,
+	AS_EV_MREMAP,
 };
 
 struct as_event {
 	__u32 type;
 	__u32 tgid;
 	char comm[AS_TASK_COMM_LEN];
+};
+
+/*
+ * Anonymous memory mapped, unmapped or remapped by a traced process
+ * (type AS_EV_MMAP, AS_EV_MUNMAP, AS_EV_MREMAP): userspace keeps the
+ * regions from this stream, in its order. A mapping made inside an
+ * allocator call is the allocator's (glibc's big blocks) and not sent.
+ */
+struct as_mmap_event {
+	__u32 type;
+	__u32 tgid;
+	__u32 gen; /* AS_EV_MMAP: the process image */
+	__u32 pad;
+	__u64 addr; /* the region (munmap: the range unmapped) */
+	__u64 len;
+	__u64 new_addr; /* mremap: where it went, and its new size */
+	__u64 new_len;
+	__u64 stack; /* AS_EV_MMAP: key into stacks, AS_STACK_NONE if none */
 };
 
 /*

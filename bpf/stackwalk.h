@@ -74,14 +74,16 @@ static __always_inline __u64 stack_hash(const struct as_stack *st, __u32 n)
 }
 
 /*
- * Walks the user stack from the return of an allocator call and stores it
- * once; returns its key, or AS_STACK_NONE when it could not be stored. A
- * global function, verified once, not in every return path.
+ * Walks the user stack whose innermost frame is at instruction @ip with
+ * stack pointer @sp and frame pointer @fp (at an allocator call's return:
+ * its caller's), and stores it once; returns its key, or AS_STACK_NONE
+ * when it could not be stored. A global function, verified once, not in
+ * every return path.
  */
-__noinline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
-			     struct as_thread_state *ts)
+__noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
+			     __u64 sp, __u64 fp)
 {
-	__u64 ret = PT_REGS_IP(ctx), h;
+	__u64 ret = ip, h;
 	__u32 zero = 0, n = 1, flags = 0;
 	struct walk *w;
 	long err;
@@ -92,8 +94,8 @@ __noinline __u64 stack_store(struct pt_regs *ctx, __u32 tgid,
 	w->win_len = 0;
 	w->st.ips[0] = ret;
 	w->ret = ret;
-	w->slot = PT_REGS_SP(ctx) - 8; /* where the return address was */
-	w->fp = PT_REGS_FP(ctx);
+	w->slot = sp - 8; /* where the return address was */
+	w->fp = fp;
 	/* most calls come from where the last one outside the runtime did */
 	if (ret < ts->user_start || ret >= ts->user_end)
 		n = runtime_steps(tgid, ts, w, n);

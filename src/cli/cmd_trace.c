@@ -68,6 +68,7 @@ enum {
 	OPT_STACK_DEPTH,
 	OPT_SAMPLE_BYTES,
 	OPT_FOLLOW_FORKS,
+	OPT_MMAP_FILES,
 };
 
 static const char doc[] =
@@ -118,6 +119,8 @@ static const struct argp_option options[] = {
      "With -p or -c, also trace the processes it forks, each with its own "
      "counts",
      0},
+    {"mmap-files", OPT_MMAP_FILES, NULL, 0,
+     "Count file mappings made with mmap too, not only anonymous memory", 1},
     {"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
      "Sample one allocation per N bytes on average (Poisson, unbiased "
      "totals; K/M/G suffixes); default 0 = trace every allocation",
@@ -218,6 +221,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FOLLOW_FORKS:
 		o->tracer.follow_forks = true;
 		break;
+	case OPT_MMAP_FILES:
+		o->tracer.mmap_files = true;
+		break;
 	case OPT_SAMPLE_BYTES:
 		if (parse_bytes(arg, &v))
 			argp_error(state,
@@ -255,6 +261,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state,
 				   "--follow-forks needs -p or -c: without "
 				   "them every process is traced already");
+		if (o->tracer.mmap_files && o->view.no_mmap)
+			argp_error(state, "--mmap-files and --no-mmap exclude "
+					  "each other");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -262,7 +271,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static void on_event(const struct as_event *ev, void *arg)
+static void on_event(const struct as_event *ev, size_t size, void *arg)
 {
 	struct trace_ctx *c = arg;
 	char comm[AS_TASK_COMM_LEN + 1];
@@ -284,6 +293,13 @@ static void on_event(const struct as_event *ev, void *arg)
 	case AS_EV_MAPS:
 		/* a library loaded: maybe an allocator not probed yet */
 		targets__scan_process(c->targets, ev->tgid, true);
+		break;
+	case AS_EV_MMAP:
+	case AS_EV_MUNMAP:
+	case AS_EV_MREMAP:
+		if (size >= sizeof(struct as_mmap_event))
+			collector__on_mmap(c->col,
+					   (const struct as_mmap_event *)ev);
 		break;
 	default:
 		break;
@@ -414,9 +430,11 @@ static void child_at_exit(pid_t pid, void *arg)
 {
 	struct trace_ctx *c = arg;
 
-	/* Its memory map still exists: read it for symbolization. */
+	/* Its memory map still exists: read it for symbolization, and the
+	 * name it ended with. */
 	tracer__drain(c->tracer);
 	procmaps__refresh(c->pm, pid);
+	collector__read_comm(c->col, pid);
 }
 
 /* -p: the process's own files, after the system's. */
@@ -649,6 +667,7 @@ static int trace(struct trace_opts *o)
 	}
 	o->tracer.self_tgid = getpid();
 	o->tracer.verbose = o->verbose;
+	o->tracer.mmap = !o->view.no_mmap;
 	o->tracer.only_tgid = o->pid	? o->pid
 			      : c.child ? child__pid(c.child)
 					: 0;

@@ -16,6 +16,7 @@ enum {
 	OPT_INCLUDE,
 	OPT_EXCLUDE,
 	OPT_MIN_SIZE,
+	OPT_NO_MMAP,
 };
 
 static const struct argp_option options[] = {
@@ -46,6 +47,9 @@ static const struct argp_option options[] = {
     {"min-size", OPT_MIN_SIZE, "BYTES", 0,
      "Hide rows smaller than BYTES in both snapshots (suffixes K, M, G "
      "for KiB, MiB, GiB)"},
+    {"no-mmap", OPT_NO_MMAP, NULL, 0,
+     "Leave out the regions mapped with mmap directly (rows marked "
+     "[mmap]); when tracing, do not trace mmap at all"},
     {0},
 };
 
@@ -77,6 +81,7 @@ int view_opts__filter(const struct as_view_opts *o, struct as_filter *out)
 	out->pids = o->pids;
 	out->npids = o->npids;
 	out->min_size = o->min_size;
+	out->no_mmap = o->no_mmap;
 	return 0;
 }
 
@@ -262,6 +267,9 @@ static int parse_value(int key, char *arg, struct argp_state *state,
 			   "alloc_size, count or alloc_count",
 			   arg);
 		return EINVAL;
+	case OPT_NO_MMAP:
+		o->no_mmap = true;
+		return 0;
 	case OPT_MIN_SIZE:
 		if (!parse_size(arg, &o->min_size))
 			return 0;

@@ -45,6 +45,7 @@ struct as_view_opts {
 	const char **exclude;
 	size_t nexclude, exclude_cap;
 	int64_t min_size;
+	bool no_mmap;	/* --no-mmap */
 	uint32_t *pids; /* --pid, in the order given */
 	size_t npids, pids_cap;
 };

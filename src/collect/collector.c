@@ -21,6 +21,7 @@
 #include "collect/comm_cache.h"
 #include "collect/loc_index.h"
 #include "collect/purge_rules.h"
+#include "collect/regions.h"
 #include "collect/stack_cache.h"
 #include "util/buf.h"
 #include "util/u64map.h"
@@ -43,6 +44,7 @@ static const char *const lost_names[AS_LOST_MAX] = {
 struct as_collector {
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
+	struct as_regions *regions; /* mmap'd, from their events */
 	struct as_stack_cache *stacks;
 	struct as_comm_cache *comms;
 	struct as_purge_rules *rules;
@@ -59,6 +61,7 @@ int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 	c->pm = pm;
 	c->sym = sym;
 	err = stack_cache__new(&c->stacks);
+	err = err ?: regions__new(&c->regions);
 	err = err ?: comm_cache__new(&c->comms);
 	err = err ?: purge_rules__new(&c->rules);
 	if (err) {
@@ -74,6 +77,7 @@ void collector__free(struct as_collector *c)
 	if (!c)
 		return;
 	stack_cache__free(c->stacks);
+	regions__free(c->regions);
 	comm_cache__free(c->comms);
 	purge_rules__free(c->rules);
 	free(c);
@@ -85,28 +89,34 @@ int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm)
 }
 
 /* The name of @pid: from an event, else from /proc while it lives. */
-static const char *comm_of(struct as_collector *c, uint32_t pid)
+int collector__read_comm(struct as_collector *c, uint32_t pid)
 {
 	char path[64], buf[COMM_CACHE_MAX_LEN + 2] = "";
-	const char *comm = comm_cache__get(c->comms, pid);
 	ssize_t n;
 	int fd;
 
-	if (comm)
-		return comm;
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return "?";
+		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return "?";
+		return n < 0 ? -errno : -ESRCH;
 	buf[n] = 0;
 	buf[strcspn(buf, "\n")] = 0;
-	if (comm_cache__set(c->comms, pid, buf))
-		return "?";
-	return comm_cache__get(c->comms, pid);
+	return comm_cache__set(c->comms, pid, buf);
+}
+
+/* A process's name now (it may have renamed itself since it was first
+ * seen), or the last one known once it is gone. */
+static const char *comm_of(struct as_collector *c, uint32_t pid)
+{
+	const char *comm;
+
+	collector__read_comm(c, pid);
+	comm = comm_cache__get(c->comms, pid);
+	return comm ? comm : "?";
 }
 
 /* Called with each batch of entries read from a map. */
@@ -287,33 +297,45 @@ static int location_of(struct as_collector *c, struct as_loc_index *li,
 	return loc;
 }
 
+/* A sample of @kind for @stack of process @pid, with its counters. */
 static int add_sample(struct as_collector *c, struct as_loc_index *li,
 		      const struct as_tracer_maps *m, struct as_snapshot *snap,
-		      const struct as_stat_key *k, const struct as_stat_val *v)
+		      uint32_t pid, uint64_t stack, uint32_t kind,
+		      const struct as_stat_val *v)
 {
 	uint32_t locs[AS_MAX_STACK_DEPTH], n = 0, i;
 	const __u64 *ips = NULL;
 	__u32 nr = 0;
 	int loc;
 
+	if (stack != AS_STACK_NONE)
+		ips = stack_get(c, m->stacks, stack, &nr);
+	for (i = 0; ips && i < nr; i++) {
+		/* location_of does not touch the frame pool */
+		loc = location_of(c, li, snap, pid, ips[i]);
+		if (loc < 0)
+			return loc;
+		locs[n++] = (uint32_t)loc;
+	}
+	loc = snapshot__add_sample(snap, pid, locs, n, v->size, v->count,
+				   (int64_t)v->alloc_size,
+				   (int64_t)v->alloc_count);
+	if (loc < 0)
+		return loc;
+	snap->samples[loc].kind = kind;
+	return 0;
+}
+
+static int add_stat(struct as_collector *c, struct as_loc_index *li,
+		    const struct as_tracer_maps *m, struct as_snapshot *snap,
+		    const struct as_stat_key *k, const struct as_stat_val *v)
+{
 	if (!v->alloc_count && !v->count)
 		return 0;
 	/* an image replaced by exec, not yet purged */
 	if (purge_rules__replaced(c->rules, k->tgid, k->gen))
 		return 0;
-	if (k->stack != AS_STACK_NONE)
-		ips = stack_get(c, m->stacks, k->stack, &nr);
-	for (i = 0; ips && i < nr; i++) {
-		/* location_of does not touch the frame pool */
-		loc = location_of(c, li, snap, k->tgid, ips[i]);
-		if (loc < 0)
-			return loc;
-		locs[n++] = (uint32_t)loc;
-	}
-	loc = snapshot__add_sample(snap, k->tgid, locs, n, v->size, v->count,
-				   (int64_t)v->alloc_size,
-				   (int64_t)v->alloc_count);
-	return loc < 0 ? loc : 0;
+	return add_sample(c, li, m, snap, k->tgid, k->stack, AS_KIND_MALLOC, v);
 }
 
 struct stats_ctx {
@@ -332,9 +354,43 @@ static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	int err;
 
 	for (i = 0; i < n; i++) {
-		err = add_sample(sc->c, sc->li, sc->m, sc->snap, &k[i], &v[i]);
+		err = add_stat(sc->c, sc->li, sc->m, sc->snap, &k[i], &v[i]);
 		if (err)
 			return err;
+	}
+	return 0;
+}
+
+/* The mmap'd regions: a sample per stack, the totals per process. */
+static int add_regions(struct as_collector *c, struct as_loc_index *li,
+		       const struct as_tracer_maps *m, struct as_snapshot *snap)
+{
+	const struct as_region_stat *rs;
+	const struct as_region_proc *rp;
+	struct as_stat_val v;
+	size_t n, i;
+	int err;
+
+	rs = regions__stats(c->regions, &n);
+	for (i = 0; i < n; i++) {
+		if ((!rs[i].alloc_count && !rs[i].count) ||
+		    purge_rules__replaced(c->rules, rs[i].pid, rs[i].gen))
+			continue;
+		v = (struct as_stat_val){.size = rs[i].size,
+					 .count = rs[i].count,
+					 .alloc_size = rs[i].alloc_size,
+					 .alloc_count = rs[i].alloc_count};
+		err = add_sample(c, li, m, snap, rs[i].pid, rs[i].stack,
+				 AS_KIND_MMAP, &v);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < snap->nprocesses; i++) {
+		rp = regions__proc(c->regions, snap->processes[i].pid);
+		if (!rp)
+			continue;
+		snap->processes[i].mmap_bytes = rp->current;
+		snap->processes[i].mmap_peak = rp->peak;
 	}
 	return 0;
 }
@@ -355,6 +411,7 @@ static int read_stats(struct as_collector *c, const struct as_tracer_maps *m,
 			"allocsnoop: cannot read the stats map: %s; the "
 			"report lacks the stacks not read yet\n",
 			strerror(-ret));
+	ret = ret ?: add_regions(c, sc.li, m, snap);
 	loc_index__free(sc.li);
 	return ret;
 }
@@ -461,11 +518,13 @@ static int purge_table(const struct as_tracer_maps *m,
 	return 0;
 }
 
-static int purge_stacks(const struct as_tracer_maps *m);
+static int purge_stacks(const struct as_tracer_maps *m,
+			const struct as_regions *regions);
 
 /* One pass over every map for all the pids @rules doom. */
 static int purge_records(const struct as_tracer_maps *m,
-			 const struct as_purge_rules *rules)
+			 const struct as_purge_rules *rules,
+			 const struct as_regions *regions)
 {
 	int err;
 
@@ -476,7 +535,7 @@ static int purge_records(const struct as_tracer_maps *m,
 		?: purge_map(m->allocs, sizeof(struct as_alloc_key),
 			     sizeof(struct as_alloc_val), rules, alloc_doomed);
 	err = err ?: purge_table(m, rules);
-	return err ?: purge_stacks(m);
+	return err ?: purge_stacks(m, regions);
 }
 
 int collector__purge(struct as_collector *c, const struct as_tracer_maps *m,
@@ -489,11 +548,12 @@ int collector__purge(struct as_collector *c, const struct as_tracer_maps *m,
 	for (i = 0; !err && i < n; i++)
 		err = purge_rules__mark_exit(c->rules, pids[i]);
 	if (!err && purge_rules__pending(c->rules))
-		err = purge_records(m, c->rules);
+		err = purge_records(m, c->rules, c->regions);
 	purge_rules__done(c->rules);
 	for (i = 0; i < n; i++) {
 		bpf_map_delete_elem(m->procs, &pids[i]);
 		procmaps__forget(c->pm, pids[i]);
+		regions__forget(c->regions, pids[i], UINT32_MAX);
 	}
 	return err;
 }
@@ -510,11 +570,28 @@ static int mark_used(const void *keys, const void *vals, __u32 n, void *arg)
 	return 0;
 }
 
+/* The stacks of the regions still counted are in use too. */
+static int mark_regions(const struct as_regions *regions,
+			struct as_u64map *used)
+{
+	const struct as_region_stat *rs;
+	size_t n, i;
+
+	rs = regions__stats(regions, &n);
+	for (i = 0; i < n; i++)
+		if ((rs[i].count || rs[i].alloc_count) &&
+		    u64map__set(used, rs[i].stack, 1))
+			return -ENOMEM;
+	return 0;
+}
+
 /*
- * Deletes the stacks that no (process, stack) counter refers to any more:
- * stacks are shared between processes, so they outlive a purge otherwise.
+ * Deletes the stacks that no (process, stack) counter and no region
+ * refers to any more: stacks are shared between processes, so they
+ * outlive a purge otherwise.
  */
-static int purge_stacks(const struct as_tracer_maps *m)
+static int purge_stacks(const struct as_tracer_maps *m,
+			const struct as_regions *regions)
 {
 	__u64 key, next, *prev = NULL, *dead = NULL;
 	struct as_u64map *used = NULL;
@@ -525,6 +602,7 @@ static int purge_stacks(const struct as_tracer_maps *m)
 		return -ENOMEM;
 	ret = for_each_batch(m->stats, sizeof(struct as_stat_key),
 			     sizeof(struct as_stat_val), mark_used, used);
+	ret = ret ?: mark_regions(regions, used);
 	while (!ret && bpf_map_get_next_key(m->stacks, prev, &next) == 0) {
 		key = next;
 		prev = &key;
@@ -553,5 +631,23 @@ int collector__exec(struct as_collector *c, const struct as_tracer_maps *m,
 	procmaps__refresh(c->pm, pid);
 	if (bpf_map_lookup_elem(m->procs, &pid, &v))
 		return 0;
+	/* the old image's regions went with it */
+	regions__forget(c->regions, pid, v.gen);
 	return purge_rules__mark_exec(c->rules, pid, v.gen);
+}
+
+int collector__on_mmap(struct as_collector *c, const struct as_mmap_event *e)
+{
+	switch (e->type) {
+	case AS_EV_MMAP:
+		return regions__map(c->regions, e->tgid, e->gen, e->stack,
+				    e->addr, e->len);
+	case AS_EV_MUNMAP:
+		return regions__unmap(c->regions, e->tgid, e->addr, e->len);
+	case AS_EV_MREMAP:
+		return regions__remap(c->regions, e->tgid, e->addr, e->len,
+				      e->new_addr, e->new_len);
+	default:
+		return -EINVAL;
+	}
 }

@@ -5,7 +5,8 @@
  * Owned by the collector module. It reads the process, per-stack and
  * stack maps, resolves each frame through the process's module maps and
  * the symbolizer, and caches what never changes (stack frames, process
- * names). It also purges the map entries of processes that are gone.
+ * names). It keeps the mmap'd regions from their events (regions.h). It
+ * also purges the map entries of processes that are gone.
  */
 #ifndef ALLOCSNOOP_COLLECTOR_H
 #define ALLOCSNOOP_COLLECTOR_H
@@ -23,8 +24,18 @@ void collector__free(struct as_collector *c);
 
 /* Records a process's name (from an event: survives the process). */
 int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm);
+/* Records a process's name as /proc says it is now (before it is gone:
+ * the -c command held at its exit). Returns 0 or a negative errno. */
+int collector__read_comm(struct as_collector *c, uint32_t pid);
 
-/* Fills @snap with the maps' current contents. */
+/*
+ * Keeps the regions from an mmap, munmap or mremap event (struct
+ * as_mmap_event; events come in the order the calls ended).
+ */
+int collector__on_mmap(struct as_collector *c, const struct as_mmap_event *e);
+
+/* Fills @snap with the maps' current contents, and the mmap'd regions as
+ * samples of kind AS_KIND_MMAP. */
 int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 		       struct as_snapshot *snap);
 

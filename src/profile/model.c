@@ -9,6 +9,31 @@
 #include "util/buf.h"
 #include "util/u64map.h"
 
+static const char *const kind_names[] = {
+    [AS_KIND_MALLOC] = "malloc",
+    [AS_KIND_MMAP] = "mmap",
+};
+
+const char *sample_kind__name(enum as_sample_kind kind)
+{
+	return (size_t)kind < sizeof(kind_names) / sizeof(kind_names[0])
+		   ? kind_names[kind]
+		   : NULL;
+}
+
+int sample_kind__parse(const char *name, enum as_sample_kind *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+		if (strcmp(name, kind_names[i]) == 0) {
+			*out = (enum as_sample_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 struct as_snapshot *snapshot__new(void)
 {
 	return calloc(1, sizeof(struct as_snapshot));

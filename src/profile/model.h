@@ -47,8 +47,20 @@ struct as_location {
 };
 
 /* One distinct stack of one process with its byte and object counts. */
+/* What a sample's bytes are. */
+enum as_sample_kind {
+	AS_KIND_MALLOC = 0, /* blocks of an allocator (malloc and friends) */
+	AS_KIND_MMAP,	    /* regions mapped with mmap directly */
+};
+
+/* "malloc" or "mmap"; NULL for an unknown kind. */
+const char *sample_kind__name(enum as_sample_kind kind);
+/* The kind called @name; -EINVAL when none is. */
+int sample_kind__parse(const char *name, enum as_sample_kind *out);
+
 struct as_sample {
 	uint32_t pid;
+	uint32_t kind; /* enum as_sample_kind */
 	uint32_t nlocs;
 	uint32_t *locs; /* indices into snapshot locations, innermost first */
 	int64_t size;	/* live bytes */
@@ -68,6 +80,8 @@ struct as_process {
 	uint64_t unmatched_free_count;
 	uint64_t alloc_bytes;
 	uint64_t free_bytes;
+	int64_t mmap_bytes; /* mapped with mmap directly, now */
+	int64_t mmap_peak;  /* the most mapped at once */
 	bool exited;  /* the process has exited; these are its last numbers */
 	bool inexact; /* some of its allocations could not be tracked */
 };

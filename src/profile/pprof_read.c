@@ -208,6 +208,14 @@ static bool jget_i64(json_object *o, const char *key, int64_t *out)
 	return true;
 }
 
+/* A field newer snapshots have: absent is 0, present must be valid. */
+static bool jget_opt_i64(json_object *o, const char *key, int64_t *out)
+{
+	*out = 0;
+	return !json_object_object_get_ex(o, key, NULL) ||
+	       jget_i64(o, key, out);
+}
+
 static bool jget_u64(json_object *o, const char *key, uint64_t *out)
 {
 	json_object *v = jget(o, key, json_type_int);
@@ -334,7 +342,9 @@ static int read_process(struct reader *r, const char *text)
 	    !jget_u64(o, "alloc_bytes", &p->alloc_bytes) ||
 	    !jget_u64(o, "free_bytes", &p->free_bytes) ||
 	    !jget_bool(o, "exited", &p->exited) ||
-	    !jget_bool(o, "inexact", &p->inexact))
+	    !jget_bool(o, "inexact", &p->inexact) ||
+	    !jget_opt_i64(o, "mmap_bytes", &p->mmap_bytes) ||
+	    !jget_opt_i64(o, "mmap_peak", &p->mmap_peak))
 		ret = corrupt(r,
 			      "the allocsnoop.process comment of pid %llu "
 			      "lacks a field or has one of the wrong type",
@@ -618,16 +628,19 @@ static int64_t value_or(const pb_sample *sm, int idx, int64_t dflt)
 	return idx >= 0 ? sm->value[idx] : dflt;
 }
 
-/* The sample's numeric "pid" label (0 if none) and "comm" (NULL). */
+/* The sample's numeric "pid" label (0 if none), "comm" (NULL) and
+ * "kind" (malloc when none). */
 static int sample_labels(const struct reader *r, const pb_sample *sm,
-			 uint32_t *pid, const char **comm)
+			 uint32_t *pid, const char **comm, uint32_t *kind)
 {
 	const pb_profile *p = r->p;
+	enum as_sample_kind k;
 	bool have_pid = false;
 	size_t i;
 
 	*pid = 0;
 	*comm = NULL;
+	*kind = AS_KIND_MALLOC;
 	for (i = 0; i < sm->n_label; i++) {
 		const pb_label *lb = sm->label[i];
 		const char *key;
@@ -645,6 +658,14 @@ static int sample_labels(const struct reader *r, const pb_sample *sm,
 			have_pid = true;
 		} else if (!*comm && lb->str && strcmp(key, "comm") == 0) {
 			*comm = p->string_table[lb->str];
+		} else if (lb->str && strcmp(key, "kind") == 0) {
+			/* ours are known kinds; another tool's label of that
+			 * name is its business */
+			if (!sample_kind__parse(p->string_table[lb->str], &k))
+				*kind = k;
+			else if (r->meta)
+				return corrupt(r, "a sample has kind '%s'",
+					       p->string_table[lb->str]);
 		}
 	}
 	return 0;
@@ -696,7 +717,7 @@ static int read_sample(struct reader *r, size_t i, uint32_t *locs,
 	const pb_sample *sm = r->p->sample[i];
 	const char *comm;
 	int64_t size, count;
-	uint32_t pid, nlocs;
+	uint32_t pid, nlocs, kind;
 	int ret;
 
 	if (sm->n_value != r->p->n_sample_type)
@@ -704,7 +725,7 @@ static int read_sample(struct reader *r, size_t i, uint32_t *locs,
 			       "sample %zu has %zu values for %zu sample types",
 			       i, sm->n_value, r->p->n_sample_type);
 	ret = sample_locs(r, i, locs, &nlocs);
-	ret = ret ?: sample_labels(r, sm, &pid, &comm);
+	ret = ret ?: sample_labels(r, sm, &pid, &comm, &kind);
 	if (ret)
 		return ret;
 	size = value_or(sm, r->st[ST_INUSE_SPACE], 0);
@@ -715,6 +736,7 @@ static int read_sample(struct reader *r, size_t i, uint32_t *locs,
 				 value_or(sm, r->st[ST_ALLOC_OBJECTS], count));
 	if (ret < 0)
 		return ret;
+	r->s->samples[ret].kind = kind;
 	if (!r->meta && !r->has_processes && pid && pid != *last_pid) {
 		ret = snapshot__add_process(r->s, pid, comm);
 		if (ret < 0)

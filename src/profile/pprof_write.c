@@ -235,6 +235,9 @@ static int process_comment(struct writer *w, const struct as_process *p)
 			  json_object_new_uint64(p->alloc_bytes));
 	ret =
 	    ret ?: jset(o, "free_bytes", json_object_new_uint64(p->free_bytes));
+	ret =
+	    ret ?: jset(o, "mmap_bytes", json_object_new_int64(p->mmap_bytes));
+	ret = ret ?: jset(o, "mmap_peak", json_object_new_int64(p->mmap_peak));
 	ret = ret ?: jset(o, "exited", json_object_new_boolean(p->exited));
 	ret = ret ?: jset(o, "inexact", json_object_new_boolean(p->inexact));
 	if (ret) {
@@ -283,7 +286,13 @@ static int check_model(const struct as_snapshot *s, char *err, size_t errlen)
 			    "in allocsnoop, please report it",
 			    i, m, s->nmodules);
 	}
-	for (i = 0; i < s->nsamples; i++)
+	for (i = 0; i < s->nsamples; i++) {
+		if (!sample_kind__name((enum as_sample_kind)s->samples[i].kind))
+			return pprof__error(err, errlen, -EINVAL,
+					    "cannot write snapshot: sample %zu "
+					    "has kind %u; this is a bug in "
+					    "allocsnoop, please report it",
+					    i, s->samples[i].kind);
 		for (j = 0; j < s->samples[i].nlocs; j++)
 			if (s->samples[i].locs[j] >= s->nlocations)
 				return pprof__error(
@@ -292,6 +301,7 @@ static int check_model(const struct as_snapshot *s, char *err, size_t errlen)
 				    "names location %u of %zu; this is a "
 				    "bug in allocsnoop, please report it",
 				    i, s->samples[i].locs[j], s->nlocations);
+	}
 	if (s->nmodules >= UINT32_MAX || s->nlocations >= UINT32_MAX)
 		return pprof__error(
 		    err, errlen, -E2BIG,
@@ -349,6 +359,10 @@ static int collect_strings(struct writer *w)
 		proc = find_pid(w, s->samples[i].pid);
 		if (proc && !ret)
 			ret = add_str(w, "comm") ?: add_str(w, proc->str);
+		if (!ret && s->samples[i].kind != AS_KIND_MALLOC)
+			ret = add_str(w, "kind")
+				  ?: add_str(w, sample_kind__name(
+						    s->samples[i].kind));
 	}
 	for (i = 0; i < s->nmodules && !ret; i++)
 		ret = add_str(w, s->modules[i].path)
@@ -572,6 +586,9 @@ static void build_functions(const struct writer *w, struct pb *pb)
 	pb->prof.function = pb->fnp;
 }
 
+/* Labels a sample has at most: pid, comm, kind. */
+#define LABELS 3
+
 static void build_samples(const struct writer *w, struct pb *pb)
 {
 	const struct as_snapshot *s = w->s;
@@ -580,7 +597,7 @@ static void build_samples(const struct writer *w, struct pb *pb)
 	for (i = 0; i < s->nsamples; i++) {
 		const struct as_sample *sm = &s->samples[i];
 		pb_sample *ps = &pb->samples[i];
-		pb_label *lb = &pb->labels[2 * i];
+		pb_label *lb = &pb->labels[LABELS * i];
 		const struct pid_comm *proc = find_pid(w, sm->pid);
 		int64_t *v = &pb->values[4 * i];
 
@@ -600,18 +617,25 @@ static void build_samples(const struct writer *w, struct pb *pb)
 		ps->n_value = 4;
 		ps->value = v;
 
+		ps->label = &pb->labelp[LABELS * i];
 		perftools__profiles__label__init(&lb[0]);
 		lb[0].key = str_idx(w, "pid");
 		lb[0].num = sm->pid;
-		pb->labelp[2 * i] = &lb[0];
-		ps->n_label = 1;
-		ps->label = &pb->labelp[2 * i];
+		ps->label[ps->n_label++] = &lb[0];
 		if (proc) {
 			perftools__profiles__label__init(&lb[1]);
 			lb[1].key = str_idx(w, "comm");
 			lb[1].str = proc->comm;
-			pb->labelp[2 * i + 1] = &lb[1];
-			ps->n_label = 2;
+			ps->label[ps->n_label++] = &lb[1];
+		}
+		/* a malloc sample carries no kind: the default */
+		if (sm->kind != AS_KIND_MALLOC) {
+			perftools__profiles__label__init(&lb[2]);
+			lb[2].key = str_idx(w, "kind");
+			lb[2].str = str_idx(
+			    w,
+			    sample_kind__name((enum as_sample_kind)sm->kind));
+			ps->label[ps->n_label++] = &lb[2];
 		}
 		pb->samplep[i] = ps;
 	}
@@ -634,8 +658,8 @@ static int pb_alloc(const struct writer *w, struct pb *pb)
 	pb->samplep = calloc(s->nsamples ?: 1, sizeof(*pb->samplep));
 	pb->loc_ids = calloc(nids ?: 1, sizeof(*pb->loc_ids));
 	pb->values = calloc(4 * s->nsamples ?: 1, sizeof(*pb->values));
-	pb->labels = calloc(2 * s->nsamples ?: 1, sizeof(*pb->labels));
-	pb->labelp = calloc(2 * s->nsamples ?: 1, sizeof(*pb->labelp));
+	pb->labels = calloc(LABELS * s->nsamples ?: 1, sizeof(*pb->labels));
+	pb->labelp = calloc(LABELS * s->nsamples ?: 1, sizeof(*pb->labelp));
 	pb->maps = calloc(nmaps ?: 1, sizeof(*pb->maps));
 	pb->mapp = calloc(nmaps ?: 1, sizeof(*pb->mapp));
 	pb->locs = calloc(s->nlocations + 1, sizeof(*pb->locs));

@@ -559,16 +559,16 @@ int attacher__attach_rendezvous(struct as_attacher *a, const char *path,
 	return link ? keep_link(a, link) : keep_fd(a, fd);
 }
 
-int attacher__attach_lifecycle(struct as_attacher *a)
+int attacher__attach_lifecycle(struct as_attacher *a, bool mmap)
 {
-	struct bpf_program *progs[] = {a->skel->progs.handle_exec,
-				       a->skel->progs.handle_exit,
-				       a->skel->progs.handle_fork};
+	struct bpf_program *progs[] = {
+	    a->skel->progs.handle_exec, a->skel->progs.handle_exit,
+	    a->skel->progs.handle_fork, a->skel->progs.mmap_calls};
+	size_t n = sizeof(progs) / sizeof(progs[0]) - !mmap, i;
 	struct bpf_link *link;
-	size_t i;
 	int err;
 
-	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (i = 0; i < n; i++) {
 		link = bpf_program__attach(progs[i]);
 		if (!link) {
 			err = -errno;

@@ -81,7 +81,8 @@ int attacher__attach_file(struct as_attacher *a,
 int attacher__attach_rendezvous(struct as_attacher *a, const char *path,
 				uint64_t offset, pid_t pid);
 
-/* Attaches the exec/exit/fork tracepoints. */
-int attacher__attach_lifecycle(struct as_attacher *a);
+/* Attaches the exec/exit/fork tracepoints and, with @mmap, the system
+ * calls' exit (mmap, munmap, mremap). */
+int attacher__attach_lifecycle(struct as_attacher *a, bool mmap);
 
 #endif

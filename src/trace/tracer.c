@@ -23,6 +23,7 @@ struct as_tracer {
 	as_tracer_event_fn on_event;
 	void *ctx;
 	bool verbose;
+	bool mmap; /* attach mmap's tracepoint */
 	struct as_runtime_libs *rt;
 	__u32 table_buckets; /* in the live-block table */
 };
@@ -49,7 +50,7 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 	struct as_tracer *t = ctx;
 
 	if (size >= sizeof(struct as_event) && t->on_event)
-		t->on_event(data, t->ctx);
+		t->on_event(data, size, t->ctx);
 	return 0;
 }
 
@@ -104,6 +105,7 @@ static int skel_open(struct as_tracer *t, const struct as_tracer_opts *o)
 	sk->rodata->sample_bytes = o->sample_bytes;
 	sk->rodata->follow_forks = o->follow_forks;
 	sk->rodata->only_tgid = o->follow_forks ? 0 : (__u32)o->only_tgid;
+	sk->rodata->mmap_files = o->mmap_files;
 	t->table_buckets = table_buckets(
 	    o->max_allocs ?: bpf_map__max_entries(sk->maps.allocs));
 	sk->rodata->table_mask = t->table_buckets - 1;
@@ -169,6 +171,7 @@ int tracer__new(const struct as_tracer_opts *o, as_tracer_event_fn on_event,
 	t->on_event = on_event;
 	t->ctx = ctx;
 	t->verbose = o->verbose;
+	t->mmap = o->mmap;
 	err = attacher__new(
 	    &(struct as_attach_opts){.sampling = o->sample_bytes != 0,
 				     .verbose = o->verbose},
@@ -240,7 +243,7 @@ void tracer__count_lost(struct as_tracer *t, enum as_lost what)
 
 int tracer__attach_lifecycle(struct as_tracer *t)
 {
-	return attacher__attach_lifecycle(t->att);
+	return attacher__attach_lifecycle(t->att, t->mmap);
 }
 
 int tracer__follow(struct as_tracer *t, pid_t pid)

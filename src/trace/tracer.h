@@ -12,6 +12,7 @@
 #define ALLOCSNOOP_TRACER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,6 +33,8 @@ struct as_tracer_opts {
 	bool follow_forks;     /* trace only tracer__follow()ed processes
 				  and their descendants */
 	pid_t only_tgid;       /* -p, -c: the one process traced, 0 = any */
+	bool mmap;	       /* trace mmap, munmap and mremap */
+	bool mmap_files;       /* file mappings too, not only anonymous */
 	bool verbose;
 };
 
@@ -45,7 +48,10 @@ struct as_tracer_maps {
 	const volatile __u64 *lost; /* AS_LOST_MAX counters */
 };
 
-typedef void (*as_tracer_event_fn)(const struct as_event *ev, void *ctx);
+/* An event of @size bytes: struct as_event, or struct as_mmap_event for
+ * the AS_EV_MMAP, AS_EV_MUNMAP and AS_EV_MREMAP types. */
+typedef void (*as_tracer_event_fn)(const struct as_event *ev, size_t size,
+				   void *ctx);
 
 struct as_tracer;
 
@@ -63,7 +69,7 @@ void tracer__free(struct as_tracer *t);
 struct as_alloc_family;
 int tracer__attach_lib(struct as_tracer *t, const struct as_alloc_family *fam,
 		       const char *path, pid_t pid);
-/* Attaches the exec/exit/fork tracepoints. */
+/* Attaches the exec/exit/fork tracepoints, and mmap's when asked. */
 int tracer__attach_lifecycle(struct as_tracer *t);
 
 /* Probes the loader's rendezvous at @offset of @path (attach.h). */

@@ -192,7 +192,11 @@ static int table_add(struct table *t, const struct as_cfi_entry *e)
 	return 0;
 }
 
-/* Finds every call in @r and adds the ones with an expressible rule. */
+/*
+ * Finds every call in @r, and every syscall (a stack walked from a system
+ * call, mmap's, starts at the instruction after it, inside the wrapper),
+ * and adds the ones with an expressible rule.
+ */
 static int sweep(csh h, cs_insn *insn, Dwarf_CFI *cfi, const uint8_t *image,
 		 const struct region *r, struct table *t)
 {
@@ -214,7 +218,7 @@ static int sweep(csh h, cs_insn *insn, Dwarf_CFI *cfi, const uint8_t *image,
 			continue;
 		}
 		/* Far calls (lcall) push cs too: not a frame we model. */
-		if (insn->id != X86_INS_CALL)
+		if (insn->id != X86_INS_CALL && insn->id != X86_INS_SYSCALL)
 			continue;
 		ret = insn->address + insn->size;
 		if (row_at(cfi, &cache, ret, &e) != ROW_OK)

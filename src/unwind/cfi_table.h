@@ -28,7 +28,8 @@
  */
 struct as_cfi_entry {
 	uint64_t ret_offset; /* file offset of a return address (the
-				instruction after a call) */
+				instruction after a call), or of the
+				instruction after a syscall */
 	int32_t cfa_off;     /* CFA = base + cfa_off, base per cfa_reg below */
 	int16_t rbp_off;     /* caller's rbp saved at CFA + rbp_off; 0 = rbp not
 				saved by this frame (unchanged) */

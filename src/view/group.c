@@ -173,6 +173,8 @@ bool filter__keep_sample(const struct as_snapshot *s,
 
 	if (!f)
 		return true;
+	if (f->no_mmap && sample->kind == AS_KIND_MMAP)
+		return false;
 	if (f->npids) {
 		found = false;
 		for (k = 0; k < f->npids && !found; k++)
@@ -355,6 +357,7 @@ static int new_row(struct grouper *g, const struct as_sample *sm,
 	g->st->n++;
 	g->state[*idx] = (struct row_state){0};
 	r->pid = sm->pid;
+	r->kind = sm->kind;
 	r->comm = p ? p->comm : NULL;
 	fill_fields(g, r, sm, fr);
 	return 0;
@@ -404,13 +407,21 @@ static int add_to_row(struct grouper *g, size_t sample_idx,
 	return 0;
 }
 
-static int pid_prefix(struct grouper *g, const struct as_sample *sm)
+/*
+ * The part of a row's key that is not its name: the sample's kind when it
+ * is not malloc (mmap'd regions are rows of their own) and the pid when
+ * rows are per process. \x1e and \x1f end them: neither appears in a
+ * kind's name or a decimal pid, so the prefix is unambiguous.
+ */
+static int key_prefix(struct grouper *g, const struct as_sample *sm)
 {
-	if (strbuf__reset(&g->key))
-		return -ENOMEM;
-	if (!g->o->per_process)
-		return 0;
-	/* \x1f cannot appear in a decimal pid: the prefix is unambiguous. */
+	int err = strbuf__reset(&g->key);
+
+	if (!err && sm->kind != AS_KIND_MALLOC)
+		err = strbuf__add(&g->key, sample_kind__name(sm->kind))
+			  ?: strbuf__addc(&g->key, '\x1e');
+	if (err || !g->o->per_process)
+		return err;
 	return strbuf__add_u64(&g->key, sm->pid, false, false)
 		   ?: strbuf__addc(&g->key, '\x1f');
 }
@@ -488,15 +499,17 @@ static int group_cumulative(struct grouper *g, size_t idx, int site,
 }
 
 /*
- * A row's key by site is a function of the site's location (and of the
- * pid when rows are per process), so it names the row as well.
+ * A row's key by site is a function of the site's location, its kind
+ * (and of the pid when rows are per process), so it names the row too.
  */
 static uint64_t site_key(const struct grouper *g, const struct as_sample *sm,
 			 int site)
 {
 	uint64_t pid = g->o->per_process ? sm->pid : 0;
 
-	return pid << 32 | sm->locs[site];
+	/* pids are below 2^22, location indices below 2^31 */
+	return (uint64_t)(sm->kind != AS_KIND_MALLOC) << 63 | pid << 32 |
+	       sm->locs[site];
 }
 
 /* lineno, filename, function, module: one row per allocation site. */
@@ -530,7 +543,7 @@ static int group_sample(struct grouper *g, size_t idx)
 	size_t plen;
 	int site, err;
 
-	err = pid_prefix(g, sm);
+	err = key_prefix(g, sm);
 	if (err)
 		return err;
 	plen = g->key.len;

@@ -35,6 +35,7 @@ struct as_filter {
 	const uint32_t *pids;
 	size_t npids;
 	int64_t min_size; /* rows below this live size: see stats__compare() */
+	bool no_mmap;	  /* leave out regions mapped with mmap directly */
 };
 
 /*
@@ -66,7 +67,8 @@ struct as_stat {
 	 * "parse+0x1c (libfoo.so)", "libfoo.so+0x1234", "load_orders",
 	 * "/usr/lib/libfoo.so", "<unknown>", a comm; for traceback the site. */
 	char *name;
-	uint32_t pid; /* 0 unless per_process or group-by process */
+	uint32_t pid;  /* 0 unless per_process or group-by process */
+	uint32_t kind; /* enum as_sample_kind of its samples */
 	const char *comm;
 	/* The site (innermost line of the allocation-site location); NULLs
 	 * and 0 when unknown. */

@@ -121,6 +121,10 @@ static json_object *j_process(int *err, const struct as_process *p)
 	      check(err, json_object_new_uint64(p->failed_count)));
 	j_put(err, o, "unmatched_free_count",
 	      check(err, json_object_new_uint64(p->unmatched_free_count)));
+	j_put(err, o, "mmap_bytes",
+	      check(err, json_object_new_int64(p->mmap_bytes)));
+	j_put(err, o, "mmap_peak_bytes",
+	      check(err, json_object_new_int64(p->mmap_peak)));
 	j_put(err, o, "exited", check(err, json_object_new_boolean(p->exited)));
 	j_put(err, o, "inexact",
 	      check(err, json_object_new_boolean(p->inexact)));
@@ -221,6 +225,7 @@ static json_object *j_row(int *err, const struct as_report *r,
 	j_put(err, o, "line",
 	      st->line ? check(err, json_object_new_int64(st->line)) : NULL);
 	j_put(err, o, "module", j_str(err, st->module));
+	j_put(err, o, "kind", j_str(err, sample_kind__name(st->kind)));
 	j_put(err, o, "size", check(err, json_object_new_int64(st->size)));
 	j_put(err, o, "size_diff",
 	      check(err, json_object_new_int64(st->size_diff)));

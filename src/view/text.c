@@ -150,8 +150,20 @@ static int collect_paths(struct paths *p, const struct as_report *r,
 	return err ?: paths_index(p);
 }
 
+static void put_name(FILE *out, const struct as_report *r,
+		     const struct as_stat *st, const struct paths *p);
+
+/* A row's label; an mmap'd region's row says so. */
 static void put_label(FILE *out, const struct as_report *r,
 		      const struct as_stat *st, const struct paths *p)
+{
+	put_name(out, r, st, p);
+	if (st->kind != AS_KIND_MALLOC)
+		fprintf(out, " [%s]", sample_kind__name(st->kind));
+}
+
+static void put_name(FILE *out, const struct as_report *r,
+		     const struct as_stat *st, const struct paths *p)
 {
 	if (r->system_wide && st->pid && r->group_by != AS_GROUP_PROCESS) {
 		fprintf(out, "[%" PRIu32 " ", st->pid);
@@ -333,6 +345,12 @@ static int put_footer(FILE *out, const struct as_report *r)
 		    rate(p->alloc_count, old ? old->alloc_count : 0, dt),
 		    rate(p->free_count, old ? old->free_count : 0, dt),
 		    p->failed_count, p->unmatched_free_count);
+		if (p->mmap_peak)
+			fprintf(out, "  mmap=%s (peak %s)",
+				size__format(a, sizeof(a),
+					     (double)p->mmap_bytes, false),
+				size__format(b, sizeof(b), (double)p->mmap_peak,
+					     false));
 		if (p->exited)
 			fputs("  exited", out);
 		if (p->inexact)

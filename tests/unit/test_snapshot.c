@@ -96,6 +96,10 @@ static struct as_snapshot *example(void)
 	st[0] = l3, st[1] = l1;
 	assert_true(snapshot__add_sample(s, 4242, st, 2, 4096, 1, 8192, 2) >=
 		    0);
+	/* a region mapped with mmap, at the same stack */
+	assert_int_equal(
+	    snapshot__add_sample(s, 4242, st, 2, 65536, 1, 65536, 1), 2);
+	s->samples[2].kind = AS_KIND_MMAP;
 	st[0] = l6, st[1] = l5, st[2] = l4;
 	assert_true(snapshot__add_sample(s, 4300, st, 3, 700, 7, 700, 7) >= 0);
 	assert_true(snapshot__add_sample(s, 4300, NULL, 0, 0, 0, 333, 3) >= 0);
@@ -110,6 +114,8 @@ static struct as_snapshot *example(void)
 	p->unmatched_free_count = UINT64_MAX;
 	p->alloc_bytes = (uint64_t)INT64_MAX + 1;
 	p->free_bytes = 3;
+	p->mmap_bytes = 65536;
+	p->mmap_peak = 131072;
 	assert_int_equal(snapshot__add_process(s, 4300, odd_comm), 1);
 	p = &s->processes[1];
 	p->current_bytes = INT64_MIN;
@@ -181,6 +187,7 @@ static void assert_same(const struct as_snapshot *a,
 		const struct as_sample *y = &b->samples[i];
 
 		assert_int_equal(x->pid, y->pid);
+		assert_int_equal(x->kind, y->kind);
 		assert_int_equal(x->nlocs, y->nlocs);
 		for (j = 0; j < x->nlocs; j++)
 			assert_int_equal(x->locs[j], y->locs[j]);
@@ -198,6 +205,8 @@ static void assert_same(const struct as_snapshot *a,
 		assert_str(x->comm, y->comm);
 		assert_int_equal(x->current_bytes, y->current_bytes);
 		assert_int_equal(x->peak_bytes, y->peak_bytes);
+		assert_int_equal(x->mmap_bytes, y->mmap_bytes);
+		assert_int_equal(x->mmap_peak, y->mmap_peak);
 		assert_int_equal(x->alloc_count, y->alloc_count);
 		assert_int_equal(x->free_count, y->free_count);
 		assert_int_equal(x->failed_count, y->failed_count);
