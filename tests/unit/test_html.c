@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_html.c - what the HTML report is made of: the flat profile of one
+ * or two snapshots and script-safe JSON.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "profile/model.h"
+#include "util/buf.h"
+#include "view/flat.h"
+#include "view/jsonout.h"
+
+#define EVIL_FN	  "parse</script><script>alert(1)</script>"
+#define EVIL_FILE "/src/<!--x\xe2\x80\xa8y\xe2\x80\xa9.c"
+
+struct capture {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static void cap_open(struct capture *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->f);
+}
+
+static char *cap_close(struct capture *c)
+{
+	assert_int_equal(fclose(c->f), 0);
+	return c->buf;
+}
+
+/*
+ * Two snapshots of process 7: main -> load (evil names, inlined into
+ * main's location) -> malloc site; "old" also has a stack gone since,
+ * "now" a new one and a stack in a library without debug info.
+ */
+static struct as_snapshot *snap(bool old)
+{
+	struct as_snapshot *s = snapshot__new();
+	int exe, lib, lmain, lsite, lgone, lnew, llib;
+	uint32_t st[3];
+
+	assert_non_null(s);
+	s->time = (struct timespec){1714564805, 0};
+	s->start = (struct timespec){1714564800, 0};
+	assert_int_equal(snapshot__set_meta(s, "0.1.0", "host\xff", EVIL_FN),
+			 0);
+	exe = snapshot__add_module(s, "/bin/app", "ab", 0x1000, 0x9000, 0);
+	lib = snapshot__add_module(s, "/lib/libx.so", NULL, 0x7000000,
+				   0x7009000, 0);
+	lmain = snapshot__add_location(s, 0x1100, exe, 0x100);
+	/* innermost first: load inlined into main */
+	assert_int_equal(snapshot__add_line(s, lmain, EVIL_FN, EVIL_FILE, 42),
+			 0);
+	assert_int_equal(snapshot__add_line(s, lmain, "main", "/src/app.c", 9),
+			 0);
+	lsite = snapshot__add_location(s, 0x1200, exe, 0x200);
+	assert_int_equal(
+	    snapshot__add_line(s, lsite, "alloc_rows", "/src/app.c", 20), 0);
+	lgone = snapshot__add_location(s, 0x1300, exe, 0x300);
+	assert_int_equal(snapshot__add_line(s, lgone, "gone", "/src/app.c", 30),
+			 0);
+	lnew = snapshot__add_location(s, 0x1400, exe, 0x400);
+	assert_int_equal(snapshot__add_line(s, lnew, "fresh", "/src/app.c", 40),
+			 0);
+	llib = snapshot__add_location(s, 0x7000123, lib, 0x123);
+	st[0] = (uint32_t)lsite;
+	st[1] = (uint32_t)lmain;
+	assert_true(snapshot__add_sample(s, 7, st, 2, old ? 100 : 300, 1,
+					 old ? 100 : 300, old ? 1 : 3) >= 0);
+	st[0] = (uint32_t)(old ? lgone : lnew);
+	assert_true(snapshot__add_sample(s, 7, st, 2, 50, 5, 50, 5) >= 0);
+	if (!old) {
+		st[0] = (uint32_t)llib;
+		st[1] = (uint32_t)lsite;
+		st[2] = (uint32_t)lmain;
+		assert_true(snapshot__add_sample(s, 7, st, 3, 0, 0, 64, 2) >=
+			    0);
+		/* nothing at all: left out */
+		assert_true(snapshot__add_sample(s, 7, st, 1, 0, 0, 0, 0) >= 0);
+	}
+	assert_int_equal(snapshot__add_process(s, 7, "app</script>"), 0);
+	s->processes[0].current_bytes = old ? 150 : 350;
+	return s;
+}
+
+static const struct as_flat_stack *find_stack(const struct as_flat *f,
+					      const char *leaf_fn)
+{
+	const struct as_flat_stack *st;
+	const struct as_flat_frame *fr;
+	size_t i;
+
+	for (i = 0; i < f->nstacks; i++) {
+		st = &f->stacks[i];
+		fr = &f->frames[f->refs[st->first + st->nframes - 1]];
+		if (fr->function && strcmp(fr->function, leaf_fn) == 0)
+			return st;
+	}
+	return NULL;
+}
+
+static void test_flat(void **state)
+{
+	struct as_snapshot *now = snap(false), *old = snap(true);
+	const struct as_flat_stack *st;
+	const struct as_flat_frame *fr;
+	struct as_flat f;
+
+	(void)state;
+	assert_int_equal(flat__build(&f, now, old, NULL), 0);
+	/* shared + gone + new + library: the empty sample is left out */
+	assert_int_equal(f.nstacks, 4);
+	/* main, load (inlined), alloc_rows, gone, fresh, libx+0x123 */
+	assert_int_equal(f.nframes, 6);
+	st = find_stack(&f, "alloc_rows");
+	assert_non_null(st);
+	assert_true(st->in_now && st->in_old);
+	assert_int_equal(st->now.size, 300);
+	assert_int_equal(st->old.size, 100);
+	/* root first: the location's outermost line, then the inlined one */
+	assert_int_equal(st->nframes, 3);
+	assert_string_equal(f.frames[f.refs[st->first]].function, "main");
+	assert_string_equal(f.frames[f.refs[st->first + 1]].function, EVIL_FN);
+	st = find_stack(&f, "gone");
+	assert_true(st && !st->in_now && st->in_old && st->old.count == 5);
+	st = find_stack(&f, "fresh");
+	assert_true(st && st->in_now && !st->in_old);
+	assert_int_equal(f.total_now.size, 350);
+	assert_int_equal(f.total_now.alloc_size, 414);
+	assert_int_equal(f.total_old.size, 150);
+	/* now's frames first: the library's is the last before "gone" */
+	fr = &f.frames[f.nframes - 2];
+	assert_true(fr->has_offset && !fr->function && fr->offset == 0x123);
+	assert_string_equal(fr->module, "/lib/libx.so");
+	flat__free(&f);
+	snapshot__free(now);
+	snapshot__free(old);
+}
+
+static void test_labels(void **state)
+{
+	static const struct {
+		struct as_flat_frame fr;
+		const char *label;
+	} cases[] = {
+	    {{"f", "/a/b.c", 3, "/bin/x", false, 0}, "f (b.c:3)"},
+	    {{"f+0x1c", NULL, 0, "/lib/libc.so.6", false, 0},
+	     "f+0x1c (libc.so.6)"},
+	    {{NULL, "/a/b.py", 7, NULL, false, 0}, "b.py:7"},
+	    {{NULL, NULL, 0, "/lib/libz.so", true, 0x1c40}, "libz.so+0x1c40"},
+	    {{NULL, NULL, 0, NULL, true, 0xdead}, "0xdead"},
+	};
+	struct as_strbuf sb = {0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(strbuf__reset(&sb), 0);
+		assert_int_equal(flat__label(&cases[i].fr, &sb), 0);
+		assert_string_equal(sb.s, cases[i].label);
+	}
+	strbuf__free(&sb);
+}
+
+static void test_jsonout_script(void **state)
+{
+	struct capture c;
+	struct as_jsonout j;
+	json_object *o;
+	char *text;
+
+	(void)state;
+	cap_open(&c);
+	j = (struct as_jsonout){.out = c.f, .script = true};
+	jsonout__raw(&j, "[");
+	jsonout__str(&j, EVIL_FN);
+	jsonout__raw(&j, ",");
+	jsonout__str(&j, EVIL_FILE);
+	jsonout__raw(&j, ",");
+	jsonout__str(&j, "a&b>c\xff\"q\"");
+	jsonout__raw(&j, ",");
+	jsonout__str(&j, NULL);
+	jsonout__raw(&j, "]");
+	assert_int_equal(j.err, 0);
+	text = cap_close(&c);
+	/* nothing that could end the element, open a comment or a line */
+	assert_null(strchr(text, '<'));
+	assert_null(strchr(text, '>'));
+	assert_null(strchr(text, '&'));
+	assert_null(strstr(text, "\xe2\x80\xa8"));
+	assert_null(strstr(text, "\xe2\x80\xa9"));
+	assert_non_null(strstr(text, "\\u003c/script\\u003e"));
+	assert_non_null(strstr(text, "\\u2028"));
+	/* and it still means the same strings */
+	o = json_tokener_parse(text);
+	assert_non_null(o);
+	assert_string_equal(
+	    json_object_get_string(json_object_array_get_idx(o, 0)), EVIL_FN);
+	assert_string_equal(
+	    json_object_get_string(json_object_array_get_idx(o, 1)), EVIL_FILE);
+	assert_string_equal(
+	    json_object_get_string(json_object_array_get_idx(o, 2)),
+	    "a&b>c\xef\xbf\xbd\"q\"");
+	assert_null(json_object_array_get_idx(o, 3));
+	json_object_put(o);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_flat),
+	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_jsonout_script),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
