@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_html.c - what the HTML report is made of: the flat profile of one
- * or two snapshots and script-safe JSON.
+ * test_html.c - the HTML report's data (flat profile, script-safe JSON,
+ * the page around it).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +18,7 @@
 #include "profile/model.h"
 #include "util/buf.h"
 #include "view/flat.h"
+#include "view/html.h"
 #include "view/jsonout.h"
 
 #define EVIL_FN	  "parse</script><script>alert(1)</script>"
@@ -221,12 +222,114 @@ static void test_jsonout_script(void **state)
 	free(text);
 }
 
+/* The JSON between the data element's tags. */
+static json_object *page_data(const char *page)
+{
+	static const char open[] = "id=\"allocsnoop-data\">";
+	const char *p = strstr(page, open), *end;
+	json_object *o;
+	char *text;
+
+	assert_non_null(p);
+	p += strlen(open);
+	end = strstr(p, "</script>");
+	assert_non_null(end);
+	/* the data's only '<' is the one closing its element */
+	assert_null(memchr(p, '<', (size_t)(end - p)));
+	text = strndup(p, (size_t)(end - p));
+	o = json_tokener_parse(text);
+	free(text);
+	assert_non_null(o);
+	return o;
+}
+
+static json_object *get(json_object *o, const char *path)
+{
+	char *copy = strdup(path), *tok, *save = NULL;
+	json_object *cur = o;
+
+	for (tok = strtok_r(copy, ".", &save); tok && cur;
+	     tok = strtok_r(NULL, ".", &save)) {
+		if (*tok >= '0' && *tok <= '9')
+			cur = json_object_array_get_idx(cur, atoi(tok));
+		else if (!json_object_object_get_ex(cur, tok, &cur))
+			cur = NULL;
+	}
+	free(copy);
+	assert_non_null(cur);
+	return cur;
+}
+
+static void test_html_page(void **state)
+{
+	struct as_snapshot *now = snap(false), *old = snap(true);
+	struct as_html_opts o = {.now_name = "new.pb.gz",
+				 .old_name = "old.pb.gz"};
+	json_object *d, *fields, *stacks, *st;
+	const char *p;
+	struct capture c;
+	char *page;
+	size_t i, n = 0;
+	int64_t sum = 0, old_sum = 0;
+
+	(void)state;
+	cap_open(&c);
+	assert_int_equal(html__write(c.f, now, old, &o), 0);
+	page = cap_close(&c);
+	assert_true(strncmp(page, "<!DOCTYPE html>", 15) == 0);
+	/* the data element's and the script's, nothing else */
+	for (p = page; (p = strstr(p, "</script>")); p++)
+		n++;
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(page, "Content-Security-Policy"));
+	assert_non_null(strstr(page, "default-src 'none'"));
+	d = page_data(page);
+	assert_string_equal(json_object_get_string(get(d, "format")),
+			    "allocsnoop-report");
+	assert_int_equal(json_object_get_int(get(d, "version")), 1);
+	assert_string_equal(json_object_get_string(get(d, "now.command")),
+			    EVIL_FN);
+	assert_string_equal(json_object_get_string(get(d, "now.name")),
+			    "new.pb.gz");
+	assert_string_equal(json_object_get_string(get(d, "old.name")),
+			    "old.pb.gz");
+	assert_string_equal(
+	    json_object_get_string(get(d, "now.processes.0.comm")),
+	    "app</script>");
+	assert_int_equal(json_object_get_int64(get(d, "now.totals.size")), 350);
+	fields = get(d, "stack_fields");
+	assert_int_equal(json_object_array_length(fields), 10);
+	assert_string_equal(
+	    json_object_get_string(json_object_array_get_idx(fields, 6)),
+	    "old_size");
+	stacks = get(d, "stacks");
+	assert_int_equal(json_object_array_length(stacks), 4);
+	for (i = 0; i < json_object_array_length(stacks); i++) {
+		st = json_object_array_get_idx(stacks, i);
+		sum += json_object_get_int64(json_object_array_get_idx(st, 2));
+		old_sum +=
+		    json_object_get_int64(json_object_array_get_idx(st, 6));
+	}
+	assert_int_equal(sum, 350);
+	assert_int_equal(old_sum, 150);
+	/* rows as `allocsnoop diff` has them: the biggest change first */
+	assert_string_equal(json_object_get_string(get(d, "rows.0.function")),
+			    "alloc_rows");
+	assert_int_equal(json_object_get_int64(get(d, "rows.0.size_diff")),
+			 200);
+	json_object_put(d);
+	free(page);
+	snapshot__free(now);
+	snapshot__free(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flat),
 	    cmocka_unit_test(test_labels),
 	    cmocka_unit_test(test_jsonout_script),
+	    cmocka_unit_test(test_html_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
