@@ -688,7 +688,9 @@
 
   // ---- header, processes ------------------------------------------------
 
-  function snapshotFacts(dl, s, label) {
+  // The facts of one snapshot; @label names it in a diff ("OLD", "NEW"),
+  // @general adds what both share (command, host, tool, sampling).
+  function snapshotFacts(dl, s, label, general) {
     function fact(k, v) {
       if (v === null || v === undefined || v === '') return;
       dl.appendChild(el('dt', null, k));
@@ -699,15 +701,14 @@
     fact(prefix + 'taken', s.time);
     fact(prefix + 'traced since', s.start + ' (' +
          fmtSeconds(Math.max(0, s.time_unix - s.start_unix)) + ')');
-    if (!label) {
-      fact('command', s.command);
-      fact('host', s.hostname);
-      fact('written by', s.tool_version ? 'allocsnoop ' + s.tool_version
-                                        : (s.foreign ? 'another tool' : ''));
-      fact('sampling', s.sample_bytes ? 'one sample per ' +
-           fmtSize(s.sample_bytes) + ' allocated (weighted)'
-                                      : 'exact (every allocation)');
-    }
+    if (!general) return;
+    fact('command', s.command);
+    fact('host', s.hostname);
+    fact('written by', s.tool_version ? 'allocsnoop ' + s.tool_version
+                                      : (s.foreign ? 'another tool' : ''));
+    fact('sampling', s.sample_bytes ? 'one sample per ' +
+         fmtSize(s.sample_bytes) + ' allocated (weighted)'
+                                    : 'exact (every allocation)');
   }
 
   function renderHeader(d) {
@@ -719,11 +720,8 @@
     document.title = title;
     byId('title').textContent = title;
     const dl = byId('facts');
-    if (d.old) {
-      snapshotFacts(dl, d.old, 'OLD');
-      snapshotFacts(dl, s, 'NEW');
-    }
-    snapshotFacts(dl, s, '');
+    if (d.old) snapshotFacts(dl, d.old, 'OLD', false);
+    snapshotFacts(dl, s, d.old ? 'NEW' : '', true);
   }
 
   function renderProcesses(d) {
