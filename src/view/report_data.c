@@ -203,18 +203,36 @@ static int cmp_stack(const void *a, const void *b, void *ctx)
 	return (x->nframes > y->nframes) - (x->nframes < y->nframes);
 }
 
+/* How many leading frames @st shares with @prev (NULL: none). */
+static uint32_t shared_prefix(const struct as_flat *f,
+			      const struct as_flat_stack *st,
+			      const struct as_flat_stack *prev)
+{
+	uint32_t k = 0;
+
+	if (!prev || prev->pid != st->pid)
+		return 0;
+	while (k < st->nframes && k < prev->nframes &&
+	       f->refs[st->first + k] == f->refs[prev->first + k])
+		k++;
+	return k;
+}
+
 static void put_stack(struct as_jsonout *j, const struct as_flat *f,
-		      const struct as_flat_stack *st, bool diff)
+		      const struct as_flat_stack *st,
+		      const struct as_flat_stack *prev, bool diff)
 {
 	const struct as_flat_values *v = &st->now;
-	uint32_t k;
+	uint32_t k, prefix = shared_prefix(f, st, prev);
 	int pass;
 
 	jsonout__raw(j, "[");
 	jsonout__u64(j, st->pid);
+	jsonout__raw(j, ",");
+	jsonout__u64(j, prefix);
 	jsonout__raw(j, ",[");
-	for (k = 0; k < st->nframes; k++) {
-		if (k)
+	for (k = prefix; k < st->nframes; k++) {
+		if (k > prefix)
 			jsonout__raw(j, ",");
 		jsonout__u64(j, f->refs[st->first + k]);
 	}
@@ -232,8 +250,10 @@ static void put_stack(struct as_jsonout *j, const struct as_flat *f,
 	jsonout__raw(j, "]");
 }
 
-/* Sorted, so that stacks sharing a prefix are neighbours: the page then
- * builds its call tree in one pass, without a lookup per frame. */
+/* Sorted, so that stacks sharing a prefix are neighbours: each stack is
+ * written as the frames it shares with the one before and its own (a
+ * third of the size for deep profiles), and the page builds its call tree
+ * in one pass, without a lookup per frame. */
 static int put_stacks(struct as_jsonout *j, const struct as_flat *f, bool diff)
 {
 	size_t *order, i;
@@ -245,8 +265,8 @@ static int put_stacks(struct as_jsonout *j, const struct as_flat *f, bool diff)
 		order[i] = i;
 	qsort_r(order, f->nstacks, sizeof(*order), cmp_stack, (void *)f);
 	jsonout__key(j, "stack_fields", false);
-	jsonout__raw(j, "[\"pid\",\"frames\",\"size\",\"count\","
-			"\"alloc_size\",\"alloc_count\"");
+	jsonout__raw(j, "[\"pid\",\"prefix\",\"suffix\",\"size\","
+			"\"count\",\"alloc_size\",\"alloc_count\"");
 	if (diff)
 		jsonout__raw(j, ",\"old_size\",\"old_count\","
 				"\"old_alloc_size\",\"old_alloc_count\"");
@@ -256,7 +276,8 @@ static int put_stacks(struct as_jsonout *j, const struct as_flat *f, bool diff)
 	for (i = 0; i < f->nstacks && !j->err; i++) {
 		if (i)
 			jsonout__raw(j, ",");
-		put_stack(j, f, &f->stacks[order[i]], diff);
+		put_stack(j, f, &f->stacks[order[i]],
+			  i ? &f->stacks[order[i - 1]] : NULL, diff);
 	}
 	jsonout__raw(j, "]");
 	free(order);

@@ -36,13 +36,16 @@
  *   like any other (no module).
  * STACK = one array per (process, call stack), its fields named by
  *   "stack_fields" (a reader finds them by name, so fields can be added):
- *   "pid", "frames" (frame indices, root first), "size", "count",
- *   "alloc_size", "alloc_count" (NEW's in a diff, 0 when only in OLD);
- *   in a diff "old_size", "old_count", "old_alloc_size",
- *   "old_alloc_count" (0 when only in NEW); where the data has them,
- *   "temporary" and "old_temporary" (allocations freed within the
- *   temporary threshold). Tuples rather than objects: a 100k-stack page
- *   is half the size, and parses in half the time.
+ *   "pid"; "prefix", how many of its first frames (root first) are the
+ *   same as the previous stack's in the list (0 for the first stack and
+ *   when the pid differs); "suffix", the frame indices after those, root
+ *   first; "size", "count", "alloc_size", "alloc_count" (NEW's in a diff,
+ *   0 when only in OLD); in a diff "old_size", "old_count",
+ *   "old_alloc_size", "old_alloc_count" (0 when only in NEW); where the
+ *   data has them, "temporary" and "old_temporary" (allocations freed
+ *   within the temporary threshold). Tuples and shared prefixes rather
+ *   than objects and whole frame lists: a 131k-stack page is a third of
+ *   the size (4.3 instead of 12.6 MB), which is most of its load time.
  * ROW = {"pid" | null, "comm" | null, "name", "function", "file", "line",
  *   "module", "size", "size_diff", "count", "count_diff", "alloc_size",
  *   "alloc_count"}

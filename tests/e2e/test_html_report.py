@@ -310,3 +310,80 @@ def test_report_refuses_bad_usage(tmp_path):
                  tmp_path / "no" / "dir" / "r.html", check=False)
     assert p.returncode == 1 and "cannot create" in p.stderr
 
+
+# Time to first render of the 100k-stack report below: from navigation to
+# the end of the first flame graph, as the page measures it
+# (performance.now() in report.js). Measured on the 2-vCPU VM these tests
+# run on: median 0.38 s, at most 0.82 s in 10 loads with the load average
+# at 3-6; a real trace of bench/stacks.c (131,072 stacks, 655k call-tree
+# nodes, 4.4 MB page) takes 1.0 s (at most 1.3 s). The bound leaves room
+# for a busier machine; the best of three loads is held to it.
+RENDER_BOUND_S = 2.0
+INTERACTION_BOUND_S = 1.0
+
+
+def test_100k_stacks_render_within_the_bound(tmp_path):
+    snap = tmp_path / "100k.pb.gz"
+    synth(snap, 100000, "--base", 2)
+    page = tmp_path / "100k.html"
+    report(snap, "-o", page)
+    d = page_data(page)
+    assert len(d["stacks"]) == 100000
+    times = []
+    with Browser() as b:
+        for _ in range(3):
+            b.open(page, timeout=120)
+            t = b.evaluate("window.allocsnoopReport.timings")
+            times.append(t["ready"] / 1000)
+            if times[-1] < RENDER_BOUND_S:
+                break
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "render-100k.txt").write_text(
+            f"time to first render of 100,000 stacks: {times} s "
+            f"(bound {RENDER_BOUND_S} s); last load: {json.dumps(t)}\n")
+        assert min(times) < RENDER_BOUND_S, times
+        assert b.evaluate("window.allocsnoopReport.onePass")
+        # what is drawn is bounded by the width, not by the stacks
+        drawn = frames(b)
+        assert len(drawn) < 3000, len(drawn)
+        root = frame_named(b, "all")
+        assert root["size"] == d["now"]["totals"]["size"]
+        assert root["allocCount"] == d["now"]["totals"]["alloc_count"]
+        small = [f for f in drawn if "small" in f["cls"]]
+        assert small, "no 'small frames' box in a 100k-stack graph"
+        note = b.evaluate("document.getElementById('flame-note')"
+                          ".textContent")
+        assert re.search(r"narrower than 2 px .* are merged: [\d,]+ "
+                         r'"small frames" boxes hold', note), note
+        b.screenshot(ARTIFACTS / "html-100k.png")
+
+        def timed(action):
+            return b.evaluate("(() => { const t = performance.now(); %s; "
+                              "return (performance.now() - t) / 1000; })()"
+                              % action)
+
+        fg = "window.allocsnoopReport.flame"
+        # zoom into the deepest drawn frame, search, switch the metric
+        deep = max((f for f in drawn if "small" not in f["cls"]),
+                   key=lambda f: f["depth"])
+        assert timed(f"{fg}.setZoom({deep['node']})") < INTERACTION_BOUND_S
+        assert frame_named(b, deep["name"])["width"] > \
+            frame_named(b, "all")["width"] - 1
+        assert timed(f"{fg}.setZoom(0); {fg}.setSearch('d16_1')") < \
+            INTERACTION_BOUND_S
+        # the frames matched hold what the stacks ending in them hold
+        level16 = d["frames"].index(next(
+            f for f in d["frames"] if f["function"] == "d16_1"))
+        held = 0
+        keys = []
+        for st in d["stacks"]:
+            keys = keys[:st[1]] + st[2]
+            if level16 in keys:
+                held += st[3]
+        assert int(b.evaluate("document.getElementById('match')"
+                              ".dataset.value")) == held
+        assert timed(f"{fg}.setMetric({fg}.metrics[1])") < \
+            INTERACTION_BOUND_S
+        assert frame_named(b, "all")["value"] == \
+            d["now"]["totals"]["alloc_size"]
+        assert_clean(b, page)

@@ -298,18 +298,25 @@ static void test_html_page(void **state)
 	    "app</script>");
 	assert_int_equal(json_object_get_int64(get(d, "now.totals.size")), 350);
 	fields = get(d, "stack_fields");
-	assert_int_equal(json_object_array_length(fields), 10);
+	assert_int_equal(json_object_array_length(fields), 11);
 	assert_string_equal(
-	    json_object_get_string(json_object_array_get_idx(fields, 6)),
+	    json_object_get_string(json_object_array_get_idx(fields, 7)),
 	    "old_size");
 	stacks = get(d, "stacks");
 	assert_int_equal(json_object_array_length(stacks), 4);
 	for (i = 0; i < json_object_array_length(stacks); i++) {
 		st = json_object_array_get_idx(stacks, i);
-		sum += json_object_get_int64(json_object_array_get_idx(st, 2));
+		sum += json_object_get_int64(json_object_array_get_idx(st, 3));
 		old_sum +=
-		    json_object_get_int64(json_object_array_get_idx(st, 6));
+		    json_object_get_int64(json_object_array_get_idx(st, 7));
 	}
+	/* sorted: the library's stack follows the one of alloc_rows, whose
+	 * three frames it shares */
+	st = json_object_array_get_idx(stacks, 1);
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(st, 1)),
+			 3);
+	assert_int_equal(
+	    json_object_array_length(json_object_array_get_idx(st, 2)), 1);
 	assert_int_equal(sum, 350);
 	assert_int_equal(old_sum, 150);
 	/* rows as `allocsnoop diff` has them: the biggest change first */

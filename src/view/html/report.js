@@ -138,8 +138,8 @@
     (d.stack_fields || []).forEach(function (name, i) {
       pos[name] = i;
     });
-    for (const need of ['pid', 'frames', 'size', 'count', 'alloc_size',
-                        'alloc_count']) {
+    for (const need of ['pid', 'prefix', 'suffix', 'size', 'count',
+                        'alloc_size', 'alloc_count']) {
       if (pos[need] === undefined) {
         throw new Error('the stacks have no "' + need + '" field');
       }
@@ -207,38 +207,64 @@
     }
   }
 
-  // One pass, no lookups: the stacks come sorted, so all the stacks under
-  // a node are neighbours and a node's children come in increasing frame
-  // order. Returns false at the first stack that breaks that order.
-  function insertSorted(t, stacks, pathOf, order, cols) {
+  // Calls @fn(stack, keys, shared) for every stack: keys are the nodes'
+  // frames from the root down (a process's pseudo-frame first when there
+  // are several; [no stack] for an empty stack), rebuilt from the frames
+  // the stack shares with the one before it ("prefix") and its own
+  // ("suffix"); shared is how many leading keys equal the previous
+  // stack's. The array is reused: copy it to keep it. Returns whether
+  // the stacks came sorted, so that all the stacks under a node are
+  // neighbours and one pass builds the tree.
+  function walkStacks(d, pos, pidFrame, noStack, fn) {
+    const P = pos.pid, PRE = pos.prefix, SUF = pos.suffix;
+    const lead = pidFrame.size ? 1 : 0;
+    const keys = [];
+    let nframes = 0, prevPid = null, sorted = true;
+    const order = function (f) {
+      return f === noStack ? -1 : f; // an empty stack sorts first
+    };
+    for (const s of d.stacks) {
+      const same = s[P] === prevPid;
+      const prefix = same ? Math.min(s[PRE], nframes) : 0;
+      const shared = same ? lead + prefix : 0;
+      const prevLen = keys.length;
+      const before = shared < prevLen ? keys[shared] : undefined;
+      keys.length = lead + prefix;
+      if (lead) keys[0] = pidFrame.get(s[P]);
+      for (const f of s[SUF]) keys.push(f);
+      nframes = keys.length - lead;
+      if (!nframes) keys.push(noStack);
+      if (prevPid !== null && (shared >= keys.length ||
+          (before !== undefined && order(keys[shared]) <= order(before)) ||
+          (!same && s[P] < prevPid))) {
+        sorted = false;
+      }
+      prevPid = s[P];
+      fn(s, keys, shared);
+    }
+    return sorted;
+  }
+
+  // A stack makes the nodes of its keys after the shared ones.
+  function insertSorted(t, d, walk, cols) {
     const path = [0];
-    let prev = [];
-    for (const s of stacks) {
-      const keys = pathOf(s);
-      let c = 0;
-      while (c < keys.length && c < prev.length && keys[c] === prev[c]) c++;
-      let node = path[c];
-      for (let i = c; i < keys.length; i++) {
-        const last = t.first[node];
-        if (last >= 0 && order(t.frame[last]) >= order(keys[i])) {
-          return false;
-        }
+    walk(function (s, keys, shared) {
+      let node = path[shared];
+      for (let i = shared; i < keys.length; i++) {
         node = makeChild(t, node, keys[i]);
         path[i + 1] = node;
       }
       addValues(t, node, s, cols);
-      prev = keys;
-    }
-    return true;
+    });
   }
 
   // Any order: a map from (parent, frame) to the child.
-  function insertHashed(t, stacks, pathOf, cols) {
+  function insertHashed(t, walk, cols) {
     const kids = new Map();
     const stride = t.frames.length + 1;
-    for (const s of stacks) {
+    walk(function (s, keys) {
       let node = 0;
-      for (const f of pathOf(s)) {
+      for (const f of keys) {
         const key = node * stride + f;
         let c = kids.get(key);
         if (c === undefined) {
@@ -248,35 +274,32 @@
         node = c;
       }
       addValues(t, node, s, cols);
-    }
+    });
   }
 
+  // Children come after their parents: one backward pass per array.
   function sumUp(t, metrics) {
-    for (let i = t.n - 1; i > 0; i--) {
-      const p = t.parent[i];
-      t.sub[i] += 1;
-      t.sub[p] += t.sub[i];
-      for (const m of metrics) {
-        t.now[m.key][p] += t.now[m.key][i];
-        if (t.diff) {
-          t.old[m.key][p] += t.old[m.key][i];
-          t.width[m.key][p] += t.width[m.key][i];
-        }
-      }
+    const parent = t.parent, sub = t.sub, n = t.n;
+    for (let i = n - 1; i > 0; i--) {
+      sub[i] += 1;
+      sub[parent[i]] += sub[i];
     }
-    t.sub[0] += 1;
+    sub[0] += 1;
+    const arrays = [];
+    for (const m of metrics) {
+      arrays.push(t.now[m.key]);
+      if (t.diff) arrays.push(t.old[m.key], t.width[m.key]);
+    }
+    for (const a of arrays) {
+      for (let i = n - 1; i > 0; i--) a[parent[i]] += a[i];
+    }
   }
 
   function buildTree(d, metrics, pos) {
     const frames = d.frames.slice();
     const diff = !!d.old;
-    const P = pos.pid, FR = pos.frames;
     const pids = new Set();
-    let cap = 1;
-    for (const s of d.stacks) {
-      pids.add(s[P]);
-      cap += s[FR].length + 2;
-    }
+    for (const s of d.stacks) pids.add(s[pos.pid]);
     const procs = new Map();
     for (const snap of [d.old, d.now]) {
       if (snap) for (const p of snap.processes) procs.set(p.pid, p);
@@ -296,23 +319,21 @@
     }
     const noStack = frames.length;
     frames.push({label: '[no stack]', pseudo: true});
-    function pathOf(s) {
-      const fr = s[FR].length ? s[FR] : [noStack];
-      if (!pidFrame.size) return fr;
-      return [pidFrame.get(s[P])].concat(fr);
-    }
-    // an empty stack sorts first among its process's
-    function order(f) {
-      return f === noStack ? -1 : f;
-    }
     const cols = metrics.map(function (m) {
       return {key: m.key, now: pos[m.key], old: pos['old_' + m.key]};
     });
-    let t = newTree(frames, cap, metrics, diff);
-    if (!insertSorted(t, d.stacks, pathOf, order, cols)) {
-      t = newTree(frames, cap, metrics, diff);
-      insertHashed(t, d.stacks, pathOf, cols);
-    }
+    const walk = function (fn) {
+      return walkStacks(d, pos, pidFrame, noStack, fn);
+    };
+    let nodes = 1, cap = 1;
+    const sorted = walk(function (s, keys, shared) {
+      nodes += keys.length - shared;
+      cap += keys.length;
+    });
+    const t = newTree(frames, sorted ? nodes : cap, metrics, diff);
+    if (sorted) insertSorted(t, d, walk, cols);
+    else insertHashed(t, walk, cols);
+    t.onePass = sorted;
     sumUp(t, metrics);
     t.multi = pidFrame.size > 0;
     return t;
@@ -1122,7 +1143,7 @@
     const t4 = performance.now();
     // For tests and the curious: where the time to first render went.
     window.allocsnoopReport = {
-      flame: fg, table: table,
+      flame: fg, table: table, onePass: fg.t.onePass,
       timings: {parse: t1 - t0, tree: t2 - t1, flame: t3 - t2,
                 rest: t4 - t3, ready: t4},
     };
