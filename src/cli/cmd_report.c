@@ -2,7 +2,7 @@
 /*
  * cmd_report.c - `allocsnoop report FILE [NEW]`: one self-contained HTML
  * page (flame graph, memory over time, top lines) of a snapshot or of the
- * change between two.
+ * change between two, or speedscope's JSON.
  */
 #include <argp.h>
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "profile/pprof.h"
 #include "view/group.h"
 #include "view/html.h"
+#include "view/speedscope.h"
 
 enum {
 	OPT_INCLUDE = 0x1001,
@@ -28,6 +29,7 @@ struct report_opts {
 	const char *files[2]; /* FILE, or OLD and NEW */
 	size_t nfiles;
 	const char *output; /* NULL = standard output */
+	bool speedscope;
 	enum as_group_by group_by;
 	uint32_t *pids;
 	size_t npids;
@@ -47,12 +49,14 @@ static const char doc[] =
     "       allocsnoop report OLD NEW [OPTIONS]\n"
     "\n"
     "The page opens offline in any browser: its script and styles are "
-    "inside it and it loads nothing.\n"
+    "inside it and it loads nothing. --format speedscope writes "
+    "speedscope's JSON file format instead.\n"
     "\n"
     "EXAMPLES:\n"
     "    allocsnoop report snap.pb.gz -o report.html\n"
     "    allocsnoop report before.pb.gz after.pb.gz -o diff.html\n"
     "    allocsnoop report snap.pb.gz -g function -o report.html\n"
+    "    allocsnoop report snap.pb.gz --format speedscope -o snap.json\n"
     "\v"
     "Exit status: 0 on success, 1 when a file cannot be read or the "
     "report cannot be written, 2 on a usage error.";
@@ -62,6 +66,8 @@ static const struct argp_option options[] = {
      "Write to FILE (default: standard output); it is replaced whole or "
      "not at all",
      0},
+    {"format", 'f', "FORMAT", 0,
+     "html (default) or speedscope (speedscope's JSON file format)", 0},
     {"group-by", 'g', "KEY", 0,
      "Rows of the table: lineno (default), filename, function, traceback, "
      "module or process",
@@ -115,6 +121,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'o':
 		o->output = strcmp(arg, "-") ? arg : NULL;
+		break;
+	case 'f':
+		if (strcmp(arg, "html") && strcmp(arg, "speedscope"))
+			argp_error(state,
+				   "invalid --format '%s': expected html or "
+				   "speedscope",
+				   arg);
+		o->speedscope = strcmp(arg, "speedscope") == 0;
 		break;
 	case 'g':
 		if (group_by__parse(arg, &o->group_by))
@@ -249,7 +263,8 @@ static int report(const struct report_opts *o)
 	ho.now_name = o->files[o->nfiles - 1];
 	if (sink_open(&k, o->output))
 		goto cleanup;
-	rc = html__write(k.f, now, old, &ho);
+	rc = o->speedscope ? speedscope__write(k.f, now, old, &filter, NULL)
+			   : html__write(k.f, now, old, &ho);
 	if (rc)
 		fprintf(stderr, "allocsnoop: cannot write the report: %s\n",
 			strerror(-rc));

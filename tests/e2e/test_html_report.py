@@ -387,3 +387,51 @@ def test_100k_stacks_render_within_the_bound(tmp_path):
         assert frame_named(b, "all")["value"] == \
             d["now"]["totals"]["alloc_size"]
         assert_clean(b, page)
+
+
+def test_speedscope_of_a_real_snapshot(tmp_path):
+    """speedscope's file format (its schema's required fields and types)
+    with weights that add up to the snapshot's totals exactly."""
+    snap = tmp_path / "s.pb.gz"
+    p, reps = trace_command("phases", extra=("-o", str(snap)))
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "s.speedscope.json"
+    report(snap, "--format", "speedscope", "-o", out)
+    doc = json.loads(out.read_text())
+    shown = json.loads(run_tool("show", snap, "--json", "-T", "0").stdout)
+    totals = {k: sum(r[k] for r in shown["top"])
+              for k in ("size", "count", "alloc_size", "alloc_count")}
+    assert totals["size"] == shown["processes"][0]["current_bytes"]
+    assert doc["$schema"] == \
+        "https://www.speedscope.app/file-format-schema.json"
+    assert doc["activeProfileIndex"] == 0
+    assert doc["exporter"].startswith("allocsnoop ")
+    frames = doc["shared"]["frames"]
+    assert all(isinstance(f["name"], str) and f["name"] for f in frames)
+    for f in frames:
+        assert set(f) <= {"name", "file", "line", "col"}
+        if "line" in f:
+            assert isinstance(f["line"], int) and isinstance(f["file"], str)
+    profiles = doc["profiles"]
+    assert [(p["name"], p["unit"]) for p in profiles] == [
+        ("live bytes", "bytes"), ("live allocations", "none"),
+        ("allocated bytes", "bytes"), ("allocations", "none")]
+    for prof, key in zip(profiles, ("size", "count", "alloc_size",
+                                    "alloc_count")):
+        assert prof["type"] == "sampled"
+        assert prof["startValue"] == 0
+        assert len(prof["samples"]) == len(prof["weights"])
+        assert all(isinstance(w, int) and w > 0 for w in prof["weights"])
+        assert all(s and all(isinstance(i, int) and 0 <= i < len(frames)
+                             for i in s) for s in prof["samples"])
+        assert sum(prof["weights"]) == prof["endValue"] == totals[key]
+    lines = markers("phases")
+    names = {frames[s[-1]]["name"]: w for s, w in
+             zip(profiles[0]["samples"], profiles[0]["weights"])}
+    assert names[f"phase2 (phases.c:{lines['phase2_new']})"] == 50 * 2048
+    assert names[f"phase1 (phases.c:{lines['phase1_keep']})"] == 60 * 1000
+    # root first: the outermost frame of every sample is the same
+    assert len({s[0] for s in profiles[0]["samples"]}) == 1
+    assert "main" in frames[profiles[0]["samples"][0][1]]["name"]
+    p = run_tool("report", snap, "--format", "pdf", check=False)
+    assert p.returncode == 2 and "expected html or speedscope" in p.stderr

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_html.c - the HTML report's data (flat profile, script-safe JSON,
- * the page around it).
+ * the page around it) and speedscope's JSON.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +20,7 @@
 #include "view/flat.h"
 #include "view/html.h"
 #include "view/jsonout.h"
+#include "view/speedscope.h"
 
 #define EVIL_FN	  "parse</script><script>alert(1)</script>"
 #define EVIL_FILE "/src/<!--x\xe2\x80\xa8y\xe2\x80\xa9.c"
@@ -330,6 +331,71 @@ static void test_html_page(void **state)
 	snapshot__free(old);
 }
 
+static int64_t weight_sum(json_object *profile)
+{
+	json_object *w = get(profile, "weights");
+	int64_t sum = 0;
+	size_t i;
+
+	assert_int_equal(json_object_array_length(w),
+			 json_object_array_length(get(profile, "samples")));
+	for (i = 0; i < json_object_array_length(w); i++)
+		sum += json_object_get_int64(json_object_array_get_idx(w, i));
+	assert_int_equal(sum, json_object_get_int64(get(profile, "endValue")));
+	return sum;
+}
+
+static void test_speedscope(void **state)
+{
+	struct as_snapshot *now = snap(false), *old = snap(true);
+	json_object *d, *frames;
+	struct capture c;
+	char *text;
+
+	(void)state;
+	cap_open(&c);
+	assert_int_equal(speedscope__write(c.f, now, NULL, NULL, NULL), 0);
+	text = cap_close(&c);
+	d = json_tokener_parse(text);
+	assert_non_null(d);
+	assert_string_equal(
+	    json_object_get_string(get(d, "$schema")),
+	    "https://www.speedscope.app/file-format-schema.json");
+	assert_int_equal(json_object_array_length(get(d, "profiles")), 4);
+	assert_string_equal(json_object_get_string(get(d, "profiles.0.type")),
+			    "sampled");
+	assert_string_equal(json_object_get_string(get(d, "profiles.0.unit")),
+			    "bytes");
+	assert_int_equal(weight_sum(get(d, "profiles.0")), 350);
+	assert_int_equal(weight_sum(get(d, "profiles.1")), 6);
+	assert_int_equal(weight_sum(get(d, "profiles.2")), 414);
+	assert_int_equal(weight_sum(get(d, "profiles.3")), 10);
+	/* the library stack has no live bytes: not a live-bytes sample */
+	assert_int_equal(json_object_array_length(get(d, "profiles.0.samples")),
+			 2);
+	frames = get(d, "shared.frames");
+	assert_string_equal(json_object_get_string(get(frames, "0.name")),
+			    "main (app.c:9)");
+	assert_string_equal(json_object_get_string(get(frames, "0.file")),
+			    "/src/app.c");
+	json_object_put(d);
+	free(text);
+
+	cap_open(&c);
+	assert_int_equal(speedscope__write(c.f, now, old, NULL, "x"), 0);
+	text = cap_close(&c);
+	d = json_tokener_parse(text);
+	assert_non_null(d);
+	assert_int_equal(json_object_array_length(get(d, "profiles")), 8);
+	assert_string_equal(json_object_get_string(get(d, "profiles.4.name")),
+			    "OLD live bytes");
+	assert_int_equal(weight_sum(get(d, "profiles.4")), 150);
+	json_object_put(d);
+	free(text);
+	snapshot__free(now);
+	snapshot__free(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +403,7 @@ int main(void)
 	    cmocka_unit_test(test_labels),
 	    cmocka_unit_test(test_jsonout_script),
 	    cmocka_unit_test(test_html_page),
+	    cmocka_unit_test(test_speedscope),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
