@@ -805,69 +805,94 @@
       box.appendChild(p);
       return;
     }
-    const W = 1000, H = 260, L = 70, R = 20, T = 16, B = 30;
-    let tmax = 0, ymax = 0;
+    const g = chartGeometry(series);
+    const root = svg('svg', {viewBox: '0 0 ' + g.W + ' ' + g.H,
+                             role: 'img', 'aria-label': 'memory over time'});
+    root.appendChild(chartAxes(g));
+    series.forEach(function (p, i) {
+      const pts = p.timeline.map(function (pt) {
+        return g.sx(pt[0]).toFixed(1) + ',' + g.sy(pt[1]).toFixed(1);
+      });
+      const line = svg('polyline', {points: pts.join(' '), class: 'series',
+                                    stroke: seriesColour(i)});
+      line.dataset.pid = String(p.pid);
+      root.appendChild(line);
+      root.appendChild(peakMarker(p, g.sx, g.sy));
+    });
+    box.appendChild(root);
+    chartReadout(box, root, series, g);
+    legend(box, series);
+  }
+
+  function seriesColour(i) {
+    return 'hsl(' + ((210 + i * 67) % 360) + ', 65%, 42%)';
+  }
+
+  // Scales from seconds and bytes to the chart's coordinates.
+  function chartGeometry(series) {
+    const g = {W: 1000, H: 260, L: 70, R: 20, T: 16, B: 30, tmax: 0,
+               ymax: 0};
     for (const p of series) {
       for (const pt of p.timeline) {
-        tmax = Math.max(tmax, pt[0]);
-        ymax = Math.max(ymax, pt[1]);
+        g.tmax = Math.max(g.tmax, pt[0]);
+        g.ymax = Math.max(g.ymax, pt[1]);
       }
-      ymax = Math.max(ymax, p.peak_bytes || 0);
+      g.ymax = Math.max(g.ymax, p.peak_bytes || 0);
     }
-    tmax = tmax || 1;
-    ymax = ymax || 1;
-    const sx = function (t) { return L + ((W - L - R) * t) / tmax; };
-    const sy = function (v) { return H - B - ((H - T - B) * v) / ymax; };
-    const root = svg('svg', {viewBox: '0 0 ' + W + ' ' + H,
-                             role: 'img', 'aria-label': 'memory over time'});
+    g.tmax = g.tmax || 1;
+    g.ymax = g.ymax || 1;
+    g.sx = function (t) {
+      return g.L + ((g.W - g.L - g.R) * t) / g.tmax;
+    };
+    g.sy = function (v) {
+      return g.H - g.B - ((g.H - g.T - g.B) * v) / g.ymax;
+    };
+    return g;
+  }
+
+  function chartAxes(g) {
     const axis = svg('g', {class: 'axis'});
-    const ys = byteStep(ymax, 5);
-    for (let v = 0; v <= ymax * 1.0001; v += ys) {
-      axis.appendChild(svg('line', {x1: L, x2: W - R, y1: sy(v), y2: sy(v),
-                                    class: 'grid-line'}));
-      const tx = svg('text', {x: L - 6, y: sy(v) + 4, 'text-anchor': 'end'});
+    const ys = byteStep(g.ymax, 5);
+    for (let v = 0; v <= g.ymax * 1.0001; v += ys) {
+      axis.appendChild(svg('line', {x1: g.L, x2: g.W - g.R, y1: g.sy(v),
+                                    y2: g.sy(v), class: 'grid-line'}));
+      const tx = svg('text', {x: g.L - 6, y: g.sy(v) + 4,
+                              'text-anchor': 'end'});
       tx.textContent = fmtSize(v);
       axis.appendChild(tx);
     }
-    const xs = niceStep(tmax, 8);
-    for (let v = 0; v <= tmax * 1.0001; v += xs) {
-      const tx = svg('text', {x: sx(v), y: H - B + 16, 'text-anchor':
-                              'middle'});
+    const xs = niceStep(g.tmax, 8);
+    for (let v = 0; v <= g.tmax * 1.0001; v += xs) {
+      const tx = svg('text', {x: g.sx(v), y: g.H - g.B + 16,
+                              'text-anchor': 'middle'});
       tx.textContent = fmtSeconds(v);
       axis.appendChild(tx);
     }
-    root.appendChild(axis);
-    series.forEach(function (p, i) {
-      const colour = 'hsl(' + ((210 + i * 67) % 360) + ', 65%, 42%)';
-      const pts = p.timeline.map(function (pt) {
-        return sx(pt[0]).toFixed(1) + ',' + sy(pt[1]).toFixed(1);
-      });
-      const line = svg('polyline', {points: pts.join(' '), class: 'series',
-                                    stroke: colour});
-      line.dataset.pid = String(p.pid);
-      root.appendChild(line);
-      root.appendChild(peakMarker(p, sx, sy));
-    });
-    const cursor = svg('line', {class: 'cursor', y1: T, y2: H - B,
+    return axis;
+  }
+
+  // A cursor following the mouse, and each process's sample nearest it.
+  function chartReadout(box, root, series, g) {
+    const cursor = svg('line', {class: 'cursor', y1: g.T, y2: g.H - g.B,
                                 visibility: 'hidden'});
     root.appendChild(cursor);
-    box.appendChild(root);
     const readout = el('div', 'readout');
     box.appendChild(readout);
-    legend(box, series);
     root.addEventListener('mousemove', function (e) {
       const r = root.getBoundingClientRect();
-      const t = (((e.clientX - r.left) * W) / r.width - L) * tmax /
-          (W - L - R);
+      const t = ((((e.clientX - r.left) * g.W) / r.width - g.L) * g.tmax) /
+          (g.W - g.L - g.R);
       const parts = [];
       for (const p of series) {
         const pt = nearest(p.timeline, t);
         parts.push('pid ' + p.pid + ' at ' + fmtSeconds(pt[0]) + ': ' +
-                   fmtSize(pt[1]) + ', ' + fmtInt(Math.round(pt[2])) +
-                   ' allocs/s, ' + fmtInt(Math.round(pt[3])) + ' frees/s');
+                   fmtSize(pt[1]) + ', ' + fmtInt(Math.round(pt[2] || 0)) +
+                   ' allocs/s, ' + fmtInt(Math.round(pt[3] || 0)) +
+                   ' frees/s');
       }
-      cursor.setAttribute('x1', sx(Math.max(0, Math.min(tmax, t))));
-      cursor.setAttribute('x2', cursor.getAttribute('x1'));
+      const x = g.sx(Math.max(0, Math.min(g.tmax, t)));
+      cursor.setAttribute('x1', x);
+      cursor.setAttribute('x2', x);
       cursor.setAttribute('visibility', 'visible');
       readout.textContent = parts.join('; ');
     });
@@ -910,7 +935,7 @@
     const p = el('p', 'note');
     series.forEach(function (s, i) {
       const key = el('span', 'legend-key');
-      key.style.background = 'hsl(' + ((210 + i * 67) % 360) + ', 65%, 42%)';
+      key.style.background = seriesColour(i);
       p.appendChild(key);
       p.appendChild(document.createTextNode('pid ' + s.pid + ' (' + s.comm +
                                             ')'));
