@@ -39,14 +39,21 @@ SKEL       := $(BUILD)/allocsnoop.skel.h
 PROTOS     := $(wildcard src/*/*.proto)
 PROTO_C    := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(notdir $(PROTOS)))
 PROTO_H    := $(PROTO_C:.c=.h)
+# The HTML report's page (src/view/html/), compiled in as C arrays.
+PAGE_SRCS  := $(wildcard src/view/html/*)
+PAGE_C     := $(BUILD)/gen/html_page.c
 SRCS       := $(wildcard src/*/*.c)
 MAIN_SRC   := src/cli/main.c
 OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS)) \
-              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C))
+              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C)) \
+              $(BUILD)/obj/gen/html_page.o
 LIB_OBJS   := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJS))
 SAN_OBJS   := $(patsubst $(BUILD)/obj/%.o,$(BUILD)/san/%.o,$(LIB_OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# Helpers of the tests (synthetic snapshots), linked with the tool's code.
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 WL_SRCS    := $(wildcard tests/workloads/*.c)
 WL_CXX     := $(wildcard tests/workloads/*.cc)
 # Workloads built again against each allocator family's library.
@@ -65,7 +72,7 @@ vpath %.proto $(sort $(dir $(PROTOS)))
 
 .PHONY: all deps test unit e2e demo bench fuzz format vmlinux install clean
 
-all: $(BUILD)/allocsnoop $(UNIT_BINS) $(WL_BINS) $(DEMO_BIN)
+all: $(BUILD)/allocsnoop $(UNIT_BINS) $(TOOL_BINS) $(WL_BINS) $(DEMO_BIN)
 
 deps:
 	@./scripts/install-deps
@@ -94,6 +101,20 @@ $(BUILD)/san/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_H)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -I$(BUILD)/gen -c $< -o $@
 
+$(PAGE_C): scripts/html-page $(PAGE_SRCS) | $(BUILD)
+	$(call say,GEN,$@)
+	@mkdir -p $(BUILD)/gen
+	$(Q)./scripts/html-page src/view/html $@
+
+$(BUILD)/obj/gen/html_page.o: $(PAGE_C) src/view/html_page.h
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -Isrc -c $< -o $@
+$(BUILD)/san/gen/html_page.o: $(PAGE_C) src/view/html_page.h
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) $(WARN) -Isrc -c $< -o $@
+
 # Every object may include the skeleton or the generated protobuf header:
 # they are made first; the rest of the headers come from the .d files.
 $(BUILD)/obj/%.o: src/%.c | $(SKEL) $(PROTO_H)
@@ -116,6 +137,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -MF $@.d $< $(SAN_OBJS) \
 		-o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJS)
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -MF $@.d $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
 # Workloads keep frame pointers and full debug info: tests assert lines.
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h
@@ -193,7 +219,7 @@ fuzz: deps
 	@./fuzz/run $(BUILD)
 
 format:
-	clang-format -i $(wildcard src/*/*.c src/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/workloads/*.c tests/workloads/*.cc tests/workloads/*.h demo/*.c bench/*.c fuzz/*.c)
+	clang-format -i $(wildcard src/*/*.c src/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/tools/*.c tests/workloads/*.c tests/workloads/*.cc tests/workloads/*.h demo/*.c bench/*.c fuzz/*.c)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

@@ -20,8 +20,8 @@ def long_options(*sub):
     return opts - {"help", "usage"}
 
 
-@pytest.mark.parametrize("sub", [(), ("show",), ("diff",)],
-                         ids=["trace", "show", "diff"])
+@pytest.mark.parametrize("sub", [(), ("show",), ("diff",), ("report",)],
+                         ids=["trace", "show", "diff", "report"])
 def test_every_option_is_in_the_man_page(sub):
     man = MAN.replace("\\-", "-")
     missing = [o for o in sorted(long_options(*sub)) if f"--{o}" not in man]

@@ -2,7 +2,8 @@
 /*
  * cmd.h - the subcommands main() dispatches to.
  *
- * Owned by the cmd modules (cmd_trace.c, cmd_show.c, cmd_diff.c). Each
+ * Owned by the cmd modules (cmd_trace.c, cmd_show.c, cmd_diff.c,
+ * cmd_report.c). Each
  * takes the arguments from its own name on (argv[0] is the subcommand
  * name) and returns the process exit status: 0 ok, 1 runtime error, 2
  * usage error.
@@ -16,5 +17,7 @@ int cmd__trace(int argc, char **argv);
 int cmd__show(int argc, char **argv);
 /* allocsnoop diff OLD NEW [--pid PID]... [OPTIONS] */
 int cmd__diff(int argc, char **argv);
+/* allocsnoop report FILE | OLD NEW [-o OUT] [OPTIONS] */
+int cmd__report(int argc, char **argv);
 
 #endif

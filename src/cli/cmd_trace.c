@@ -298,7 +298,7 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 	case AS_EV_MUNMAP:
 	case AS_EV_MREMAP:
 		if (size >= sizeof(struct as_mmap_event))
-			collector__on_mmap(c->col,
+			collector__on_mmap(c->col, &c->maps,
 					   (const struct as_mmap_event *)ev);
 		break;
 	default:

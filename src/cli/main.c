@@ -11,6 +11,7 @@ static const struct {
 } cmds[] = {
     {"show", cmd__show},
     {"diff", cmd__diff},
+    {"report", cmd__report},
     {"trace", cmd__trace},
 };
 

@@ -636,10 +636,51 @@ int collector__exec(struct as_collector *c, const struct as_tracer_maps *m,
 	return purge_rules__mark_exec(c->rules, pid, v.gen);
 }
 
-int collector__on_mmap(struct as_collector *c, const struct as_mmap_event *e)
+/* Is @path the dynamic loader (ld-linux-x86-64.so.2, ld-musl-...)? */
+static bool is_loader(const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+
+	base = base ? base + 1 : path;
+	return base && (strncmp(base, "ld-linux", 8) == 0 ||
+			strncmp(base, "ld-musl", 7) == 0);
+}
+
+/*
+ * Was the mapping at @stack made by the dynamic loader alone (every frame
+ * in it: the zero-filled data of the libraries it maps, its own
+ * reservations)? That is the libraries' static memory, not something the
+ * program allocated, and it is left out.
+ */
+static bool loader_only(struct as_collector *c, const struct as_tracer_maps *m,
+			uint32_t pid, uint64_t stack)
+{
+	struct as_addr_info ai;
+	const __u64 *ips;
+	__u32 nr = 0, i;
+
+	ips =
+	    stack == AS_STACK_NONE ? NULL : stack_get(c, m->stacks, stack, &nr);
+	if (!ips || !nr)
+		return false;
+	for (i = 0; i < nr; i++) {
+		if (procmaps__lookup(c->pm, pid, ips[i], &ai) &&
+		    (procmaps__refresh(c->pm, pid) ||
+		     procmaps__lookup(c->pm, pid, ips[i], &ai)))
+			return false;
+		if (!is_loader(ai.file->path))
+			return false;
+	}
+	return true;
+}
+
+int collector__on_mmap(struct as_collector *c, const struct as_tracer_maps *m,
+		       const struct as_mmap_event *e)
 {
 	switch (e->type) {
 	case AS_EV_MMAP:
+		if (loader_only(c, m, e->tgid, e->stack))
+			return 0;
 		return regions__map(c->regions, e->tgid, e->gen, e->stack,
 				    e->addr, e->len);
 	case AS_EV_MUNMAP:

@@ -30,9 +30,12 @@ int collector__read_comm(struct as_collector *c, uint32_t pid);
 
 /*
  * Keeps the regions from an mmap, munmap or mremap event (struct
- * as_mmap_event; events come in the order the calls ended).
+ * as_mmap_event; events come in the order the calls ended). What the
+ * dynamic loader maps on its own (libraries' zero-filled data) is left
+ * out: it is not the program's allocation.
  */
-int collector__on_mmap(struct as_collector *c, const struct as_mmap_event *e);
+int collector__on_mmap(struct as_collector *c, const struct as_tracer_maps *m,
+		       const struct as_mmap_event *e);
 
 /* Fills @snap with the maps' current contents, and the mmap'd regions as
  * samples of kind AS_KIND_MMAP. */

@@ -4,6 +4,8 @@
  * checked, control characters escaped.
  */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "view/escape.h"
 
@@ -81,4 +83,28 @@ void escape__fputs(FILE *out, const char *s)
 		}
 		p++;
 	}
+}
+
+char *utf8__clean(const char *s)
+{
+	size_t n = 0, len = strlen(s), k;
+	const char *p;
+	char *out;
+
+	out = malloc(len * 3 + 1); /* each bad byte grows to 3 bytes */
+	if (!out)
+		return NULL;
+	for (p = s; *p; p += k) {
+		k = utf8__len(p);
+		if (k) {
+			memcpy(out + n, p, k);
+			n += k;
+		} else {
+			memcpy(out + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			k = 1;
+		}
+	}
+	out[n] = '\0';
+	return out;
 }

@@ -25,4 +25,8 @@ void escape__fputs(FILE *out, const char *s);
  */
 size_t utf8__len(const char *s);
 
+/* @s with every byte that is not valid UTF-8 replaced by U+FFFD, in a
+ * new string (free() it); NULL when out of memory. */
+char *utf8__clean(const char *s);
+
 #endif

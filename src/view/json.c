@@ -14,31 +14,6 @@
 #include "view/format.h"
 #include "view/report.h"
 
-/* @s with every byte that is not valid UTF-8 replaced by U+FFFD. */
-static char *clean_utf8(const char *s)
-{
-	size_t n = 0, len = strlen(s), k;
-	const char *p;
-	char *out;
-
-	out = malloc(len * 3 + 1); /* each bad byte grows to 3 bytes */
-	if (!out)
-		return NULL;
-	for (p = s; *p; p += k) {
-		k = utf8__len(p);
-		if (k) {
-			memcpy(out + n, p, k);
-			n += k;
-		} else {
-			memcpy(out + n, "\xef\xbf\xbd", 3);
-			n += 3;
-			k = 1;
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
 /* Builders: NULL input is JSON null; a failed allocation sets *err. */
 static json_object *j_str(int *err, const char *s)
 {
@@ -47,7 +22,7 @@ static json_object *j_str(int *err, const char *s)
 
 	if (!s)
 		return NULL;
-	clean = clean_utf8(s);
+	clean = utf8__clean(s);
 	if (!clean) {
 		*err = -ENOMEM;
 		return NULL;
@@ -153,7 +128,7 @@ static json_object *j_lost(int *err, const struct as_snapshot *s)
 	char *name;
 
 	for (i = 0; o && i < s->ncounters && !*err; i++) {
-		name = clean_utf8(s->counters[i].name);
+		name = utf8__clean(s->counters[i].name);
 		if (!name) {
 			*err = -ENOMEM;
 			break;
