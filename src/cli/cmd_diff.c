@@ -44,7 +44,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
-		view_opts__give(state, &o->view);
+		view_opts__give(state, &o->view, 3);
 		break;
 	case ARGP_KEY_ARG:
 		if (!o->old)

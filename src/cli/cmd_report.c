@@ -15,15 +15,12 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/view_opts.h"
 #include "profile/pprof.h"
+#include "util/atomic_file.h"
 #include "view/group.h"
 #include "view/html.h"
 #include "view/speedscope.h"
-
-enum {
-	OPT_INCLUDE = 0x1001,
-	OPT_EXCLUDE,
-};
 
 struct report_opts {
 	const char *files[2]; /* FILE, or OLD and NEW */
@@ -31,10 +28,7 @@ struct report_opts {
 	const char *output; /* NULL = standard output */
 	bool speedscope;
 	enum as_group_by group_by;
-	uint32_t *pids;
-	size_t npids;
-	const char **include, **exclude;
-	size_t ninclude, nexclude;
+	struct as_view_opts view; /* which allocations count, --pid */
 };
 
 static const char doc[] =
@@ -72,53 +66,17 @@ static const struct argp_option options[] = {
      "Rows of the table: lineno (default), filename, function, traceback, "
      "module or process",
      0},
-    {"pid", 'p', "PID", 0, "Only allocations of process PID (repeatable)", 0},
-    {"include", OPT_INCLUDE, "GLOB", 0,
-     "Only allocations with a frame whose source file or module path "
-     "matches GLOB (repeatable)",
-     0},
-    {"exclude", OPT_EXCLUDE, "GLOB", 0,
-     "Leave out allocations whose allocation site's source file or module "
-     "path matches GLOB (repeatable)",
-     0},
     {0},
 };
-
-static int push(void **list, size_t *n, size_t size, const void *item)
-{
-	char *p = realloc(*list, (*n + 1) * size);
-
-	if (!p)
-		return -ENOMEM;
-	memcpy(p + *n * size, item, size);
-	(*n)++;
-	*list = p;
-	return 0;
-}
-
-static void parse_pid(struct argp_state *state, struct report_opts *o,
-		      const char *arg)
-{
-	unsigned long v;
-	uint32_t pid;
-	char *end;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || v == 0 || v > INT_MAX)
-		argp_error(state,
-			   "invalid pid '%s': expected a positive process id",
-			   arg);
-	pid = (uint32_t)v;
-	if (push((void **)&o->pids, &o->npids, sizeof(pid), &pid))
-		argp_failure(state, 1, ENOMEM, "cannot store --pid");
-}
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct report_opts *o = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		view_opts__give(state, &o->view, 2);
+		break;
 	case 'o':
 		o->output = strcmp(arg, "-") ? arg : NULL;
 		break;
@@ -137,17 +95,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "filename, function, traceback, module or "
 				   "process",
 				   arg);
-		break;
-	case 'p':
-		parse_pid(state, o, arg);
-		break;
-	case OPT_INCLUDE:
-	case OPT_EXCLUDE:
-		if (key == OPT_INCLUDE ? push((void **)&o->include,
-					      &o->ninclude, sizeof(arg), &arg)
-				       : push((void **)&o->exclude,
-					      &o->nexclude, sizeof(arg), &arg))
-			argp_failure(state, 1, ENOMEM, "cannot store a glob");
 		break;
 	case ARGP_KEY_ARG:
 		if (o->nfiles == 2)
@@ -168,87 +115,76 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* Where the report goes: standard output, or a temp file renamed over
- * the output when complete, so a failed run leaves no half page. */
-struct sink {
-	FILE *f;
-	char *tmp;
+/* What the page is made of; the file it goes to is written whole or
+ * not at all (atomic_file.h). */
+struct page {
+	const struct report_opts *o;
+	const struct as_snapshot *now, *old;
+	const struct as_filter *filter;
+	const struct as_html_opts *ho;
 };
 
-static int sink_open(struct sink *k, const char *path)
+static int write_page(FILE *f, const struct page *pg)
 {
-	mode_t mask;
-	int fd;
+	int rc;
 
-	if (!path) {
-		k->f = stdout;
-		return 0;
-	}
-	if (asprintf(&k->tmp, "%s.XXXXXX", path) < 0) {
-		k->tmp = NULL;
-		return -ENOMEM;
-	}
-	fd = mkostemp(k->tmp, O_CLOEXEC);
-	if (fd < 0 || !(k->f = fdopen(fd, "w"))) {
-		fprintf(stderr,
-			"allocsnoop: cannot create %s: %s; check that its "
-			"directory exists and is writable\n",
-			k->tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(k->tmp);
-		}
-		free(k->tmp);
-		k->tmp = NULL;
-		return -1;
-	}
-	/* A page to open in a browser: the usual mode, not mkstemp's 0600 */
-	mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	return 0;
+	rc = pg->o->speedscope
+		 ? speedscope__write(f, pg->now, pg->old, pg->filter, NULL)
+		 : html__write(f, pg->now, pg->old, pg->ho);
+	if (!rc && (fflush(f) || ferror(f)))
+		rc = -EIO;
+	return rc;
 }
 
-/* Closes @k; renames it to @path when @ok, else removes it. */
-static int sink_close(struct sink *k, const char *path, bool ok)
+static int fill_page(int fd, void *arg)
 {
-	int err = 0;
+	FILE *f;
+	int dup_fd = dup(fd), rc;
 
-	if (!k->f)
-		goto cleanup;
-	if (fflush(k->f) || ferror(k->f))
-		err = -errno ?: -EIO;
-	if (k->f != stdout && fclose(k->f) && !err)
-		err = -errno;
-	if (ok && !err && k->tmp && rename(k->tmp, path))
-		err = -errno;
-	if (ok && err)
-		fprintf(stderr, "allocsnoop: cannot write %s: %s\n",
-			path ? path : "the report", strerror(-err));
-	if (k->tmp && (!ok || err))
-		unlink(k->tmp);
-cleanup:
-	free(k->tmp);
-	return err;
+	/* the stream closes its own copy: the atomic file closes fd */
+	f = dup_fd >= 0 ? fdopen(dup_fd, "w") : NULL;
+	if (!f) {
+		rc = -errno;
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return rc;
+	}
+	rc = write_page(f, arg);
+	if (fclose(f) && !rc)
+		rc = -errno;
+	return rc;
+}
+
+static int put_page(const struct page *pg)
+{
+	char err[512];
+	int rc;
+
+	if (!pg->o->output) {
+		rc = write_page(stdout, pg);
+		if (rc)
+			fprintf(stderr,
+				"allocsnoop: cannot write the report: %s\n",
+				strerror(-rc));
+		return rc;
+	}
+	rc = atomic_file__write_shared(pg->o->output, "report", fill_page,
+				       (void *)pg, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "allocsnoop: %s\n", err);
+	return rc;
 }
 
 static int report(const struct report_opts *o)
 {
 	struct as_snapshot *snap[2] = {NULL, NULL}, *now, *old = NULL;
-	struct as_filter filter = {
-	    .include = o->include,
-	    .ninclude = o->ninclude,
-	    .exclude = o->exclude,
-	    .nexclude = o->nexclude,
-	    .pids = o->pids,
-	    .npids = o->npids,
-	};
+	struct as_filter filter;
 	struct as_html_opts ho = {.group_by = o->group_by, .filter = &filter};
-	struct sink k = {0};
 	char err[512];
 	size_t i;
-	int ret = 1, rc;
+	int ret = 1;
 
+	view_opts__filter(&o->view, &filter);
 	for (i = 0; i < o->nfiles; i++) {
 		if (snapshot__read(o->files[i], &snap[i], err, sizeof(err))) {
 			fprintf(stderr, "allocsnoop: %s\n", err);
@@ -261,14 +197,7 @@ static int report(const struct report_opts *o)
 		ho.old_name = o->files[0];
 	}
 	ho.now_name = o->files[o->nfiles - 1];
-	if (sink_open(&k, o->output))
-		goto cleanup;
-	rc = o->speedscope ? speedscope__write(k.f, now, old, &filter, NULL)
-			   : html__write(k.f, now, old, &ho);
-	if (rc)
-		fprintf(stderr, "allocsnoop: cannot write the report: %s\n",
-			strerror(-rc));
-	ret = sink_close(&k, o->output, rc == 0) || rc ? 1 : 0;
+	ret = put_page(&(struct page){o, now, old, &filter, &ho}) ? 1 : 0;
 cleanup:
 	snapshot__free(snap[0]);
 	snapshot__free(snap[1]);
@@ -277,22 +206,27 @@ cleanup:
 
 int cmd__report(int argc, char **argv)
 {
+	static const struct argp_child children[] = {
+	    {&as_view_filter_argp, 0, "Which allocations count:", 2},
+	    {&as_view_pid_argp, 0, NULL, 2},
+	    {0},
+	};
 	static const struct argp argp = {
 	    .options = options,
 	    .parser = parse_opt,
 	    .args_doc = "FILE\nOLD NEW",
 	    .doc = doc,
+	    .children = children,
 	};
 	struct report_opts o = {.group_by = AS_GROUP_LINENO};
 	char *name = argv[0];
 	int rc;
 
+	view_opts__init(&o.view);
 	/* argp names the program after argv[0] in usage and errors */
 	argv[0] = "allocsnoop report";
 	rc = argp_parse(&argp, argc, argv, 0, NULL, &o) ? 2 : report(&o);
 	argv[0] = name;
-	free(o.pids);
-	free(o.include);
-	free(o.exclude);
+	view_opts__free(&o.view);
 	return rc;
 }

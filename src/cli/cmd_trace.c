@@ -20,6 +20,7 @@
 
 #include "cli/cmd.h"
 #include "cli/snapout.h"
+#include "cli/trace_opts.h"
 #include "cli/view_opts.h"
 #include "collect/collector.h"
 #include "profile/pprof.h"
@@ -31,20 +32,8 @@
 #include "trace/tracer.h"
 #include "view/pipeline.h"
 
-struct trace_opts {
-	pid_t pid;	     /* -p, 0 = none */
-	const char *command; /* -c */
-	const char *output;  /* -o pattern */
-	double interval;     /* seconds */
-	long count;	     /* reports, 0 = until stopped */
-	bool verbose;
-	struct as_tracer_opts tracer;
-	struct as_view_opts view;
-	int npositional;
-};
-
 struct trace_ctx {
-	struct trace_opts *o;
+	struct as_trace_opts *o;
 	struct as_tracer *tracer;
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
@@ -59,217 +48,6 @@ struct trace_ctx {
 	uint64_t seq;
 	char target[64]; /* for the snapshot's metadata */
 };
-
-enum {
-	OPT_MAX_ALLOCS = 0x100,
-	OPT_MAX_STACKS,
-	OPT_MAX_PROCS,
-	OPT_MAX_THREADS,
-	OPT_STACK_DEPTH,
-	OPT_SAMPLE_BYTES,
-	OPT_FOLLOW_FORKS,
-	OPT_MMAP_FILES,
-};
-
-static const char doc[] =
-    "Trace memory allocations and show which source lines hold memory.\n"
-    "\n"
-    "USAGE: allocsnoop [-p PID | -c CMD] [OPTIONS] [interval [count]]\n"
-    "       allocsnoop show FILE [OPTIONS]\n"
-    "       allocsnoop diff OLD NEW [OPTIONS]\n"
-    "\n"
-    "Every interval seconds (default 5) print the top lines holding live "
-    "memory and how that changed since the previous report, like "
-    "Python's tracemalloc compare_to(). Without -p or -c, trace every "
-    "process that uses the system's C library.\n"
-    "\n"
-    "EXAMPLES:\n"
-    "    allocsnoop -p 4242                # trace PID 4242, report every 5 s\n"
-    "    allocsnoop -c './orders data.csv' # run a command, traced from its "
-    "start\n"
-    "    allocsnoop 10 3                   # all processes, 3 reports 10 s "
-    "apart\n"
-    "    allocsnoop -p 4242 -g traceback   # whole stacks\n"
-    "    allocsnoop -p 4242 --json 1 1     # one JSON report after 1 s\n"
-    "    allocsnoop -p 4242 -o before.pb.gz 5 1   # a snapshot file\n"
-    "    allocsnoop diff before.pb.gz after.pb.gz # compare two snapshots\n"
-    "\v"
-    "Snapshot file names may contain %n (report number), %p (pid) and %t "
-    "(time, YYYYmmdd-HHMMSS). SIGUSR1 writes a snapshot at once. Live "
-    "bytes are requested sizes; see allocsnoop(8).";
-
-static const struct argp_option options[] = {
-    {"pid", 'p', "PID", 0, "Trace this process only", 0},
-    {"command", 'c', "CMD", 0,
-     "Run and trace CMD (quoted, with its arguments); exit with its status", 0},
-    {"output", 'o', "FILE", 0,
-     "Write a snapshot (gzipped pprof) at every report", 0},
-    {"verbose", 'v', NULL, 0,
-     "Print probe sites, libbpf messages and the verifier log", 0},
-    {"max-allocs", OPT_MAX_ALLOCS, "N", 0,
-     "Live allocations tracked (default 1048576)", 1},
-    {"max-stacks", OPT_MAX_STACKS, "N", 0,
-     "Distinct stacks stored (default 65536)", 1},
-    {"max-procs", OPT_MAX_PROCS, "N", 0, "Processes tracked (default 4096)", 1},
-    {"max-threads", OPT_MAX_THREADS, "N", 0, "Threads tracked (default 16384)",
-     1},
-    {"stack-depth", OPT_STACK_DEPTH, "N", 0,
-     "Frames kept per stack, 1-64 (default 64)", 1},
-    {"follow-forks", OPT_FOLLOW_FORKS, NULL, 0,
-     "With -p or -c, also trace the processes it forks, each with its own "
-     "counts",
-     0},
-    {"mmap-files", OPT_MMAP_FILES, NULL, 0,
-     "Count file mappings made with mmap too, not only anonymous memory", 1},
-    {"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
-     "Sample one allocation per N bytes on average (Poisson, unbiased "
-     "totals; K/M/G suffixes); default 0 = trace every allocation",
-     1},
-    {0},
-};
-
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || *end || *out > max)
-		return -EINVAL;
-	return 0;
-}
-
-/* A byte count with an optional K/M/G (1024-based) suffix. */
-static int parse_bytes(const char *s, unsigned long *out)
-{
-	unsigned long v, mul = 1;
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		mul = 1UL << 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		mul = 1UL << 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		mul = 1UL << 30, end++;
-	if (*end || v > (1UL << 40) / mul)
-		return -EINVAL;
-	*out = v * mul;
-	return 0;
-}
-
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
-{
-	struct trace_opts *o = state->input;
-	unsigned long v;
-	char *end;
-
-	switch (key) {
-	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->view;
-		break;
-	case 'p':
-		if (parse_ulong(arg, INT_MAX, &v) || v == 0)
-			argp_error(state,
-				   "invalid pid '%s': expected a positive "
-				   "process id",
-				   arg);
-		o->pid = (pid_t)v;
-		break;
-	case 'c':
-		o->command = arg;
-		break;
-	case 'o':
-		o->output = arg;
-		break;
-	case 'v':
-		o->verbose = true;
-		break;
-	case OPT_MAX_ALLOCS:
-	case OPT_MAX_STACKS:
-	case OPT_MAX_PROCS:
-	case OPT_MAX_THREADS:
-		if (parse_ulong(arg, 1u << 28, &v) || v == 0)
-			argp_error(state,
-				   "invalid map size '%s': expected a number "
-				   "from 1 to 268435456",
-				   arg);
-		if (key == OPT_MAX_ALLOCS)
-			o->tracer.max_allocs = v;
-		else if (key == OPT_MAX_STACKS)
-			o->tracer.max_stacks = v, o->tracer.max_stats = 2 * v;
-		else if (key == OPT_MAX_PROCS)
-			o->tracer.max_procs = v;
-		else
-			o->tracer.max_threads = v;
-		break;
-	case OPT_STACK_DEPTH:
-		if (parse_ulong(arg, AS_MAX_STACK_DEPTH, &v) || v == 0)
-			argp_error(state,
-				   "invalid --stack-depth '%s': expected 1 "
-				   "to %d",
-				   arg, AS_MAX_STACK_DEPTH);
-		o->tracer.stack_depth = v;
-		break;
-	case OPT_FOLLOW_FORKS:
-		o->tracer.follow_forks = true;
-		break;
-	case OPT_MMAP_FILES:
-		o->tracer.mmap_files = true;
-		break;
-	case OPT_SAMPLE_BYTES:
-		if (parse_bytes(arg, &v))
-			argp_error(state,
-				   "invalid --sample-bytes '%s': expected a "
-				   "byte count such as 524288 or 512K",
-				   arg);
-		o->tracer.sample_bytes = v;
-		break;
-	case ARGP_KEY_ARG:
-		if (o->npositional == 0) {
-			errno = 0;
-			o->interval = strtod(arg, &end);
-			if (errno || *end || end == arg || !(o->interval > 0) ||
-			    o->interval > 86400 * 365)
-				argp_error(state,
-					   "invalid interval '%s': expected "
-					   "seconds > 0",
-					   arg);
-		} else if (o->npositional == 1) {
-			if (parse_ulong(arg, LONG_MAX, &v) || v == 0)
-				argp_error(state,
-					   "invalid count '%s': expected a "
-					   "number of reports > 0",
-					   arg);
-			o->count = (long)v;
-		} else {
-			argp_error(state, "unexpected argument '%s'", arg);
-		}
-		o->npositional++;
-		break;
-	case ARGP_KEY_END:
-		if (o->pid && o->command)
-			argp_error(state, "-p and -c exclude each other");
-		if (o->tracer.follow_forks && !o->pid && !o->command)
-			argp_error(state,
-				   "--follow-forks needs -p or -c: without "
-				   "them every process is traced already");
-		if (o->tracer.mmap_files && o->view.no_mmap)
-			argp_error(state, "--mmap-files and --no-mmap exclude "
-					  "each other");
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
-}
 
 static void on_event(const struct as_event *ev, size_t size, void *arg)
 {
@@ -614,7 +392,7 @@ static void raise_fd_limit(void)
 	}
 }
 
-static int trace(struct trace_opts *o)
+static int trace(struct as_trace_opts *o)
 {
 	struct trace_ctx c = {.o = o};
 	sigset_t mask, old;
@@ -717,29 +495,12 @@ cleanup:
 
 int cmd__trace(int argc, char **argv)
 {
-	static const struct argp_child children[] = {
-	    {&as_view_argp, 0, "Report options:", 2},
-	    {0},
-	};
-	static const struct argp argp = {
-	    .options = options,
-	    .parser = parse_opt,
-	    .args_doc = "[interval [count]]",
-	    .doc = doc,
-	    .children = children,
-	};
-	struct trace_opts o = {
-	    .interval = 5,
-	    .tracer = {.stack_depth = AS_MAX_STACK_DEPTH},
-	};
+	struct as_trace_opts o;
 	int rc;
 
-	view_opts__init(&o.view);
-	if (argp_parse(&argp, argc, argv, 0, NULL, &o)) {
-		view_opts__free(&o.view);
-		return 2;
-	}
-	rc = trace(&o);
-	view_opts__free(&o.view);
+	rc = trace_opts__parse(argc, argv, &o);
+	if (!rc)
+		rc = trace(&o);
+	trace_opts__free(&o);
 	return rc;
 }

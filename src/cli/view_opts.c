@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/parse.h"
 #include "cli/view_opts.h"
 #include "util/buf.h"
 
@@ -37,6 +38,10 @@ static const struct argp_option options[] = {
     {"cumulative", OPT_CUMULATIVE, NULL, 0,
      "With -g lineno or filename, charge an allocation to every frame "
      "of its stack, not only to its allocation site"},
+    {0},
+};
+
+static const struct argp_option filter_options[] = {
     {"include", OPT_INCLUDE, "GLOB", 0,
      "Only count allocations with a frame whose source file or module "
      "path matches GLOB (repeatable)"},
@@ -111,59 +116,6 @@ static int push_glob(struct as_view_opts *o, int key, const char *arg)
 			return -ENOMEM;
 		o->exclude[o->nexclude++] = arg;
 	}
-	return 0;
-}
-
-/* "4096", "64K", "1M", "2GiB": decimal bytes with a 1024-based suffix. */
-static int parse_size(const char *s, int64_t *out)
-{
-	unsigned long long v;
-	uint64_t mult = 1;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mult = 1ULL << 10;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1ULL << 20;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1ULL << 30;
-		break;
-	}
-	if (mult > 1) {
-		end++;
-		if (strcmp(end, "iB") == 0)
-			end += 2;
-	} else if (strcmp(end, "B") == 0) {
-		end++;
-	}
-	if (*end || v > (unsigned long long)INT64_MAX / mult)
-		return -EINVAL;
-	*out = (int64_t)(v * mult);
-	return 0;
-}
-
-static int parse_top(const char *s, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > INT_MAX)
-		return -EINVAL;
-	*out = (int)v;
 	return 0;
 }
 
@@ -242,6 +194,8 @@ static int check_opts(struct argp_state *state, struct as_view_opts *o)
 static int parse_value(int key, char *arg, struct argp_state *state,
 		       struct as_view_opts *o)
 {
+	uint64_t v;
+
 	switch (key) {
 	case 'g':
 		if (!group_by__parse(arg, &o->group_by))
@@ -252,8 +206,10 @@ static int parse_value(int key, char *arg, struct argp_state *state,
 			   arg);
 		return EINVAL;
 	case 'T':
-		if (!parse_top(arg, &o->top))
+		if (!parse__uint(arg, INT_MAX, &v)) {
+			o->top = (int)v;
 			return 0;
+		}
 		argp_error(state, "invalid --top '%s': expected a number >= 0",
 			   arg);
 		return EINVAL;
@@ -267,12 +223,34 @@ static int parse_value(int key, char *arg, struct argp_state *state,
 			   "alloc_size, count or alloc_count",
 			   arg);
 		return EINVAL;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static error_t parse_filter_opt(int key, char *arg, struct argp_state *state)
+{
+	struct as_view_opts *o = state->input;
+	uint64_t v;
+
+	if (!o)
+		return ARGP_ERR_UNKNOWN;
+	switch (key) {
+	case OPT_INCLUDE:
+	case OPT_EXCLUDE:
+		if (!push_glob(o, key, arg))
+			return 0;
+		argp_failure(state, EXIT_FAILURE, ENOMEM,
+			     "cannot store --%s '%s'",
+			     key == OPT_INCLUDE ? "include" : "exclude", arg);
+		return ENOMEM;
 	case OPT_NO_MMAP:
 		o->no_mmap = true;
 		return 0;
 	case OPT_MIN_SIZE:
-		if (!parse_size(arg, &o->min_size))
+		if (!parse__bytes(arg, INT64_MAX, &v)) {
+			o->min_size = (int64_t)v;
 			return 0;
+		}
 		argp_error(state,
 			   "invalid --min-size '%s': expected bytes such as "
 			   "4096, 64K, 1M or 2G",
@@ -299,16 +277,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_CUMULATIVE:
 		o->cumulative = true;
-		return 0;
-	case OPT_INCLUDE:
-	case OPT_EXCLUDE:
-		if (push_glob(o, key, arg)) {
-			argp_failure(state, EXIT_FAILURE, ENOMEM,
-				     "cannot store --%s '%s'",
-				     key == OPT_INCLUDE ? "include" : "exclude",
-				     arg);
-			return ENOMEM;
-		}
 		return 0;
 	case ARGP_KEY_END:
 		return check_opts(state, o);
@@ -340,14 +308,10 @@ static const struct argp_option pid_options[] = {
 static int push_pid(struct argp_state *state, struct as_view_opts *o,
 		    const char *arg)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 	int err;
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || v == 0 ||
-	    v > INT_MAX) {
+	if (parse__uint(arg, INT_MAX, &v) || v == 0) {
 		argp_error(state,
 			   "invalid pid '%s': expected a positive process id",
 			   arg);
@@ -383,10 +347,18 @@ const struct argp as_view_argp = {
     .help_filter = help_filter,
 };
 
-void view_opts__give(struct argp_state *state, struct as_view_opts *view)
+const struct argp as_view_filter_argp = {
+    .options = filter_options,
+    .parser = parse_filter_opt,
+};
+
+void view_opts__give(struct argp_state *state, struct as_view_opts *view,
+		     size_t nchildren)
 {
-	state->child_inputs[0] = view;
-	state->child_inputs[1] = view;
+	size_t i;
+
+	for (i = 0; i < nchildren; i++)
+		state->child_inputs[i] = view;
 }
 
 int view_opts__run_cmd(const struct as_view_cmd *cmd, int argc, char **argv,
@@ -394,6 +366,7 @@ int view_opts__run_cmd(const struct as_view_cmd *cmd, int argc, char **argv,
 {
 	static const struct argp_child children[] = {
 	    {&as_view_argp, 0, "Report options:", 2},
+	    {&as_view_filter_argp, 0, NULL, 2},
 	    {&as_view_pid_argp, 0, NULL, 0},
 	    {0},
 	};

@@ -50,7 +50,11 @@ struct as_view_opts {
 	size_t npids, pids_cap;
 };
 
+/* The rows and their format (-g, -T, --format, ...); which allocations
+ * count (--include, --exclude, --min-size, --no-mmap); --pid, for the
+ * subcommands that read snapshots. */
 extern const struct argp as_view_argp;
+extern const struct argp as_view_filter_argp;
 extern const struct argp as_view_pid_argp;
 
 void view_opts__init(struct as_view_opts *o);
@@ -77,8 +81,10 @@ struct as_view_cmd {
 int view_opts__run_cmd(const struct as_view_cmd *cmd, int argc, char **argv,
 		       void *opts, struct as_view_opts *view);
 
-/* Hands @view to the children view_opts__run_cmd() gave @state's parser. */
-void view_opts__give(struct argp_state *state, struct as_view_opts *view);
+/* Hands @view to the first @nchildren children of @state's parser, all of
+ * them view option parsers. */
+void view_opts__give(struct argp_state *state, struct as_view_opts *view,
+		     size_t nchildren);
 
 /* Fills @view (and @filter, which it points to) with what the options
  * show; both borrow the option lists. */

@@ -16,6 +16,7 @@ struct as_atomic_file {
 	const char *path, *what;
 	char *dir; /* the target's directory */
 	char *tmp; /* the temp file's path; NULL once renamed */
+	mode_t mode;
 	int fd;
 	char *err;
 	size_t errlen;
@@ -100,11 +101,11 @@ static int create_temp(struct as_atomic_file *f)
 	}
 	/* mkostemp makes it 0600 already; an odd umask cannot widen that,
 	 * but say so if the file system refuses the mode */
-	if (fchmod(f->fd, 0600))
+	if (fchmod(f->fd, f->mode))
 		return fail(f, -errno,
-			    "cannot make %s private (mode 0600): %s; write "
-			    "to a file system that keeps modes",
-			    f->tmp, strerror(errno));
+			    "cannot give %s mode %04o: %s; write to a file "
+			    "system that keeps modes",
+			    f->tmp, f->mode, strerror(errno));
 	return 0;
 }
 
@@ -141,12 +142,16 @@ static int sync_dir(const struct as_atomic_file *f)
 	return ret;
 }
 
-int atomic_file__write(const char *path, const char *what,
-		       atomic_file_fill_fn fill, void *ctx, char *err,
-		       size_t errlen)
+static int write_file(const char *path, const char *what, mode_t mode,
+		      atomic_file_fill_fn fill, void *ctx, char *err,
+		      size_t errlen)
 {
-	struct as_atomic_file f = {
-	    .path = path, .what = what, .fd = -1, .err = err, .errlen = errlen};
+	struct as_atomic_file f = {.path = path,
+				   .what = what,
+				   .mode = mode,
+				   .fd = -1,
+				   .err = err,
+				   .errlen = errlen};
 	int ret;
 
 	ret = name_temp(&f);
@@ -183,4 +188,21 @@ cleanup:
 	}
 	free(f.dir);
 	return ret;
+}
+
+int atomic_file__write(const char *path, const char *what,
+		       atomic_file_fill_fn fill, void *ctx, char *err,
+		       size_t errlen)
+{
+	return write_file(path, what, 0600, fill, ctx, err, errlen);
+}
+
+int atomic_file__write_shared(const char *path, const char *what,
+			      atomic_file_fill_fn fill, void *ctx, char *err,
+			      size_t errlen)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	return write_file(path, what, 0666 & ~mask, fill, ctx, err, errlen);
 }

@@ -27,6 +27,12 @@ int atomic_file__write(const char *path, const char *what,
 		       atomic_file_fill_fn fill, void *ctx, char *err,
 		       size_t errlen);
 
+/* The same for a file meant to be shared (a page to open in a
+ * browser): the usual mode, 0666 less the umask. */
+int atomic_file__write_shared(const char *path, const char *what,
+			      atomic_file_fill_fn fill, void *ctx, char *err,
+			      size_t errlen);
+
 /* write(2) until all @n bytes are out (EINTR retried); 0 or -errno. */
 int atomic_file__write_all(int fd, const void *p, size_t n);
 

@@ -773,14 +773,26 @@ static void test_folded(void **state)
 	snapshot__free(s);
 }
 
-/* Parses @argv through a wrapper that hands @o to the child. */
+/* Hands the wrapper's input to both view children. */
+static error_t give_children(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	if (key != ARGP_KEY_INIT)
+		return ARGP_ERR_UNKNOWN;
+	view_opts__give(state, state->input, 2);
+	return 0;
+}
+
+/* Parses @argv through a wrapper that hands @o to the children. */
 static int parse_view(struct as_view_opts *o, int argc, char **argv)
 {
 	static const struct argp_child children[] = {
 	    {&as_view_argp, 0, "Report options:", 0},
+	    {&as_view_filter_argp, 0, NULL, 0},
 	    {0},
 	};
-	static const struct argp wrapper = {.children = children};
+	static const struct argp wrapper = {.parser = give_children,
+					    .children = children};
 
 	view_opts__init(o);
 	return argp_parse(&wrapper, argc, argv,
@@ -882,6 +894,7 @@ static error_t err_wrapper_opt(int key, char *arg, struct argp_state *state)
 	if (key != ARGP_KEY_INIT)
 		return ARGP_ERR_UNKNOWN;
 	state->child_inputs[0] = in->o;
+	state->child_inputs[1] = in->o;
 	state->err_stream = in->err;
 	return 0;
 }
@@ -891,6 +904,7 @@ static int parse_view_err(struct as_view_opts *o, char **msg, int argc,
 {
 	static const struct argp_child children[] = {
 	    {&as_view_argp, 0, "Report options:", 0},
+	    {&as_view_filter_argp, 0, NULL, 0},
 	    {0},
 	};
 	static const struct argp wrapper = {.parser = err_wrapper_opt,

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/* trace_opts.c - the tracing command line, parsed and checked. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "cli/parse.h"
+#include "cli/trace_opts.h"
+
+enum {
+	OPT_MAX_ALLOCS = 0x100,
+	OPT_MAX_STACKS,
+	OPT_MAX_PROCS,
+	OPT_MAX_THREADS,
+	OPT_STACK_DEPTH,
+	OPT_SAMPLE_BYTES,
+	OPT_FOLLOW_FORKS,
+	OPT_MMAP_FILES,
+};
+
+static const char doc[] =
+    "Trace memory allocations and show which source lines hold memory.\n"
+    "\n"
+    "USAGE: allocsnoop [-p PID | -c CMD] [OPTIONS] [interval [count]]\n"
+    "       allocsnoop show FILE [OPTIONS]\n"
+    "       allocsnoop diff OLD NEW [OPTIONS]\n"
+    "       allocsnoop report FILE [NEW] [-o report.html]\n"
+    "\n"
+    "Every interval seconds (default 5) print the top lines holding live "
+    "memory and how that changed since the previous report, like "
+    "Python's tracemalloc compare_to(). Without -p or -c, trace every "
+    "process.\n"
+    "\n"
+    "EXAMPLES:\n"
+    "    allocsnoop -p 4242                # trace PID 4242, report every 5 s\n"
+    "    allocsnoop -c './orders data.csv' # run a command, traced from its "
+    "start\n"
+    "    allocsnoop 10 3                   # all processes, 3 reports 10 s "
+    "apart\n"
+    "    allocsnoop -p 4242 -g traceback   # whole stacks\n"
+    "    allocsnoop -p 4242 --json 1 1     # one JSON report after 1 s\n"
+    "    allocsnoop -p 4242 -o before.pb.gz 5 1   # a snapshot file\n"
+    "    allocsnoop diff before.pb.gz after.pb.gz # compare two snapshots\n"
+    "\v"
+    "Snapshot file names may contain %n (report number), %p (pid) and %t "
+    "(time, YYYYmmdd-HHMMSS). SIGUSR1 writes a snapshot at once. Live "
+    "bytes are requested sizes; see allocsnoop(8).";
+
+static const struct argp_option options[] = {
+    {"pid", 'p', "PID", 0, "Trace this process only", 0},
+    {"command", 'c', "CMD", 0,
+     "Run and trace CMD (quoted, with its arguments); exit with its status", 0},
+    {"output", 'o', "FILE", 0,
+     "Write a snapshot (gzipped pprof) at every report", 0},
+    {"verbose", 'v', NULL, 0,
+     "Print probe sites, libbpf messages and the verifier log", 0},
+    {"max-allocs", OPT_MAX_ALLOCS, "N", 0,
+     "Live allocations tracked (default 1048576)", 1},
+    {"max-stacks", OPT_MAX_STACKS, "N", 0,
+     "Distinct stacks stored (default 65536)", 1},
+    {"max-procs", OPT_MAX_PROCS, "N", 0, "Processes tracked (default 4096)", 1},
+    {"max-threads", OPT_MAX_THREADS, "N", 0, "Threads tracked (default 16384)",
+     1},
+    {"stack-depth", OPT_STACK_DEPTH, "N", 0,
+     "Frames kept per stack, 1-64 (default 64)", 1},
+    {"follow-forks", OPT_FOLLOW_FORKS, NULL, 0,
+     "With -p or -c, also trace the processes it forks, each with its own "
+     "counts",
+     0},
+    {"mmap-files", OPT_MMAP_FILES, NULL, 0,
+     "Count file mappings made with mmap too, not only anonymous memory", 1},
+    {"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
+     "Sample one allocation per N bytes on average (Poisson, unbiased "
+     "totals; K/M/G suffixes); default 0 = trace every allocation",
+     1},
+    {0},
+};
+
+/* -p, -c, -o, -v, --follow-forks: what is traced and where it goes. */
+static int parse_target(int key, char *arg, struct argp_state *state,
+			struct as_trace_opts *o)
+{
+	uint64_t v;
+
+	switch (key) {
+	case 'p':
+		if (parse__uint(arg, INT_MAX, &v) || v == 0)
+			argp_error(state,
+				   "invalid pid '%s': expected a positive "
+				   "process id",
+				   arg);
+		o->pid = (pid_t)v;
+		return 0;
+	case 'c':
+		o->command = arg;
+		return 0;
+	case 'o':
+		o->output = arg;
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case OPT_FOLLOW_FORKS:
+		o->tracer.follow_forks = true;
+		return 0;
+	case OPT_MMAP_FILES:
+		o->tracer.mmap_files = true;
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+/* The kernel side's sizes and sampling. */
+static int parse_tracer(int key, char *arg, struct argp_state *state,
+			struct as_trace_opts *o)
+{
+	uint64_t v;
+
+	switch (key) {
+	case OPT_MAX_ALLOCS:
+	case OPT_MAX_STACKS:
+	case OPT_MAX_PROCS:
+	case OPT_MAX_THREADS:
+		if (parse__uint(arg, 1u << 28, &v) || v == 0)
+			argp_error(state,
+				   "invalid map size '%s': expected a number "
+				   "from 1 to 268435456",
+				   arg);
+		if (key == OPT_MAX_ALLOCS)
+			o->tracer.max_allocs = v;
+		else if (key == OPT_MAX_STACKS)
+			o->tracer.max_stacks = v, o->tracer.max_stats = 2 * v;
+		else if (key == OPT_MAX_PROCS)
+			o->tracer.max_procs = v;
+		else
+			o->tracer.max_threads = v;
+		return 0;
+	case OPT_STACK_DEPTH:
+		if (parse__uint(arg, AS_MAX_STACK_DEPTH, &v) || v == 0)
+			argp_error(state,
+				   "invalid --stack-depth '%s': expected 1 "
+				   "to %d",
+				   arg, AS_MAX_STACK_DEPTH);
+		o->tracer.stack_depth = v;
+		return 0;
+	case OPT_SAMPLE_BYTES:
+		if (parse__bytes(arg, 1ULL << 40, &v))
+			argp_error(state,
+				   "invalid --sample-bytes '%s': expected a "
+				   "byte count such as 524288 or 512K",
+				   arg);
+		o->tracer.sample_bytes = v;
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+/* [interval [count]] */
+static void parse_positional(char *arg, struct argp_state *state,
+			     struct as_trace_opts *o)
+{
+	uint64_t v;
+
+	if (o->npositional == 0) {
+		if (parse__duration(arg, 86400.0 * 365, &o->interval) ||
+		    !(o->interval > 0))
+			argp_error(state,
+				   "invalid interval '%s': expected seconds > "
+				   "0 (5, 0.5, 500ms, 1m)",
+				   arg);
+	} else if (o->npositional == 1) {
+		if (parse__uint(arg, LONG_MAX, &v) || v == 0)
+			argp_error(state,
+				   "invalid count '%s': expected a number of "
+				   "reports > 0",
+				   arg);
+		o->count = (long)v;
+	} else {
+		argp_error(state, "unexpected argument '%s'", arg);
+	}
+	o->npositional++;
+}
+
+/* What can be checked only once every option is known. */
+static void check_opts(struct argp_state *state, const struct as_trace_opts *o)
+{
+	if (o->pid && o->command)
+		argp_error(state, "-p and -c exclude each other");
+	if (o->tracer.follow_forks && !o->pid && !o->command)
+		argp_error(state, "--follow-forks needs -p or -c: without "
+				  "them every process is traced already");
+	if (o->tracer.mmap_files && o->view.no_mmap)
+		argp_error(state, "--mmap-files and --no-mmap exclude each "
+				  "other");
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct as_trace_opts *o = state->input;
+	int err;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		view_opts__give(state, &o->view, 2);
+		return 0;
+	case ARGP_KEY_ARG:
+		parse_positional(arg, state, o);
+		return 0;
+	case ARGP_KEY_END:
+		check_opts(state, o);
+		return 0;
+	}
+	err = parse_target(key, arg, state, o);
+	return err == ARGP_ERR_UNKNOWN ? parse_tracer(key, arg, state, o) : err;
+}
+
+int trace_opts__parse(int argc, char **argv, struct as_trace_opts *o)
+{
+	static const struct argp_child children[] = {
+	    {&as_view_argp, 0, "Report options:", 2},
+	    {&as_view_filter_argp, 0, NULL, 2},
+	    {0},
+	};
+	static const struct argp argp = {
+	    .options = options,
+	    .parser = parse_opt,
+	    .args_doc = "[interval [count]]",
+	    .doc = doc,
+	    .children = children,
+	};
+
+	memset(o, 0, sizeof(*o));
+	o->interval = 5;
+	o->tracer.stack_depth = AS_MAX_STACK_DEPTH;
+	view_opts__init(&o->view);
+	return argp_parse(&argp, argc, argv, 0, NULL, o) ? 2 : 0;
+}
+
+void trace_opts__free(struct as_trace_opts *o)
+{
+	view_opts__free(&o->view);
+}
