@@ -45,10 +45,15 @@ void snapshot__free(struct as_snapshot *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->nprocesses; i++)
+	for (i = 0; i < s->nprocesses; i++) {
 		free(s->processes[i].comm);
-	for (i = 0; i < s->nsamples; i++)
+		free(s->processes[i].timeline);
+	}
+	for (i = 0; i < s->nsamples; i++) {
 		free(s->samples[i].locs);
+		hist__free(&s->samples[i].life);
+		hist__free(&s->samples[i].age);
+	}
 	for (i = 0; i < s->nlocations; i++) {
 		for (j = 0; j < s->locations[i].nlines; j++) {
 			free(s->locations[i].lines[j].function);

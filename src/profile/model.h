@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "profile/hist.h"
+
 /* One source line of a location; several for inlined frames. */
 struct as_line {
 	char *function; /* demangled; NULL when unknown */
@@ -67,6 +69,11 @@ struct as_sample {
 	int64_t count;	/* live allocations */
 	int64_t alloc_size;  /* bytes allocated since attach */
 	int64_t alloc_count; /* allocations since attach */
+	/* Time (snapshots of a tracer that kept it; 0 and empty else). */
+	int64_t temporary;   /* freed within snapshot.temporary_ns */
+	uint64_t oldest_ns;  /* age of its oldest live block */
+	struct as_hist life; /* freed blocks by lifetime */
+	struct as_hist age;  /* live blocks by age */
 };
 
 struct as_process {
@@ -82,8 +89,20 @@ struct as_process {
 	uint64_t free_bytes;
 	int64_t mmap_bytes; /* mapped with mmap directly, now */
 	int64_t mmap_peak;  /* the most mapped at once */
+	struct timespec peak_time; /* CLOCK_REALTIME of the peak; 0 unknown */
+	/* Its memory over time, oldest first (none: ntimeline 0). */
+	size_t ntimeline;
+	struct as_timeline_point *timeline;
 	bool exited;  /* the process has exited; these are its last numbers */
 	bool inexact; /* some of its allocations could not be tracked */
+};
+
+/* One moment of a process's memory over time. */
+struct as_timeline_point {
+	int64_t t_ms;	      /* since the snapshot's start */
+	int64_t current;      /* live bytes */
+	uint64_t alloc_count; /* allocations since attach */
+	uint64_t free_count;
 };
 
 /* A named counter of something the tracer could not keep exactly. */
@@ -102,6 +121,10 @@ struct as_snapshot {
 	char *hostname;
 	char *command; /* the traced command line or target, NULL if none */
 	int64_t sample_bytes; /* sampling period, 0 = exact */
+	/* The live counts are of blocks older than this (--older-than);
+	 * 0 = of every live block. */
+	uint64_t older_than_ns;
+	uint64_t temporary_ns; /* what the samples' temporary counts mean */
 
 	size_t nprocesses, nsamples, nlocations, nmodules, ncounters;
 	struct as_process *processes;

@@ -257,7 +257,7 @@ static int read_meta(struct reader *r)
 {
 	struct as_snapshot *s = r->s;
 	const char *version, *host, *command;
-	int64_t format, ts, tn, ss, sn;
+	int64_t format, ts, tn, ss, sn, older, temporary;
 	json_object *o;
 	bool has_meta;
 	int ret;
@@ -285,7 +285,10 @@ static int read_meta(struct reader *r)
 	    !jget_str_or_null(o, "command", &command) ||
 	    !jget_i64(o, "sample_bytes", &s->sample_bytes) ||
 	    !jget_i64(o, "time_sec", &ts) || !jget_i64(o, "time_nsec", &tn) ||
-	    !jget_i64(o, "start_sec", &ss) || !jget_i64(o, "start_nsec", &sn)) {
+	    !jget_i64(o, "start_sec", &ss) || !jget_i64(o, "start_nsec", &sn) ||
+	    !jget_opt_i64(o, "older_than_ns", &older) ||
+	    !jget_opt_i64(o, "temporary_ns", &temporary) || older < 0 ||
+	    temporary < 0) {
 		ret = corrupt(r, "the allocsnoop.meta comment lacks a field "
 				 "or has one of the wrong type");
 		goto cleanup;
@@ -298,9 +301,55 @@ static int read_meta(struct reader *r)
 	s->time.tv_nsec = tn;
 	s->start.tv_sec = ss;
 	s->start.tv_nsec = sn;
+	s->older_than_ns = (uint64_t)older;
+	s->temporary_ns = (uint64_t)temporary;
 cleanup:
 	json_object_put(o);
 	return ret;
+}
+
+/* A point [t_ms, current, alloc_count, free_count]; false when it is
+ * not one. */
+static bool timeline_point(json_object *a, struct as_timeline_point *pt)
+{
+	json_object *v[4];
+	size_t i;
+
+	if (!json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) != 4)
+		return false;
+	for (i = 0; i < 4; i++) {
+		v[i] = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(v[i], json_type_int))
+			return false;
+	}
+	pt->t_ms = json_object_get_int64(v[0]);
+	pt->current = json_object_get_int64(v[1]);
+	pt->alloc_count = json_object_get_uint64(v[2]);
+	pt->free_count = json_object_get_uint64(v[3]);
+	return true;
+}
+
+/* The process's "timeline", when it has one: 0, or -1 when malformed. */
+static int read_timeline(json_object *o, struct as_process *p)
+{
+	json_object *a;
+	size_t n, i;
+
+	if (!json_object_object_get_ex(o, "timeline", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array))
+		return -1;
+	n = json_object_array_length(a);
+	p->timeline = calloc(n ?: 1, sizeof(*p->timeline));
+	if (!p->timeline)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!timeline_point(json_object_array_get_idx(a, i),
+				    &p->timeline[i]))
+			return -1;
+	p->ntimeline = n;
+	return 0;
 }
 
 static int read_process(struct reader *r, const char *text)
@@ -309,6 +358,7 @@ static int read_process(struct reader *r, const char *text)
 	struct as_process *p;
 	const char *comm;
 	uint64_t pid;
+	int64_t peak = 0;
 	size_t before = s->nprocesses;
 	json_object *o;
 	int ret;
@@ -344,11 +394,15 @@ static int read_process(struct reader *r, const char *text)
 	    !jget_bool(o, "exited", &p->exited) ||
 	    !jget_bool(o, "inexact", &p->inexact) ||
 	    !jget_opt_i64(o, "mmap_bytes", &p->mmap_bytes) ||
-	    !jget_opt_i64(o, "mmap_peak", &p->mmap_peak))
+	    !jget_opt_i64(o, "mmap_peak", &p->mmap_peak) ||
+	    !jget_opt_i64(o, "peak_time_ns", &peak) || peak < 0 ||
+	    read_timeline(o, p))
 		ret = corrupt(r,
 			      "the allocsnoop.process comment of pid %llu "
 			      "lacks a field or has one of the wrong type",
 			      (unsigned long long)pid);
+	p->peak_time =
+	    (struct timespec){peak / 1000000000LL, peak % 1000000000LL};
 cleanup:
 	json_object_put(o);
 	return ret;
@@ -628,20 +682,66 @@ static int64_t value_or(const pb_sample *sm, int idx, int64_t dflt)
 	return idx >= 0 ? sm->value[idx] : dflt;
 }
 
-/* The sample's numeric "pid" label (0 if none), "comm" (NULL) and
- * "kind" (malloc when none). */
+/* What a sample's labels say. */
+struct labels {
+	uint32_t pid; /* "pid", 0 if none */
+	const char *comm;
+	uint32_t kind; /* malloc when none */
+	int64_t temporary;
+	uint64_t oldest_ns;
+	const char *hists[2]; /* "lifetimes", "ages" */
+};
+
+/* One string label of ours; false when the label is not one. */
+static int str_label(const struct reader *r, const char *key, const char *val,
+		     struct labels *out)
+{
+	enum as_sample_kind k;
+
+	if (strcmp(key, "comm") == 0 && !out->comm) {
+		out->comm = val;
+	} else if (strcmp(key, "kind") == 0) {
+		/* ours are known kinds; another tool's label of that name is
+		 * its business */
+		if (!sample_kind__parse(val, &k))
+			out->kind = k;
+		else if (r->meta)
+			return corrupt(r, "a sample has kind '%s'", val);
+	} else if (strcmp(key, "lifetimes") == 0) {
+		out->hists[0] = val;
+	} else if (strcmp(key, "ages") == 0) {
+		out->hists[1] = val;
+	}
+	return 0;
+}
+
+static int num_label(const struct reader *r, const char *key, int64_t num,
+		     bool *have_pid, struct labels *out)
+{
+	if (strcmp(key, "pid") == 0 && !*have_pid) {
+		if (num < 0 || num > UINT32_MAX)
+			return corrupt(r, "a sample has pid %lld",
+				       (long long)num);
+		out->pid = (uint32_t)num;
+		*have_pid = true;
+	} else if (strcmp(key, "temporary") == 0) {
+		out->temporary = num;
+	} else if (strcmp(key, "oldest_age") == 0 && num >= 0) {
+		out->oldest_ns = (uint64_t)num;
+	}
+	return 0;
+}
+
 static int sample_labels(const struct reader *r, const pb_sample *sm,
-			 uint32_t *pid, const char **comm, uint32_t *kind)
+			 struct labels *out)
 {
 	const pb_profile *p = r->p;
-	enum as_sample_kind k;
 	bool have_pid = false;
 	size_t i;
+	int ret = 0;
 
-	*pid = 0;
-	*comm = NULL;
-	*kind = AS_KIND_MALLOC;
-	for (i = 0; i < sm->n_label; i++) {
+	*out = (struct labels){.kind = AS_KIND_MALLOC};
+	for (i = 0; !ret && i < sm->n_label; i++) {
 		const pb_label *lb = sm->label[i];
 		const char *key;
 
@@ -650,25 +750,50 @@ static int sample_labels(const struct reader *r, const pb_sample *sm,
 			return corrupt(r, "a sample label has a string index "
 					  "out of range");
 		key = p->string_table[lb->key];
-		if (!have_pid && !lb->str && strcmp(key, "pid") == 0) {
-			if (lb->num < 0 || lb->num > UINT32_MAX)
-				return corrupt(r, "a sample has pid %lld",
-					       (long long)lb->num);
-			*pid = (uint32_t)lb->num;
-			have_pid = true;
-		} else if (!*comm && lb->str && strcmp(key, "comm") == 0) {
-			*comm = p->string_table[lb->str];
-		} else if (lb->str && strcmp(key, "kind") == 0) {
-			/* ours are known kinds; another tool's label of that
-			 * name is its business */
-			if (!sample_kind__parse(p->string_table[lb->str], &k))
-				*kind = k;
-			else if (r->meta)
-				return corrupt(r, "a sample has kind '%s'",
-					       p->string_table[lb->str]);
-		}
+		ret = lb->str ? str_label(r, key, p->string_table[lb->str], out)
+			      : num_label(r, key, lb->num, &have_pid, out);
+	}
+	return ret;
+}
+
+/* A histogram from its label text "bucket:count,..." into @h. */
+static int hist_of(const struct reader *r, const char *text, struct as_hist *h)
+{
+	unsigned long long b, n;
+	const char *p = text;
+	char *end;
+
+	while (p && *p) {
+		b = strtoull(p, &end, 10);
+		if (end == p || *end != ':' || b >= AS_HIST_BUCKETS)
+			return corrupt(r, "a sample has histogram '%.40s'",
+				       text);
+		p = end + 1;
+		n = strtoull(p, &end, 10);
+		if (end == p || (*end && *end != ','))
+			return corrupt(r, "a sample has histogram '%.40s'",
+				       text);
+		if (hist__add(h, (unsigned)b, n))
+			return -ENOMEM;
+		p = *end ? end + 1 : NULL;
 	}
 	return 0;
+}
+
+/* The time facts of sample @sm from its labels. */
+static int sample_times(const struct reader *r, const struct labels *lb,
+			struct as_sample *sm)
+{
+	int ret = 0;
+
+	sm->kind = lb->kind;
+	sm->temporary = lb->temporary;
+	sm->oldest_ns = lb->oldest_ns;
+	if (lb->hists[0])
+		ret = hist_of(r, lb->hists[0], &sm->life);
+	if (!ret && lb->hists[1])
+		ret = hist_of(r, lb->hists[1], &sm->age);
+	return ret;
 }
 
 /*
@@ -715,9 +840,9 @@ static int read_sample(struct reader *r, size_t i, uint32_t *locs,
 		       uint32_t *last_pid)
 {
 	const pb_sample *sm = r->p->sample[i];
-	const char *comm;
+	struct labels lb;
 	int64_t size, count;
-	uint32_t pid, nlocs, kind;
+	uint32_t nlocs;
 	int ret;
 
 	if (sm->n_value != r->p->n_sample_type)
@@ -725,23 +850,25 @@ static int read_sample(struct reader *r, size_t i, uint32_t *locs,
 			       "sample %zu has %zu values for %zu sample types",
 			       i, sm->n_value, r->p->n_sample_type);
 	ret = sample_locs(r, i, locs, &nlocs);
-	ret = ret ?: sample_labels(r, sm, &pid, &comm, &kind);
+	ret = ret ?: sample_labels(r, sm, &lb);
 	if (ret)
 		return ret;
 	size = value_or(sm, r->st[ST_INUSE_SPACE], 0);
 	count = value_or(sm, r->st[ST_INUSE_OBJECTS], 0);
 	ret =
-	    snapshot__add_sample(r->s, pid, locs, nlocs, size, count,
+	    snapshot__add_sample(r->s, lb.pid, locs, nlocs, size, count,
 				 value_or(sm, r->st[ST_ALLOC_SPACE], size),
 				 value_or(sm, r->st[ST_ALLOC_OBJECTS], count));
 	if (ret < 0)
 		return ret;
-	r->s->samples[ret].kind = kind;
-	if (!r->meta && !r->has_processes && pid && pid != *last_pid) {
-		ret = snapshot__add_process(r->s, pid, comm);
+	ret = sample_times(r, &lb, &r->s->samples[ret]);
+	if (ret)
+		return ret;
+	if (!r->meta && !r->has_processes && lb.pid && lb.pid != *last_pid) {
+		ret = snapshot__add_process(r->s, lb.pid, lb.comm);
 		if (ret < 0)
 			return ret;
-		*last_pid = pid;
+		*last_pid = lb.pid;
 	}
 	return 0;
 }

@@ -61,6 +61,9 @@ struct writer {
 	/* per module: has_functions, has_filenames, has_line_numbers,
 	 * has_inline_frames */
 	bool (*has)[4];
+	/* per sample: its lifetimes' and ages' histograms as label text
+	 * ("9:7,12:1": bucket:count), NULL when empty */
+	char *(*hists)[2];
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -198,12 +201,49 @@ static int meta_comment(struct writer *w)
 	ret = ret
 		  ?: jset(o, "start_nsec",
 			  json_object_new_int64(s->start.tv_nsec));
+	ret = ret
+		  ?: jset(o, "older_than_ns",
+			  json_object_new_int64((int64_t)s->older_than_ns));
+	ret = ret
+		  ?: jset(o, "temporary_ns",
+			  json_object_new_int64((int64_t)s->temporary_ns));
 	if (ret) {
 		json_object_put(o);
 		return ret;
 	}
 	return add_json_comment(w, AS_SNAPSHOT_META, o);
 }
+
+/* [[t_ms, current, alloc_count, free_count], ...] */
+static json_object *timeline_json(const struct as_process *p)
+{
+	json_object *a = json_object_new_array(), *pt;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; a && !ret && i < p->ntimeline; i++) {
+		const struct as_timeline_point *t = &p->timeline[i];
+
+		pt = json_object_new_array_ext(4);
+		ret =
+		    !pt ||
+		    json_object_array_add(pt, json_object_new_int64(t->t_ms)) ||
+		    json_object_array_add(pt,
+					  json_object_new_int64(t->current)) ||
+		    json_object_array_add(
+			pt, json_object_new_uint64(t->alloc_count)) ||
+		    json_object_array_add(
+			pt, json_object_new_uint64(t->free_count)) ||
+		    json_object_array_add(a, pt);
+	}
+	if (ret) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int64_t ts_nanos(struct timespec t);
 
 static int process_comment(struct writer *w, const struct as_process *p)
 {
@@ -238,6 +278,11 @@ static int process_comment(struct writer *w, const struct as_process *p)
 	ret =
 	    ret ?: jset(o, "mmap_bytes", json_object_new_int64(p->mmap_bytes));
 	ret = ret ?: jset(o, "mmap_peak", json_object_new_int64(p->mmap_peak));
+	ret = ret
+		  ?: jset(o, "peak_time_ns",
+			  json_object_new_int64(ts_nanos(p->peak_time)));
+	if (!ret && p->ntimeline)
+		ret = jset(o, "timeline", timeline_json(p));
 	ret = ret ?: jset(o, "exited", json_object_new_boolean(p->exited));
 	ret = ret ?: jset(o, "inexact", json_object_new_boolean(p->inexact));
 	if (ret) {
@@ -363,6 +408,16 @@ static int collect_strings(struct writer *w)
 			ret = add_str(w, "kind")
 				  ?: add_str(w, sample_kind__name(
 						    s->samples[i].kind));
+		if (!ret && s->samples[i].temporary)
+			ret = add_str(w, "temporary");
+		if (!ret && s->samples[i].oldest_ns)
+			ret = add_str(w, "oldest_age")
+				  ?: add_str(w, "nanoseconds");
+		if (!ret && w->hists[i][0])
+			ret = add_str(w, "lifetimes")
+				  ?: add_str(w, w->hists[i][0]);
+		if (!ret && w->hists[i][1])
+			ret = add_str(w, "ages") ?: add_str(w, w->hists[i][1]);
 	}
 	for (i = 0; i < s->nmodules && !ret; i++)
 		ret = add_str(w, s->modules[i].path)
@@ -422,12 +477,55 @@ static int collect_functions(struct writer *w)
 }
 
 /* Everything the profile's tables are built from. */
+/* "bucket:count,..." of @h, NULL when it is empty. */
+static int hist_text(const struct as_hist *h, char **out)
+{
+	struct as_strbuf sb = {0};
+	uint32_t i;
+	int err = 0;
+
+	*out = NULL;
+	for (i = 0; !err && i < h->n; i++) {
+		if (i)
+			err = strbuf__addc(&sb, ',');
+		err = err
+			  ?: strbuf__add_u64(&sb, hist__bin_bucket(h, i), false,
+					     false);
+		err = err ?: strbuf__addc(&sb, ':');
+		err = err
+			  ?: strbuf__add_u64(&sb, hist__bin_count(h, i), false,
+					     false);
+	}
+	if (err) {
+		strbuf__free(&sb);
+		return err;
+	}
+	*out = sb.s;
+	return 0;
+}
+
+static int format_hists(struct writer *w)
+{
+	const struct as_snapshot *s = w->s;
+	size_t i;
+	int ret = 0;
+
+	w->hists = calloc(s->nsamples ?: 1, sizeof(*w->hists));
+	if (!w->hists)
+		return -ENOMEM;
+	for (i = 0; !ret && i < s->nsamples; i++)
+		ret = hist_text(&s->samples[i].life, &w->hists[i][0])
+			  ?: hist_text(&s->samples[i].age, &w->hists[i][1]);
+	return ret;
+}
+
 static int collect(struct writer *w)
 {
 	size_t i;
 	int ret;
 
-	ret = collect_pids(w);
+	ret = format_hists(w);
+	ret = ret ?: collect_pids(w);
 	ret = ret ?: collect_strings(w);
 	ret = ret ?: collect_functions(w);
 	if (ret)
@@ -586,8 +684,40 @@ static void build_functions(const struct writer *w, struct pb *pb)
 	pb->prof.function = pb->fnp;
 }
 
-/* Labels a sample has at most: pid, comm, kind. */
-#define LABELS 3
+/* Labels a sample has at most: pid, comm, kind, and its time facts:
+ * temporary, oldest_age, lifetimes, ages. */
+#define LABELS 7
+
+/* Adds the time labels of sample @i to @ps, from @lb on. */
+static void time_labels(const struct writer *w, size_t i, pb_sample *ps,
+			pb_label *lb)
+{
+	const struct as_sample *sm = &w->s->samples[i];
+	static const char *const hist_keys[2] = {"lifetimes", "ages"};
+	int k;
+
+	if (sm->temporary) {
+		perftools__profiles__label__init(lb);
+		lb->key = str_idx(w, "temporary");
+		lb->num = sm->temporary;
+		ps->label[ps->n_label++] = lb++;
+	}
+	if (sm->oldest_ns) {
+		perftools__profiles__label__init(lb);
+		lb->key = str_idx(w, "oldest_age");
+		lb->num = (int64_t)sm->oldest_ns;
+		lb->num_unit = str_idx(w, "nanoseconds");
+		ps->label[ps->n_label++] = lb++;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!w->hists[i][k])
+			continue;
+		perftools__profiles__label__init(lb);
+		lb->key = str_idx(w, hist_keys[k]);
+		lb->str = str_idx(w, w->hists[i][k]);
+		ps->label[ps->n_label++] = lb++;
+	}
+}
 
 static void build_samples(const struct writer *w, struct pb *pb)
 {
@@ -637,6 +767,7 @@ static void build_samples(const struct writer *w, struct pb *pb)
 			    sample_kind__name((enum as_sample_kind)sm->kind));
 			ps->label[ps->n_label++] = &lb[2];
 		}
+		time_labels(w, i, ps, &lb[3]);
 		pb->samplep[i] = ps;
 	}
 	pb->prof.n_sample = s->nsamples;
@@ -834,5 +965,10 @@ cleanup:
 	free(w.fns);
 	free(w.pids);
 	free(w.has);
+	for (i = 0; w.hists && i < s->nsamples; i++) {
+		free(w.hists[i][0]);
+		free(w.hists[i][1]);
+	}
+	free(w.hists);
 	return ret;
 }

@@ -367,13 +367,13 @@ static int new_row(struct grouper *g, const struct as_sample *sm,
  * Counts @sm in row @idx, once per row: cumulative mode offers the same
  * key several times for one sample.
  */
-static void count_in_row(struct grouper *g, size_t sample_idx,
-			 const struct as_sample *sm, size_t idx)
+static int count_in_row(struct grouper *g, size_t sample_idx,
+			const struct as_sample *sm, size_t idx)
 {
 	struct as_stat *r = &g->st->rows[idx];
 
 	if (g->state[idx].stamp == sample_idx + 1)
-		return;
+		return 0;
 	if (r->pid != sm->pid)
 		g->state[idx].mixed_pid = true;
 	g->state[idx].stamp = sample_idx + 1;
@@ -381,6 +381,10 @@ static void count_in_row(struct grouper *g, size_t sample_idx,
 	r->count += sm->count;
 	r->alloc_size += sm->alloc_size;
 	r->alloc_count += sm->alloc_count;
+	r->temporary += sm->temporary;
+	if (sm->oldest_ns > r->oldest_ns)
+		r->oldest_ns = sm->oldest_ns;
+	return hist__merge(&r->life, &sm->life) ?: hist__merge(&r->age, &sm->age);
 }
 
 /*
@@ -401,10 +405,9 @@ static int add_to_row(struct grouper *g, size_t sample_idx,
 		if (err)
 			return err;
 	}
-	count_in_row(g, sample_idx, sm, row);
 	if (idx)
 		*idx = row;
-	return 0;
+	return count_in_row(g, sample_idx, sm, row);
 }
 
 /*
@@ -525,10 +528,8 @@ static int group_by_site(struct grouper *g, size_t idx, int site,
 		err = strbuf__add(&g->key, UNKNOWN);
 		return err ?: add_to_row(g, idx, sm, fr, plen, NULL);
 	}
-	if (u64map__get(g->sites, site_key(g, sm, site), &row)) {
-		count_in_row(g, idx, sm, (size_t)row);
-		return 0;
-	}
+	if (u64map__get(g->sites, site_key(g, sm, site), &row))
+		return count_in_row(g, idx, sm, (size_t)row);
 	err = frame_key(&g->key, g->s, fr.l, fr.li, g->o->by);
 	err = err ?: add_to_row(g, idx, sm, fr, plen, &made);
 	return err ?: u64map__set(g->sites, site_key(g, sm, site), made);
@@ -660,16 +661,22 @@ void stats__sort(struct as_stats *st)
 		qsort(st->rows, st->n, sizeof(*st->rows), cmp_stat);
 }
 
+static void row_free(struct as_stat *r)
+{
+	free(r->key);
+	free(r->name);
+	hist__free(&r->life);
+	hist__free(&r->age);
+}
+
 void stats__free(struct as_stats *st)
 {
 	size_t i;
 
 	if (!st)
 		return;
-	for (i = 0; i < st->n; i++) {
-		free(st->rows[i].key);
-		free(st->rows[i].name);
-	}
+	for (i = 0; i < st->n; i++)
+		row_free(&st->rows[i]);
 	free(st->rows);
 	u64map__free(st->index);
 	free(st);
@@ -683,9 +690,9 @@ static int push_copy(struct as_stats *st, const struct as_stat *src)
 	*r = *src;
 	r->key = strdup(src->key);
 	r->name = strdup(src->name);
-	if (!r->key || !r->name) {
-		free(r->key);
-		free(r->name);
+	if (!r->key || !r->name || hist__copy(&r->life, &src->life) ||
+	    hist__copy(&r->age, &src->age)) {
+		row_free(r);
 		return -ENOMEM;
 	}
 	st->n++;
@@ -773,6 +780,11 @@ static int gone_rows(struct as_stats *st, const struct as_stats *old,
 		r->size_diff = -r->size;
 		r->count_diff = -r->count;
 		r->size = r->count = r->alloc_size = r->alloc_count = 0;
+		/* nothing of it is live or freed now */
+		r->temporary = 0;
+		r->oldest_ns = 0;
+		hist__free(&r->life);
+		hist__free(&r->age);
 	}
 	return 0;
 }
@@ -786,8 +798,7 @@ static void drop_rows(struct as_stats *st)
 		if (keep_row(&st->rows[i], st->min_size)) {
 			st->rows[k++] = st->rows[i];
 		} else {
-			free(st->rows[i].key);
-			free(st->rows[i].name);
+			row_free(&st->rows[i]);
 		}
 	}
 	st->n = k;

@@ -82,6 +82,12 @@ struct as_stat {
 	const struct as_sample *sample;
 	int64_t size, count, alloc_size, alloc_count;
 	int64_t size_diff, count_diff;
+	/* time, summed over its samples: temporary allocations, the oldest
+	 * live block's age, the lifetimes of freed blocks, the ages of live
+	 * ones (owned by the row) */
+	int64_t temporary;
+	uint64_t oldest_ns;
+	struct as_hist life, age;
 };
 
 struct as_stats {

@@ -91,7 +91,7 @@ def traces(out):
     for block in out.split(SEPARATOR)[1:]:
         frames = []
         for line in block.splitlines():
-            if not line.strip() or re.match(r"^\s+\w+:\s", line):
+            if not line.strip() or re.match(r"^\s*\w+:\s", line):
                 continue  # blank, or a label such as "pid:  4242"
             if line.startswith(" " * 13):
                 frames.append(line.strip())  # a caller

@@ -100,6 +100,14 @@ static struct as_snapshot *example(void)
 	assert_int_equal(
 	    snapshot__add_sample(s, 4242, st, 2, 65536, 1, 65536, 1), 2);
 	s->samples[2].kind = AS_KIND_MMAP;
+	/* time: temporary counts, the oldest block's age, both histograms */
+	s->samples[0].temporary = 6;
+	s->samples[0].oldest_ns = 90000000000ULL;
+	assert_int_equal(hist__add(&s->samples[0].life, 0, 5), 0);
+	assert_int_equal(hist__add(&s->samples[0].life, 31, 1), 0);
+	assert_int_equal(hist__add(&s->samples[0].age, 26, 4), 0);
+	s->older_than_ns = 30000000000ULL;
+	s->temporary_ns = 1000000;
 	st[0] = l6, st[1] = l5, st[2] = l4;
 	assert_true(snapshot__add_sample(s, 4300, st, 3, 700, 7, 700, 7) >= 0);
 	assert_true(snapshot__add_sample(s, 4300, NULL, 0, 0, 0, 333, 3) >= 0);
@@ -116,6 +124,13 @@ static struct as_snapshot *example(void)
 	p->free_bytes = 3;
 	p->mmap_bytes = 65536;
 	p->mmap_peak = 131072;
+	p->peak_time = (struct timespec){1699999995, 5};
+	p->timeline = calloc(2, sizeof(*p->timeline));
+	assert_non_null(p->timeline);
+	p->timeline[0] = (struct as_timeline_point){0, 100, 1, 0};
+	p->timeline[1] =
+	    (struct as_timeline_point){100, 1204096, 12, UINT64_MAX / 2};
+	p->ntimeline = 2;
 	assert_int_equal(snapshot__add_process(s, 4300, odd_comm), 1);
 	p = &s->processes[1];
 	p->current_bytes = INT64_MIN;
@@ -157,6 +172,8 @@ static void assert_same(const struct as_snapshot *a,
 	assert_str(a->hostname, b->hostname);
 	assert_str(a->command, b->command);
 	assert_int_equal(a->sample_bytes, b->sample_bytes);
+	assert_int_equal(a->older_than_ns, b->older_than_ns);
+	assert_int_equal(a->temporary_ns, b->temporary_ns);
 
 	assert_int_equal(a->nmodules, b->nmodules);
 	for (i = 0; i < a->nmodules; i++) {
@@ -188,6 +205,14 @@ static void assert_same(const struct as_snapshot *a,
 
 		assert_int_equal(x->pid, y->pid);
 		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->temporary, y->temporary);
+		assert_int_equal(x->oldest_ns, y->oldest_ns);
+		assert_int_equal(x->life.n, y->life.n);
+		assert_int_equal(x->age.n, y->age.n);
+		for (j = 0; j < x->life.n; j++)
+			assert_int_equal(x->life.bins[j], y->life.bins[j]);
+		for (j = 0; j < x->age.n; j++)
+			assert_int_equal(x->age.bins[j], y->age.bins[j]);
 		assert_int_equal(x->nlocs, y->nlocs);
 		for (j = 0; j < x->nlocs; j++)
 			assert_int_equal(x->locs[j], y->locs[j]);
@@ -207,6 +232,12 @@ static void assert_same(const struct as_snapshot *a,
 		assert_int_equal(x->peak_bytes, y->peak_bytes);
 		assert_int_equal(x->mmap_bytes, y->mmap_bytes);
 		assert_int_equal(x->mmap_peak, y->mmap_peak);
+		assert_int_equal(x->peak_time.tv_sec, y->peak_time.tv_sec);
+		assert_int_equal(x->peak_time.tv_nsec, y->peak_time.tv_nsec);
+		assert_int_equal(x->ntimeline, y->ntimeline);
+		for (j = 0; j < x->ntimeline; j++)
+			assert_memory_equal(&x->timeline[j], &y->timeline[j],
+					    sizeof(x->timeline[j]));
 		assert_int_equal(x->alloc_count, y->alloc_count);
 		assert_int_equal(x->free_count, y->free_count);
 		assert_int_equal(x->failed_count, y->failed_count);
