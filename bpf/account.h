@@ -18,17 +18,22 @@ struct {
 	__type(value, struct as_stat_val);
 } stats SEC(".maps");
 
+/* Zeroed initial value for new stats entries: too big for the BPF
+ * stack, which the stack walk needs. */
+static struct as_stat_val stat_zero = {};
+
 static __always_inline int stat_add(__u32 tgid, __u32 gen, __u64 stack,
 				    __s64 size, __s64 count, __u64 alloc_size,
 				    __u64 alloc_count)
 {
 	struct as_stat_key key = {.tgid = tgid, .gen = gen, .stack = stack};
-	struct as_stat_val zero = {}, *v;
+	struct as_stat_val *v;
 	long err;
 
 	v = bpf_map_lookup_elem(&stats, &key);
 	if (!v) {
-		err = bpf_map_update_elem(&stats, &key, &zero, BPF_NOEXIST);
+		err = bpf_map_update_elem(&stats, &key, &stat_zero,
+					  BPF_NOEXIST);
 		if (err && err != -EEXIST) {
 			count_lost(AS_LOST_STAT_MAP_FULL);
 			return -1;
@@ -68,7 +73,8 @@ static __always_inline void release(__u32 tgid, const struct as_alloc_val *r,
 	}
 }
 
-static __always_inline void peak_update(struct as_proc_val *p, __s64 cur)
+static __always_inline void peak_update(struct as_proc_val *p, __s64 cur,
+					__u64 now)
 {
 	__s64 pk;
 	int i;
@@ -79,8 +85,10 @@ static __always_inline void peak_update(struct as_proc_val *p, __s64 cur)
 		pk = p->peak;
 		if (cur <= pk)
 			break;
-		if (__sync_val_compare_and_swap(&p->peak, pk, cur) == pk)
+		if (__sync_val_compare_and_swap(&p->peak, pk, cur) == pk) {
+			WRITE_ONCE(p->peak_ns, now);
 			break;
+		}
 	}
 }
 
@@ -130,7 +138,7 @@ static __always_inline void record_alloc(struct as_thread_state *ts, __u32 tgid,
 		cur = __sync_fetch_and_add(&p->current, r->weight) + r->weight;
 		__sync_fetch_and_add(&p->alloc_count, r->count_weight);
 		__sync_fetch_and_add(&p->alloc_bytes, r->weight);
-		peak_update(p, cur);
+		peak_update(p, cur, r->ts);
 	}
 }
 

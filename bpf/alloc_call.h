@@ -156,6 +156,8 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		return 0; /* sampling passed this call by */
 	p = proc_get(tgid);
 	ts->rec.gen = p ? p->gen : 0;
+	/* the one clock read of the call: ages and lifetimes start here */
+	ts->rec.ts = bpf_ktime_get_ns();
 	ts->rec.stack = ts->sampled
 			    ? stack_store(tgid, ts, PT_REGS_IP(ctx),
 					  PT_REGS_SP(ctx), PT_REGS_FP(ctx))

@@ -129,6 +129,7 @@ struct as_alloc_val {
 	__u64 stack;	    /* key into stacks, AS_STACK_NONE when not stored */
 	__u64 weight;	    /* bytes it stands for: = size when exact */
 	__u64 count_weight; /* allocations it stands for: 1 when exact */
+	__u64 ts;	    /* when it was allocated, bpf_ktime_get_ns() */
 	__u32 gen; /* the process image (as_proc_val.gen) it belongs to */
 	__u32 pad;
 };
@@ -169,11 +170,43 @@ struct as_stat_key {
 	__u64 stack;
 };
 
+/*
+ * Lifetimes of freed blocks, log2 buckets of microseconds: bucket 0 holds
+ * those under 2 us, bucket i those in [2^i, 2^(i+1)) us, the last one
+ * everything longer (2^31 us is 36 minutes). Live blocks' ages use the
+ * same buckets (in userspace).
+ */
+#define AS_LIFE_BUCKETS 32
+
+/* The bucket of @ns nanoseconds. */
+static inline __attribute__((always_inline)) __u32 as_life_bucket(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 b = 0;
+
+	/* log2 by halving: BPF has no count-leading-zeros */
+	if (us >= 1ULL << 16)
+		b += 16, us >>= 16;
+	if (us >= 1ULL << 8)
+		b += 8, us >>= 8;
+	if (us >= 1ULL << 4)
+		b += 4, us >>= 4;
+	if (us >= 1ULL << 2)
+		b += 2, us >>= 2;
+	if (us >= 1ULL << 1)
+		b += 1;
+	if (ns / 1000 >= 1ULL << 32)
+		b = AS_LIFE_BUCKETS - 1;
+	return b < AS_LIFE_BUCKETS ? b : AS_LIFE_BUCKETS - 1;
+}
+
 struct as_stat_val {
 	__s64 size;	   /* live bytes */
 	__s64 count;	   /* live allocations */
 	__u64 alloc_size;  /* bytes allocated since attach */
 	__u64 alloc_count; /* allocations since attach */
+	__u64 temporary;   /* freed within the temporary threshold */
+	__u32 life[AS_LIFE_BUCKETS]; /* freed blocks by lifetime */
 };
 
 /*
@@ -192,6 +225,7 @@ struct as_proc_val {
 	__u64 free_bytes;
 	__u64 untracked; /* allocations counted but not kept live (a map was
 			    full) */
+	__u64 peak_ns;	 /* when the peak was reached, bpf_ktime_get_ns() */
 	__u32 gen;	 /* the current image; old images' records are purged */
 	__u32 pad;
 };
@@ -232,6 +266,7 @@ enum as_event_type {
 	AS_EV_MMAP, /* struct as_mmap_event: anonymous memory mapped */
 	AS_EV_MUNMAP,
 	AS_EV_MREMAP,
+	AS_EV_OOM, /* the kernel chose a traced process as OOM victim */
 };
 
 struct as_event {

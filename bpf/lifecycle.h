@@ -60,6 +60,21 @@ int BPF_KPROBE(maps_changed)
 	return 0;
 }
 
+/*
+ * The OOM killer chose its victim: userspace writes a snapshot of it now,
+ * before its memory (and its stacks' meaning) is gone.
+ */
+SEC("raw_tp/mark_victim")
+int handle_oom(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *task = (void *)ctx->args[0];
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (!untraced(tgid) && bpf_map_lookup_elem(&procs, &tgid))
+		emit(AS_EV_OOM, tgid);
+	return 0;
+}
+
 /* --follow-forks: a child of a followed process is followed. */
 SEC("raw_tp/sched_process_fork")
 int handle_fork(struct bpf_raw_tracepoint_args *ctx)

@@ -13,16 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
+#include "collect/ages.h"
 #include "collect/collector.h"
 #include "collect/comm_cache.h"
 #include "collect/loc_index.h"
 #include "collect/purge_rules.h"
 #include "collect/regions.h"
 #include "collect/stack_cache.h"
+#include "collect/timeline.h"
 #include "util/buf.h"
 #include "util/u64map.h"
 
@@ -44,7 +47,9 @@ static const char *const lost_names[AS_LOST_MAX] = {
 struct as_collector {
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
-	struct as_regions *regions; /* mmap'd, from their events */
+	struct as_timeline *timeline;	 /* every process's memory over time */
+	uint64_t older_ns, temporary_ns; /* --older-than, --temporary */
+	struct as_regions *regions;	 /* mmap'd, from their events */
 	struct as_stack_cache *stacks;
 	struct as_comm_cache *comms;
 	struct as_purge_rules *rules;
@@ -62,6 +67,7 @@ int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 	c->sym = sym;
 	err = stack_cache__new(&c->stacks);
 	err = err ?: regions__new(&c->regions);
+	err = err ?: timeline__new(&c->timeline);
 	err = err ?: comm_cache__new(&c->comms);
 	err = err ?: purge_rules__new(&c->rules);
 	if (err) {
@@ -78,6 +84,7 @@ void collector__free(struct as_collector *c)
 		return;
 	stack_cache__free(c->stacks);
 	regions__free(c->regions);
+	timeline__free(c->timeline);
 	comm_cache__free(c->comms);
 	purge_rules__free(c->rules);
 	free(c);
@@ -161,10 +168,32 @@ cleanup:
 	return ret;
 }
 
+/* The monotonic clock (the programs') in nanoseconds. */
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
 struct procs_ctx {
 	struct as_collector *c;
 	struct as_snapshot *snap;
+	uint64_t now_mono; /* the programs' clock, when snap->time was read */
 };
+
+/* The CLOCK_REALTIME of the programs' monotonic @ns (0: unknown). */
+static struct timespec realtime_of(const struct procs_ctx *pc, uint64_t ns)
+{
+	int64_t real = (int64_t)pc->snap->time.tv_sec * 1000000000LL +
+		       pc->snap->time.tv_nsec;
+
+	if (!ns || ns > pc->now_mono)
+		return (struct timespec){0, 0};
+	real -= (int64_t)(pc->now_mono - ns);
+	return (struct timespec){real / 1000000000LL, real % 1000000000LL};
+}
 
 static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
 {
@@ -192,6 +221,7 @@ static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
 		    .unmatched_free_count = v[i].unmatched_free_count,
 		    .alloc_bytes = v[i].alloc_bytes,
 		    .free_bytes = v[i].free_bytes,
+		    .peak_time = realtime_of(pc, v[i].peak_ns),
 		    .exited = procmaps__process_gone((pid_t)pid[i]),
 		    .inexact = v[i].untracked > 0,
 		};
@@ -200,9 +230,9 @@ static int procs_batch(const void *keys, const void *vals, __u32 n, void *arg)
 }
 
 static int read_procs(struct as_collector *c, const struct as_tracer_maps *m,
-		      struct as_snapshot *snap)
+		      struct as_snapshot *snap, uint64_t now_mono)
 {
-	struct procs_ctx pc = {.c = c, .snap = snap};
+	struct procs_ctx pc = {.c = c, .snap = snap, .now_mono = now_mono};
 
 	purge_rules__clear_gens(c->rules);
 	return for_each_batch(m->procs, sizeof(__u32),
@@ -297,7 +327,8 @@ static int location_of(struct as_collector *c, struct as_loc_index *li,
 	return loc;
 }
 
-/* A sample of @kind for @stack of process @pid, with its counters. */
+/* A sample of @kind for @stack of process @pid, with its counters;
+ * returns its index. */
 static int add_sample(struct as_collector *c, struct as_loc_index *li,
 		      const struct as_tracer_maps *m, struct as_snapshot *snap,
 		      uint32_t pid, uint64_t stack, uint32_t kind,
@@ -323,19 +354,50 @@ static int add_sample(struct as_collector *c, struct as_loc_index *li,
 	if (loc < 0)
 		return loc;
 	snap->samples[loc].kind = kind;
-	return 0;
+	return loc;
+}
+
+/* The time facts of a stack's sample: its lifetimes, its blocks' ages. */
+static int add_times(struct as_sample *sm, const struct as_stat_val *v,
+		     const struct as_ages_entry *e)
+{
+	unsigned b;
+	int err = 0;
+
+	sm->temporary = (int64_t)v->temporary;
+	for (b = 0; !err && b < AS_LIFE_BUCKETS; b++)
+		err = hist__add(&sm->life, b, v->life[b]);
+	if (err || !e)
+		return err;
+	sm->oldest_ns = e->oldest_ns;
+	return hist__copy(&sm->age, &e->hist);
 }
 
 static int add_stat(struct as_collector *c, struct as_loc_index *li,
 		    const struct as_tracer_maps *m, struct as_snapshot *snap,
-		    const struct as_stat_key *k, const struct as_stat_val *v)
+		    const struct as_stat_key *k, const struct as_stat_val *v,
+		    const struct as_ages *ages)
 {
+	const struct as_ages_entry *e =
+	    ages__get(ages, k->tgid, k->gen, k->stack);
+	struct as_stat_val live = *v;
+	int idx;
+
 	if (!v->alloc_count && !v->count)
 		return 0;
 	/* an image replaced by exec, not yet purged */
 	if (purge_rules__replaced(c->rules, k->tgid, k->gen))
 		return 0;
-	return add_sample(c, li, m, snap, k->tgid, k->stack, AS_KIND_MALLOC, v);
+	if (c->older_ns) {
+		/* --older-than: only the old blocks are live here */
+		if (!e || !e->old_count)
+			return 0;
+		live.size = e->old_size;
+		live.count = e->old_count;
+	}
+	idx = add_sample(c, li, m, snap, k->tgid, k->stack, AS_KIND_MALLOC,
+			 &live);
+	return idx < 0 ? idx : add_times(&snap->samples[idx], v, e);
 }
 
 struct stats_ctx {
@@ -343,6 +405,7 @@ struct stats_ctx {
 	struct as_loc_index *li;
 	const struct as_tracer_maps *m;
 	struct as_snapshot *snap;
+	const struct as_ages *ages;
 };
 
 static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
@@ -354,7 +417,8 @@ static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	int err;
 
 	for (i = 0; i < n; i++) {
-		err = add_stat(sc->c, sc->li, sc->m, sc->snap, &k[i], &v[i]);
+		err = add_stat(sc->c, sc->li, sc->m, sc->snap, &k[i], &v[i],
+			       sc->ages);
 		if (err)
 			return err;
 	}
@@ -382,7 +446,7 @@ static int add_regions(struct as_collector *c, struct as_loc_index *li,
 					 .alloc_count = rs[i].alloc_count};
 		err = add_sample(c, li, m, snap, rs[i].pid, rs[i].stack,
 				 AS_KIND_MMAP, &v);
-		if (err)
+		if (err < 0)
 			return err;
 	}
 	for (i = 0; i < snap->nprocesses; i++) {
@@ -396,9 +460,9 @@ static int add_regions(struct as_collector *c, struct as_loc_index *li,
 }
 
 static int read_stats(struct as_collector *c, const struct as_tracer_maps *m,
-		      struct as_snapshot *snap)
+		      struct as_snapshot *snap, const struct as_ages *ages)
 {
-	struct stats_ctx sc = {.c = c, .m = m, .snap = snap};
+	struct stats_ctx sc = {.c = c, .m = m, .snap = snap, .ages = ages};
 	int ret;
 
 	ret = loc_index__new(&sc.li);
@@ -416,16 +480,102 @@ static int read_stats(struct as_collector *c, const struct as_tracer_maps *m,
 	return ret;
 }
 
+/* Offers every block of the allocs hash map to @arg's ages. */
+static int ages_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct as_alloc_key *k = keys;
+	const struct as_alloc_val *v = vals;
+	__u32 i;
+	int err = 0;
+
+	for (i = 0; !err && i < n; i++)
+		err = ages__add(arg, k[i].tgid, v[i].gen, v[i].stack, v[i].ts,
+				v[i].weight, v[i].count_weight);
+	return err;
+}
+
+/*
+ * The ages of the live blocks, per stack, from one pass over the table
+ * (mapped read-only for the pass: kept mapped, it would count its whole
+ * size in the tracer's memory) and the hash map behind it.
+ */
+static int read_ages(const struct as_tracer_maps *m, struct as_ages *ages)
+{
+	size_t len = (size_t)m->table_buckets * sizeof(struct as_bucket);
+	const struct as_bucket *table, *b;
+	__u64 addr;
+	__u32 i, j;
+	int err = 0;
+
+	table = mmap(NULL, len, PROT_READ, MAP_SHARED, m->table, 0);
+	if (table == MAP_FAILED)
+		return -errno;
+	for (i = 0; !err && i < m->table_buckets; i++) {
+		b = &table[i];
+		for (j = 0; !err && j < AS_BUCKET_SLOTS; j++) {
+			addr = __atomic_load_n(&b->addr[j], __ATOMIC_ACQUIRE);
+			if (addr == AS_SLOT_EMPTY || addr == AS_SLOT_CLAIMED)
+				continue;
+			err =
+			    ages__add(ages, b->tgid[j], b->rec[j].gen,
+				      b->rec[j].stack, b->rec[j].ts,
+				      b->rec[j].weight, b->rec[j].count_weight);
+		}
+	}
+	munmap((void *)table, len);
+	return err
+		   ?: for_each_batch(m->allocs, sizeof(struct as_alloc_key),
+				     sizeof(struct as_alloc_val), ages_batch,
+				     ages);
+}
+
+/* Each process's memory over time and the moment of its peak. */
+static int add_timelines(struct as_collector *c, struct as_snapshot *snap,
+			 uint64_t now_mono)
+{
+	int64_t real_ms =
+	    (int64_t)snap->time.tv_sec * 1000 + snap->time.tv_nsec / 1000000;
+	int64_t start_ms =
+	    (int64_t)snap->start.tv_sec * 1000 + snap->start.tv_nsec / 1000000;
+	int64_t shift = real_ms - (int64_t)(now_mono / 1000000) - start_ms;
+	const struct as_timeline_point *pts;
+	struct as_process *p;
+	size_t i, j, n;
+
+	for (i = 0; i < snap->nprocesses; i++) {
+		p = &snap->processes[i];
+		pts = timeline__get(c->timeline, p->pid, &n);
+		if (!n)
+			continue;
+		p->timeline = malloc(n * sizeof(*p->timeline));
+		if (!p->timeline)
+			return -ENOMEM;
+		/* the points' clock is the monotonic one: from the start */
+		for (j = 0; j < n; j++) {
+			p->timeline[j] = pts[j];
+			p->timeline[j].t_ms += shift;
+		}
+		p->ntimeline = n;
+	}
+	return 0;
+}
+
 int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 		       struct as_snapshot *snap)
 {
+	uint64_t now = mono_ns();
+	struct as_ages *ages = NULL;
 	unsigned int i;
 	int err;
 
-	err = read_procs(c, m, snap);
-	if (err)
-		return err;
-	err = read_stats(c, m, snap);
+	snap->older_than_ns = c->older_ns;
+	snap->temporary_ns = c->temporary_ns;
+	err = read_procs(c, m, snap, now);
+	err = err ?: ages__new(now, c->older_ns, &ages);
+	err = err ?: read_ages(m, ages);
+	err = err ?: read_stats(c, m, snap, ages);
+	err = err ?: add_timelines(c, snap, now);
+	ages__free(ages);
 	if (err)
 		return err;
 	for (i = 0; i < AS_LOST_MAX; i++) {
@@ -554,6 +704,7 @@ int collector__purge(struct as_collector *c, const struct as_tracer_maps *m,
 		bpf_map_delete_elem(m->procs, &pids[i]);
 		procmaps__forget(c->pm, pids[i]);
 		regions__forget(c->regions, pids[i], UINT32_MAX);
+		timeline__forget(c->timeline, pids[i]);
 	}
 	return err;
 }
@@ -672,6 +823,45 @@ static bool loader_only(struct as_collector *c, const struct as_tracer_maps *m,
 			return false;
 	}
 	return true;
+}
+
+void collector__set_time(struct as_collector *c, uint64_t older_ns,
+			 uint64_t temporary_ns)
+{
+	c->older_ns = older_ns;
+	c->temporary_ns = temporary_ns;
+}
+
+struct tick_ctx {
+	struct as_collector *c;
+	int64_t t_ms; /* the programs' clock */
+};
+
+static int tick_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const __u32 *pid = keys;
+	const struct as_proc_val *v = vals;
+	const struct tick_ctx *tc = arg;
+	struct as_timeline_point pt;
+	__u32 i;
+	int err = 0;
+
+	for (i = 0; !err && i < n; i++) {
+		pt = (struct as_timeline_point){.t_ms = tc->t_ms,
+						.current = v[i].current,
+						.alloc_count = v[i].alloc_count,
+						.free_count = v[i].free_count};
+		err = timeline__add(tc->c->timeline, pid[i], &pt);
+	}
+	return err;
+}
+
+int collector__tick(struct as_collector *c, const struct as_tracer_maps *m)
+{
+	struct tick_ctx tc = {c, (int64_t)(mono_ns() / 1000000)};
+
+	return for_each_batch(m->procs, sizeof(__u32),
+			      sizeof(struct as_proc_val), tick_batch, &tc);
 }
 
 int collector__on_mmap(struct as_collector *c, const struct as_tracer_maps *m,

@@ -29,6 +29,18 @@ int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm);
 int collector__read_comm(struct as_collector *c, uint32_t pid);
 
 /*
+ * The live counts of later collects are of the blocks older than
+ * @older_ns (0: all); @temporary_ns is what the programs count as a
+ * temporary allocation (recorded in the snapshot).
+ */
+void collector__set_time(struct as_collector *c, uint64_t older_ns,
+			 uint64_t temporary_ns);
+
+/* Adds every process's current bytes and counts to its memory over time
+ * (the tracer's loop calls it 10 times a second). 0 or a negative errno. */
+int collector__tick(struct as_collector *c, const struct as_tracer_maps *m);
+
+/*
  * Keeps the regions from an mmap, munmap or mremap event (struct
  * as_mmap_event; events come in the order the calls ended). What the
  * dynamic loader maps on its own (libraries' zero-filled data) is left
