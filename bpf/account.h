@@ -32,8 +32,8 @@ static __always_inline int stat_add(__u32 tgid, __u32 gen, __u64 stack,
 
 	v = bpf_map_lookup_elem(&stats, &key);
 	if (!v) {
-		err = bpf_map_update_elem(&stats, &key, &stat_zero,
-					  BPF_NOEXIST);
+		err =
+		    bpf_map_update_elem(&stats, &key, &stat_zero, BPF_NOEXIST);
 		if (err && err != -EEXIST) {
 			count_lost(AS_LOST_STAT_MAP_FULL);
 			return -1;
@@ -51,19 +51,32 @@ static __always_inline int stat_add(__u32 tgid, __u32 gen, __u64 stack,
 	return 0;
 }
 
-/* Ends the live record @r: what it stands for leaves its stack and its
- * process. */
+/*
+ * Ends the live record @r: what it stands for leaves its stack and its
+ * process. @now (0: unknown, a stale record) is when it was freed: its
+ * lifetime goes to its stack's histogram.
+ */
 static __always_inline void release(__u32 tgid, const struct as_alloc_val *r,
-				    struct as_proc_val *p)
+				    struct as_proc_val *p, __u64 now)
 {
 	struct as_stat_key key = {
 	    .tgid = tgid, .gen = r->gen, .stack = r->stack};
 	struct as_stat_val *v;
+	__u64 life;
 
 	v = bpf_map_lookup_elem(&stats, &key);
 	if (v) {
 		__sync_fetch_and_add(&v->size, -(__s64)r->weight);
 		__sync_fetch_and_add(&v->count, -(__s64)r->count_weight);
+		if (now && now >= r->ts) {
+			life = now - r->ts;
+			__sync_fetch_and_add(&v->life[as_life_bucket(life) &
+						      (AS_LIFE_BUCKETS - 1)],
+					     (__u32)r->count_weight);
+			if (life < temporary_ns)
+				__sync_fetch_and_add(&v->temporary,
+						     r->count_weight);
+		}
 	}
 	/* a block of an image replaced by exec is no longer in current */
 	if (p && p->gen == r->gen) {
@@ -121,7 +134,7 @@ static __always_inline void record_alloc(struct as_thread_state *ts, __u32 tgid,
 	if (err == 1) {
 		/* The address came back without a free we saw (freed by a
 		 * path we do not probe): the stale record ends here. */
-		release(tgid, &ts->stale, p);
+		release(tgid, &ts->stale, p, 0);
 		count_lost(AS_LOST_STALE_ALLOC);
 		err = 0;
 	}

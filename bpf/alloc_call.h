@@ -130,7 +130,7 @@ static __always_inline void realloc_old_end(struct as_thread_state *ts,
 		return;
 	}
 	if (ts->old_found)
-		release(tgid, &ts->old, p);
+		release(tgid, &ts->old, p, ts->rec.ts);
 	else if (p && !sample_bytes)
 		__sync_fetch_and_add(&p->unmatched_free_count, 1);
 }

@@ -124,7 +124,8 @@ int BPF_KPROBE(free_enter)
 	if (!ptr || untraced(tgid))
 		return 0;
 	if (live_take(tgid, (__u64)ptr, &v)) {
-		release(tgid, &v, bpf_map_lookup_elem(&procs, &tgid));
+		release(tgid, &v, bpf_map_lookup_elem(&procs, &tgid),
+			bpf_ktime_get_ns());
 		return 0;
 	}
 	/* Sampling: most blocks were not recorded. */

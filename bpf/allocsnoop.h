@@ -178,6 +178,9 @@ struct as_stat_key {
  */
 #define AS_LIFE_BUCKETS 32
 
+/* A block freed sooner than this is temporary, by default (--temporary). */
+#define AS_TEMPORARY_NS 1000000ULL
+
 /* The bucket of @ns nanoseconds. */
 static inline __attribute__((always_inline)) __u32 as_life_bucket(__u64 ns)
 {
@@ -201,11 +204,11 @@ static inline __attribute__((always_inline)) __u32 as_life_bucket(__u64 ns)
 }
 
 struct as_stat_val {
-	__s64 size;	   /* live bytes */
-	__s64 count;	   /* live allocations */
-	__u64 alloc_size;  /* bytes allocated since attach */
-	__u64 alloc_count; /* allocations since attach */
-	__u64 temporary;   /* freed within the temporary threshold */
+	__s64 size;		     /* live bytes */
+	__s64 count;		     /* live allocations */
+	__u64 alloc_size;	     /* bytes allocated since attach */
+	__u64 alloc_count;	     /* allocations since attach */
+	__u64 temporary;	     /* freed within the temporary threshold */
 	__u32 life[AS_LIFE_BUCKETS]; /* freed blocks by lifetime */
 };
 

@@ -20,7 +20,8 @@ const volatile __u32 stack_depth = AS_MAX_STACK_DEPTH;
 const volatile __u64 sample_bytes = 0;	  /* mean bytes per sample, 0 = exact */
 const volatile bool follow_forks = false; /* trace only tgids in follow */
 const volatile __u32 only_tgid = 0;	  /* -p, -c: trace only this process */
-const volatile __u32 table_mask = 0;	  /* buckets in table - 1 */
+const volatile __u64 temporary_ns = AS_TEMPORARY_NS; /* --temporary */
+const volatile __u32 table_mask = 0;		     /* buckets in table - 1 */
 
 __u64 lost[AS_LOST_MAX] = {};
 

@@ -563,7 +563,8 @@ int attacher__attach_lifecycle(struct as_attacher *a, bool mmap)
 {
 	struct bpf_program *progs[] = {
 	    a->skel->progs.handle_exec, a->skel->progs.handle_exit,
-	    a->skel->progs.handle_fork, a->skel->progs.mmap_calls};
+	    a->skel->progs.handle_fork, a->skel->progs.handle_oom,
+	    a->skel->progs.mmap_calls};
 	size_t n = sizeof(progs) / sizeof(progs[0]) - !mmap, i;
 	struct bpf_link *link;
 	int err;

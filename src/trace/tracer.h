@@ -35,6 +35,7 @@ struct as_tracer_opts {
 	pid_t only_tgid;       /* -p, -c: the one process traced, 0 = any */
 	bool mmap;	       /* trace mmap, munmap and mremap */
 	bool mmap_files;       /* file mappings too, not only anonymous */
+	uint64_t temporary_ns; /* a block freed sooner is temporary; 0 = 1 ms */
 	bool verbose;
 };
 
