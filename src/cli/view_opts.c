@@ -18,6 +18,9 @@ enum {
 	OPT_EXCLUDE,
 	OPT_MIN_SIZE,
 	OPT_NO_MMAP,
+	OPT_SORT,
+	OPT_LIFETIMES,
+	OPT_AGES,
 };
 
 static const struct argp_option options[] = {
@@ -38,6 +41,16 @@ static const struct argp_option options[] = {
     {"cumulative", OPT_CUMULATIVE, NULL, 0,
      "With -g lineno or filename, charge an allocation to every frame "
      "of its stack, not only to its allocation site"},
+    {"sort", OPT_SORT, "KEY", 0,
+     "Order rows by KEY first: size (tracemalloc's order, default), "
+     "temporary, age (oldest live block) or allocated (bytes since "
+     "attach)"},
+    {"lifetimes", OPT_LIFETIMES, NULL, 0,
+     "Show per row its temporary allocations, frees and a histogram of "
+     "how long freed blocks lived"},
+    {"ages", OPT_AGES, NULL, 0,
+     "Show per row its oldest live block's age and a histogram of live "
+     "blocks' ages"},
     {0},
 };
 
@@ -101,6 +114,9 @@ void view_opts__view(const struct as_view_opts *o, struct as_filter *filter,
 	    .filter = filter,
 	    .format = o->format,
 	    .folded_value = o->folded_value,
+	    .sort = o->sort,
+	    .lifetimes = o->lifetimes || o->sort == AS_SORT_TEMPORARY,
+	    .ages = o->ages || o->sort == AS_SORT_AGE,
 	};
 }
 
@@ -223,6 +239,14 @@ static int parse_value(int key, char *arg, struct argp_state *state,
 			   "alloc_size, count or alloc_count",
 			   arg);
 		return EINVAL;
+	case OPT_SORT:
+		if (!sort__parse(arg, &o->sort))
+			return 0;
+		argp_error(state,
+			   "invalid --sort '%s': expected size, temporary, "
+			   "age or allocated",
+			   arg);
+		return EINVAL;
 	}
 	return ARGP_ERR_UNKNOWN;
 }
@@ -277,6 +301,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_CUMULATIVE:
 		o->cumulative = true;
+		return 0;
+	case OPT_LIFETIMES:
+		o->lifetimes = true;
+		return 0;
+	case OPT_AGES:
+		o->ages = true;
 		return 0;
 	case ARGP_KEY_END:
 		return check_opts(state, o);

@@ -40,6 +40,9 @@ struct as_view_opts {
 	bool folded;		  /* --folded was given */
 	const char *folded_value; /* NULL = size */
 	bool cumulative;
+	enum as_sort sort; /* --sort */
+	bool lifetimes;	   /* --lifetimes */
+	bool ages;	   /* --ages (--older-than sets it too) */
 	const char **include;
 	size_t ninclude, include_cap;
 	const char **exclude;

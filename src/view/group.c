@@ -384,7 +384,8 @@ static int count_in_row(struct grouper *g, size_t sample_idx,
 	r->temporary += sm->temporary;
 	if (sm->oldest_ns > r->oldest_ns)
 		r->oldest_ns = sm->oldest_ns;
-	return hist__merge(&r->life, &sm->life) ?: hist__merge(&r->age, &sm->age);
+	return hist__merge(&r->life, &sm->life)
+		   ?: hist__merge(&r->age, &sm->age);
 }
 
 /*
@@ -659,6 +660,56 @@ void stats__sort(struct as_stats *st)
 	st->index = NULL;
 	if (st->n > 1)
 		qsort(st->rows, st->n, sizeof(*st->rows), cmp_stat);
+}
+
+int sort__parse(const char *name, enum as_sort *out)
+{
+	static const char *const names[] = {"size", "temporary", "age",
+					    "allocated"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i])) {
+			*out = (enum as_sort)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int64_t sort_key(const struct as_stat *r, enum as_sort by)
+{
+	switch (by) {
+	case AS_SORT_TEMPORARY:
+		return r->temporary;
+	case AS_SORT_AGE:
+		return (int64_t)r->oldest_ns;
+	case AS_SORT_ALLOCATED:
+		return r->alloc_size;
+	default:
+		return 0;
+	}
+}
+
+static int cmp_stat_by(const void *a, const void *b, void *arg)
+{
+	enum as_sort by = *(const enum as_sort *)arg;
+	int64_t x = sort_key(a, by), y = sort_key(b, by);
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return cmp_stat(a, b);
+}
+
+void stats__sort_by(struct as_stats *st, enum as_sort by)
+{
+	if (by == AS_SORT_SIZE || !st) {
+		stats__sort(st);
+		return;
+	}
+	u64map__free(st->index);
+	st->index = NULL;
+	if (st->n > 1)
+		qsort_r(st->rows, st->n, sizeof(*st->rows), cmp_stat_by, &by);
 }
 
 static void row_free(struct as_stat *r)

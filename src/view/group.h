@@ -118,6 +118,19 @@ int stats__compare(const struct as_stats *now, const struct as_stats *old,
 /* tracemalloc order: |size_diff|, size, |count_diff|, count (descending),
  * then key (ascending). Drops the index (see struct as_stats). */
 void stats__sort(struct as_stats *st);
+
+/* --sort: what comes first besides tracemalloc's order. */
+enum as_sort {
+	AS_SORT_SIZE,	   /* tracemalloc's order (the default) */
+	AS_SORT_TEMPORARY, /* most temporary allocations first */
+	AS_SORT_AGE,	   /* oldest live block first */
+	AS_SORT_ALLOCATED, /* most bytes allocated since attach first */
+};
+
+/* Parses "size", "temporary", "age", "allocated"; 0 or -EINVAL. */
+int sort__parse(const char *name, enum as_sort *out);
+/* Sorts by @by, then in tracemalloc's order. */
+void stats__sort_by(struct as_stats *st, enum as_sort by);
 void stats__free(struct as_stats *st);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "view/duration.h"
 #include "view/escape.h"
 #include "view/format.h"
 #include "view/report.h"
@@ -181,6 +182,57 @@ static json_object *j_stack(int *err, const struct as_stat *st)
 	return arr;
 }
 
+/* [[from_ns, to_ns | null, count], ...] over the non-empty buckets */
+static json_object *j_hist(int *err, const struct as_hist *h)
+{
+	json_object *arr = check(err, json_object_new_array()), *bin;
+	uint64_t end;
+	unsigned b;
+	uint32_t i;
+
+	for (i = 0; arr && i < h->n && !*err; i++) {
+		b = hist__bin_bucket(h, i);
+		end = duration__bucket_end(b);
+		bin = check(err, json_object_new_array());
+		if (!bin)
+			break;
+		j_append(
+		    err, bin,
+		    check(err, json_object_new_uint64(hist__bucket_start(b))));
+		if (!end && json_object_array_add(bin, NULL))
+			*err = -ENOMEM; /* the last bucket has no end */
+		else if (end)
+			j_append(err, bin,
+				 check(err, json_object_new_uint64(end)));
+		j_append(
+		    err, bin,
+		    check(err, json_object_new_uint64(hist__bin_count(h, i))));
+		j_append(err, arr, bin);
+	}
+	return arr;
+}
+
+/* --lifetimes and --older-than's fields */
+static void j_row_time(int *err, json_object *o, const struct as_report *r,
+		       const struct as_stat *st)
+{
+	if (r->lifetimes) {
+		j_put(err, o, "temporary",
+		      check(err, json_object_new_int64(st->temporary)));
+		j_put(
+		    err, o, "freed",
+		    check(err, json_object_new_uint64(hist__total(&st->life))));
+		j_put(err, o, "lifetimes", j_hist(err, &st->life));
+	}
+	if (r->ages) {
+		j_put(err, o, "oldest_age_ns",
+		      st->count > 0
+			  ? check(err, json_object_new_uint64(st->oldest_ns))
+			  : NULL);
+		j_put(err, o, "ages", j_hist(err, &st->age));
+	}
+}
+
 static json_object *j_row(int *err, const struct as_report *r,
 			  const struct as_stat *st)
 {
@@ -215,6 +267,7 @@ static json_object *j_row(int *err, const struct as_report *r,
 	      check(err, json_object_new_int64(st->alloc_size)));
 	j_put(err, o, "alloc_count",
 	      check(err, json_object_new_int64(st->alloc_count)));
+	j_row_time(err, o, r, st);
 	if (r->group_by == AS_GROUP_TRACEBACK && st->sample)
 		j_put(err, o, "stack", j_stack(err, st));
 	return o;

@@ -89,6 +89,8 @@ int pipeline__rows(const struct as_view *v, const struct as_view_run *run,
 		old = prev;
 	}
 	err = err ?: stats__compare(now, old, rows);
+	if (!err && v->sort != AS_SORT_SIZE)
+		stats__sort_by(*rows, v->sort);
 	if (!err && now_stats) {
 		*now_stats = now;
 		now = NULL;
@@ -126,6 +128,8 @@ int pipeline__run(FILE *out, const struct as_view *v,
 	    .stats = rows,
 	    .folded_value = v->folded_value,
 	    .filter = v->filter,
+	    .lifetimes = v->lifetimes,
+	    .ages = v->ages,
 	};
 	err = format__emit(v->format, out, &r);
 	stats__free(rows);

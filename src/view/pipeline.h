@@ -27,6 +27,9 @@ struct as_view {
 	const struct as_filter *filter;
 	const struct as_format *format; /* NULL = the default, text */
 	const char *folded_value;	/* NULL = size */
+	enum as_sort sort;		/* --sort */
+	bool lifetimes; /* rows say their temporary count and lifetimes */
+	bool ages;	/* rows say their oldest block's age and ages */
 };
 
 /* The snapshots of one report and the facts it states. */

@@ -26,6 +26,9 @@ struct as_report {
 	const char *folded_value; /* "size" (default), "alloc_size", "count",
 				     "alloc_count" */
 	const struct as_filter *filter; /* samples to fold, NULL = all */
+	/* text and JSON rows: temporary counts and lifetimes (--lifetimes),
+	 * the oldest block's age and ages (--older-than, --ages) */
+	bool lifetimes, ages;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "view/duration.h"
 #include "view/escape.h"
 #include "view/format.h"
 #include "view/report.h"
@@ -216,6 +217,41 @@ static void put_numbers(FILE *out, int64_t size, int64_t size_diff,
 				     false));
 }
 
+static void put_hist(FILE *out, const char *what, const struct as_hist *h)
+{
+	char range[40];
+	uint32_t i;
+
+	fprintf(out, "    %s:", what);
+	for (i = 0; i < h->n; i++)
+		fprintf(out, " %s=%llu",
+			duration__bucket(range, sizeof(range),
+					 hist__bin_bucket(h, i)),
+			(unsigned long long)hist__bin_count(h, i));
+	putc('\n', out);
+}
+
+/* --lifetimes, --older-than: the row's time, then its histograms on
+ * lines of their own. */
+static void put_time(FILE *out, const struct as_report *r,
+		     const struct as_stat *st)
+{
+	char a[16];
+
+	if (r->lifetimes)
+		fprintf(out, ", temporary=%" PRId64 ", freed=%llu",
+			st->temporary,
+			(unsigned long long)hist__total(&st->life));
+	if (r->ages && st->count > 0)
+		fprintf(out, ", oldest=%s",
+			duration__format(a, sizeof(a), st->oldest_ns));
+	putc('\n', out);
+	if (r->lifetimes && st->life.n)
+		put_hist(out, "lifetimes", &st->life);
+	if (r->ages && st->age.n)
+		put_hist(out, "ages", &st->age);
+}
+
 /* One line per frame, inlined lines first, innermost first. */
 static void put_stack(FILE *out, const struct as_stat *st,
 		      const struct paths *p)
@@ -391,7 +427,7 @@ int report__text(FILE *out, const struct as_report *r)
 		fputs(": ", out);
 		put_numbers(out, st->rows[i].size, st->rows[i].size_diff,
 			    st->rows[i].count, st->rows[i].count_diff, true);
-		putc('\n', out);
+		put_time(out, r, &st->rows[i]);
 		if (r->group_by == AS_GROUP_TRACEBACK && st->rows[i].sample)
 			put_stack(out, &st->rows[i], &paths);
 	}
