@@ -154,6 +154,7 @@ static void values_add(struct as_flat_values *v, const struct as_sample *sm)
 	v->count += sm->count;
 	v->alloc_size += sm->alloc_size;
 	v->alloc_count += sm->alloc_count;
+	v->temporary += sm->temporary;
 }
 
 static int add_snapshot(struct as_flat *f, const struct as_snapshot *s,

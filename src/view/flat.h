@@ -36,6 +36,7 @@ struct as_flat_frame {
 /* Values of one stack in one snapshot. */
 struct as_flat_values {
 	int64_t size, count, alloc_size, alloc_count;
+	int64_t temporary; /* allocations freed within the threshold */
 };
 
 struct as_flat_stack {

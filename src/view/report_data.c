@@ -51,7 +51,54 @@ static void put_values(struct as_jsonout *j, const struct as_flat_values *v,
 	jsonout__i64(j, v->alloc_count);
 }
 
-static void put_process(struct as_jsonout *j, const struct as_process *p)
+/* The memory over time, in the page's units: seconds since @s's start
+ * and rates per second between points. */
+static void put_timeline(struct as_jsonout *j, const struct as_snapshot *s,
+			 const struct as_process *p)
+{
+	const struct as_timeline_point *pt, *prev;
+	double dt;
+	size_t i;
+
+	jsonout__key(j, "timeline", false);
+	jsonout__raw(j, "[");
+	for (i = 0; i < p->ntimeline; i++) {
+		pt = &p->timeline[i];
+		prev = i ? &p->timeline[i - 1] : NULL;
+		dt = prev ? (double)(pt->t_ms - prev->t_ms) / 1e3 : 0;
+		jsonout__raw(j, i ? ",[" : "[");
+		jsonout__f64(j, (double)pt->t_ms / 1e3, 3);
+		jsonout__raw(j, ",");
+		jsonout__i64(j, pt->current);
+		jsonout__raw(j, ",");
+		jsonout__f64(
+		    j,
+		    prev && dt > 0
+			? (double)(pt->alloc_count - prev->alloc_count) / dt
+			: 0,
+		    1);
+		jsonout__raw(j, ",");
+		jsonout__f64(j,
+			     prev && dt > 0
+				 ? (double)(pt->free_count - prev->free_count) /
+				       dt
+				 : 0,
+			     1);
+		jsonout__raw(j, "]");
+	}
+	jsonout__raw(j, "]");
+	if (p->peak_time.tv_sec) {
+		jsonout__key(j, "peak_time", false);
+		jsonout__f64(
+		    j,
+		    (double)(p->peak_time.tv_sec - s->start.tv_sec) +
+			(double)(p->peak_time.tv_nsec - s->start.tv_nsec) / 1e9,
+		    3);
+	}
+}
+
+static void put_process(struct as_jsonout *j, const struct as_snapshot *s,
+			const struct as_process *p)
 {
 	jsonout__key(j, "pid", true);
 	jsonout__u64(j, p->pid);
@@ -77,6 +124,8 @@ static void put_process(struct as_jsonout *j, const struct as_process *p)
 	jsonout__bool(j, p->exited);
 	jsonout__key(j, "inexact", false);
 	jsonout__bool(j, p->inexact);
+	if (p->ntimeline)
+		put_timeline(j, s, p);
 }
 
 static bool pid_kept(const struct as_filter *f, uint32_t pid)
@@ -102,7 +151,7 @@ static void put_processes(struct as_jsonout *j, const struct as_snapshot *s,
 		if (!pid_kept(f, s->processes[i].pid))
 			continue;
 		jsonout__raw(j, first ? "{" : ",{");
-		put_process(j, &s->processes[i]);
+		put_process(j, s, &s->processes[i]);
 		jsonout__raw(j, "}");
 		first = false;
 	}
@@ -220,7 +269,7 @@ static uint32_t shared_prefix(const struct as_flat *f,
 
 static void put_stack(struct as_jsonout *j, const struct as_flat *f,
 		      const struct as_flat_stack *st,
-		      const struct as_flat_stack *prev, bool diff)
+		      const struct as_flat_stack *prev, bool diff, bool temp)
 {
 	const struct as_flat_values *v = &st->now;
 	uint32_t k, prefix = shared_prefix(f, st, prev);
@@ -247,6 +296,11 @@ static void put_stack(struct as_jsonout *j, const struct as_flat *f,
 		jsonout__raw(j, ",");
 		jsonout__i64(j, v->alloc_count);
 	}
+	for (pass = 0, v = &st->now; temp && pass < (diff ? 2 : 1);
+	     pass++, v = &st->old) {
+		jsonout__raw(j, ",");
+		jsonout__i64(j, v->temporary);
+	}
 	jsonout__raw(j, "]");
 }
 
@@ -254,7 +308,8 @@ static void put_stack(struct as_jsonout *j, const struct as_flat *f,
  * written as the frames it shares with the one before and its own (a
  * third of the size for deep profiles), and the page builds its call tree
  * in one pass, without a lookup per frame. */
-static int put_stacks(struct as_jsonout *j, const struct as_flat *f, bool diff)
+static int put_stacks(struct as_jsonout *j, const struct as_flat *f, bool diff,
+		      bool temp)
 {
 	size_t *order, i;
 
@@ -270,6 +325,9 @@ static int put_stacks(struct as_jsonout *j, const struct as_flat *f, bool diff)
 	if (diff)
 		jsonout__raw(j, ",\"old_size\",\"old_count\","
 				"\"old_alloc_size\",\"old_alloc_count\"");
+	if (temp)
+		jsonout__raw(j, diff ? ",\"temporary\",\"old_temporary\""
+				     : ",\"temporary\"");
 	jsonout__raw(j, "]");
 	jsonout__key(j, "stacks", false);
 	jsonout__raw(j, "[");
@@ -277,7 +335,7 @@ static int put_stacks(struct as_jsonout *j, const struct as_flat *f, bool diff)
 		if (i)
 			jsonout__raw(j, ",");
 		put_stack(j, f, &f->stacks[order[i]],
-			  i ? &f->stacks[order[i - 1]] : NULL, diff);
+			  i ? &f->stacks[order[i - 1]] : NULL, diff, temp);
 	}
 	jsonout__raw(j, "]");
 	free(order);
@@ -391,7 +449,9 @@ int report_data__write(struct as_jsonout *j, const struct as_snapshot *now,
 	}
 	jsonout__key(j, "frames", false);
 	put_frames(j, &flat);
-	err = put_stacks(j, &flat, old != NULL);
+	/* snapshots of a tracer that counted temporary allocations */
+	err = put_stacks(j, &flat, old != NULL,
+			 now->temporary_ns || (old && old->temporary_ns));
 	if (err)
 		goto cleanup;
 	jsonout__key(j, "rows", false);

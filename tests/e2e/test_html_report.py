@@ -14,6 +14,7 @@ import pytest
 from chromium import Browser
 from conftest import (BUILD, TOOL, Tracer, Workload, markers, require_root,
                       trace_command)
+from pprof_comments import processes
 from test_snapshots import run_tool, wait_file
 
 ARTIFACTS = BUILD / "test-artifacts"
@@ -123,7 +124,10 @@ def test_report_of_a_real_snapshot(tmp_path):
                           "Number(r.cells[1].dataset.value)])")
         assert rows[0] == [f"phases.c:{lines['phase2_new']} (phase2)",
                            50 * 2048]
-        assert b.evaluate("document.getElementById('no-timeline') !== null")
+        # a run this short may end before the timeline's first point
+        assert b.evaluate("document.getElementById('no-timeline') !== null"
+                          ) == (not processes(snap)[proc["pid"]].get(
+                              "timeline"))
         # a tooltip with the frame's numbers and place
         box = b.evaluate("(() => { const r = Array.from(document."
                          "querySelectorAll('.frame')).find(e => e.dataset."
@@ -294,6 +298,46 @@ def test_timeline_and_temporary_allocations_from_the_data(tmp_path):
         select_metric(b, "temporary allocations")
         assert frame_named(b, "all")["value"] == temporary
         b.screenshot(ARTIFACTS / "html-timeline.png")
+        assert_clean(b, page)
+
+
+def test_timeline_and_temporary_of_real_traces(tmp_path):
+    """Snapshots of the tracer carry both: the timeline workload's chart
+    peaks at 10 MiB where the kernel saw the peak, and the lifetimes
+    workload's 200 temporary allocations are the temporary view's root."""
+    snaps = {}
+    for wl_name in ("timeline", "lifetimes"):
+        snaps[wl_name] = tmp_path / f"{wl_name}.pb.gz"
+        wl = Workload(wl_name)
+        try:
+            tr = Tracer(["-p", str(wl.pid), "-o", str(snaps[wl_name]),
+                         "--json", "3600"])
+            wl.go()
+            tr.stop()
+        finally:
+            wl.finish()
+    page = tmp_path / "timeline.html"
+    report(snaps["timeline"], "-o", page)
+    proc = list(processes(snaps["timeline"]).values())[0]
+    start = page_data(page)["now"]["start_unix"]
+    with Browser() as b:
+        b.open(page)
+        peak = b.evaluate("(() => { const g = document.querySelector("
+                          "'#timeline .peak'); return [Number(g.dataset."
+                          "time), Number(g.dataset.bytes)]; })()")
+        assert peak[1] == 10 << 20
+        assert abs(start + peak[0] - proc["peak_time_ns"] / 1e9) < 0.01
+        assert b.evaluate("document.querySelector('#timeline polyline')"
+                          ".getAttribute('points').split(' ').length") == \
+            len(proc["timeline"])
+        b.screenshot(ARTIFACTS / "html-real-timeline.png")
+        assert_clean(b, page)
+    page = tmp_path / "lifetimes.html"
+    report(snaps["lifetimes"], "-o", page)
+    with Browser() as b:
+        b.open(page)
+        select_metric(b, "temporary allocations")
+        assert frame_named(b, "all")["value"] == 200
         assert_clean(b, page)
 
 
