@@ -44,7 +44,12 @@ struct trace_ctx {
 	struct as_snapshot *prev;
 	struct as_stats *prev_stats;
 	struct timespec start;
-	struct as_snapout *out; /* snapshot files */
+	struct as_snapout *out;	    /* snapshot files */
+	struct as_snapout *oom_out; /* --on-oom's, NULL without */
+	/* OOM victims told by events, snapshotted once the ring buffer is
+	 * drained (a snapshot drains it: not from inside its callback) */
+	uint32_t oom_pids[16];
+	unsigned noom;
 	uint64_t seq;
 	char target[64]; /* for the snapshot's metadata */
 };
@@ -71,6 +76,17 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 	case AS_EV_MAPS:
 		/* a library loaded: maybe an allocator not probed yet */
 		targets__scan_process(c->targets, ev->tgid, true);
+		break;
+	case AS_EV_OOM:
+		fprintf(stderr,
+			"allocsnoop: the kernel chose pid %u (%s) as the OOM "
+			"killer's victim\n",
+			ev->tgid, comm);
+		/* its maps now, while they exist */
+		procmaps__refresh(c->pm, ev->tgid);
+		if (c->oom_out &&
+		    c->noom < sizeof(c->oom_pids) / sizeof(c->oom_pids[0]))
+			c->oom_pids[c->noom++] = ev->tgid;
 		break;
 	case AS_EV_MMAP:
 	case AS_EV_MUNMAP:
@@ -204,6 +220,32 @@ static int report(struct trace_ctx *c, bool final)
 	return err;
 }
 
+/* --on-oom: a snapshot of each victim told since the last drain. */
+static void write_oom_snapshots(struct trace_ctx *c)
+{
+	char path[PATH_MAX];
+	struct as_snapshot *s;
+	unsigned i, n;
+
+	while (c->noom) {
+		n = c->noom;
+		c->noom = 0;
+		for (i = 0; i < n; i++) {
+			s = take_snapshot(c);
+			if (!s)
+				continue;
+			snapshot__keep_pid(s, c->oom_pids[i]);
+			if (!snapout__write_pid(c->oom_out, s, c->oom_pids[i],
+						path, sizeof(path)))
+				fprintf(stderr,
+					"allocsnoop: wrote the OOM victim's "
+					"snapshot %s\n",
+					path);
+			snapshot__free(s);
+		}
+	}
+}
+
 static void child_at_exit(pid_t pid, void *arg)
 {
 	struct trace_ctx *c = arg;
@@ -311,12 +353,12 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int run_loop(struct trace_ctx *c, int sfd)
+/* The descriptors the loop waits on: signals, events and, with -p, the
+ * process's pidfd (readable when it exits). Returns the epoll fd. */
+static int loop_fds(struct trace_ctx *c, int sfd, int *pfd)
 {
-	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
-	double next = now_s() + c->o->interval, left;
-	bool done = false;
-	int efd, pfd, err = 0, n, i;
+	struct epoll_event ev = {.events = EPOLLIN};
+	int efd;
 
 	efd = epoll_create1(EPOLL_CLOEXEC);
 	if (efd < 0)
@@ -325,17 +367,32 @@ static int run_loop(struct trace_ctx *c, int sfd)
 	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tracer__event_fd(c->tracer);
 	epoll_ctl(efd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	/* -p: a pidfd becomes readable when the process exits. */
-	pfd = c->o->pid ? (int)syscall(SYS_pidfd_open, c->o->pid, 0) : -1;
-	if (pfd >= 0) {
-		ev.data.fd = pfd;
-		epoll_ctl(efd, EPOLL_CTL_ADD, pfd, &ev);
+	*pfd = c->o->pid ? (int)syscall(SYS_pidfd_open, c->o->pid, 0) : -1;
+	if (*pfd >= 0) {
+		ev.data.fd = *pfd;
+		epoll_ctl(efd, EPOLL_CTL_ADD, *pfd, &ev);
 	}
+	return efd;
+}
+
+/* The memory timeline's sampling period. */
+#define TICK_S 0.1
+
+static int run_loop(struct trace_ctx *c, int sfd)
+{
+	double next = now_s() + c->o->interval, tick = now_s(), left;
+	struct epoll_event evs[4];
+	bool done = false;
+	int efd, pfd, err = 0, n, i;
+
+	efd = loop_fds(c, sfd, &pfd);
+	if (efd < 0)
+		return efd;
 	/* A child that ended before we listened for SIGCHLD. */
 	if (c->child && child__reap(c->child, child_at_exit, c) == 1)
 		done = true;
 	while (!done) {
-		left = next - now_s();
+		left = (next < tick ? next : tick) - now_s();
 		n = epoll_wait(efd, evs, 4,
 			       left > 0 ? (int)(left * 1000) + 1 : 0);
 		if (n < 0 && errno != EINTR) {
@@ -343,11 +400,18 @@ static int run_loop(struct trace_ctx *c, int sfd)
 			break;
 		}
 		tracer__drain(c->tracer);
+		write_oom_snapshots(c);
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == sfd)
 				handle_signal(c, sfd, &done);
 			else if (evs[i].data.fd == pfd && pfd >= 0)
 				done = true; /* the traced process exited */
+		}
+		if (now_s() >= tick) {
+			collector__tick(c->col, &c->maps);
+			tick += TICK_S;
+			if (tick < now_s()) /* a slow report: skip, not burst */
+				tick = now_s() + TICK_S;
 		}
 		if (done || now_s() < next)
 			continue;
@@ -374,6 +438,7 @@ static void ctx_free(struct trace_ctx *c)
 	snapshot__free(c->prev);
 	targets__free(c->targets);
 	snapout__free(c->out);
+	snapout__free(c->oom_out);
 	tracer__free(c->tracer);
 	collector__free(c->col);
 	symbolizer__free(c->sym);
@@ -392,15 +457,17 @@ static void raise_fd_limit(void)
 	}
 }
 
-static int trace(struct as_trace_opts *o)
+/*
+ * What can be refused before anything runs: capabilities, the pid, and
+ * the snapshot paths (a snapshot that could not be written would be lost
+ * with the run). Returns 0 or 1, said on stderr.
+ */
+static int check_start(struct trace_ctx *c)
 {
-	struct trace_ctx c = {.o = o};
-	sigset_t mask, old;
+	const struct as_trace_opts *o = c->o;
 	char missing[128];
-	int sfd = -1, err;
 
-	err = privs__check(missing, sizeof(missing));
-	if (err) {
+	if (privs__check(missing, sizeof(missing))) {
 		fprintf(stderr,
 			"allocsnoop: missing capabilities %s: run as root "
 			"(sudo allocsnoop ...)\n",
@@ -414,13 +481,75 @@ static int trace(struct as_trace_opts *o)
 			o->pid);
 		return 1;
 	}
-	snprintf(c.target, sizeof(c.target), "%d", o->pid);
-	/* a snapshot that could not be written would be lost with the run:
-	 * refuse a bad -o before anything runs */
-	if (snapout__new(o->output, o->pid ? c.target : "all", o->verbose,
-			 &c.out) ||
-	    (o->output && snapout__check(c.out))) {
-		snapout__free(c.out);
+	snprintf(c->target, sizeof(c->target), "%d", o->pid);
+	if (snapout__new(o->output, o->pid ? c->target : "all", o->verbose,
+			 &c->out) ||
+	    (o->output && snapout__check(c->out)))
+		return 1;
+	if (o->on_oom &&
+	    (snapout__new(o->on_oom, c->target, false, &c->oom_out) ||
+	     snapout__check(c->oom_out)))
+		return 1;
+	return 0;
+}
+
+/* The kernel side's options that depend on what runs. */
+static void tracer_opts(struct trace_ctx *c)
+{
+	struct as_trace_opts *o = c->o;
+
+	o->tracer.self_tgid = getpid();
+	o->tracer.verbose = o->verbose;
+	o->tracer.mmap = !o->view.no_mmap;
+	o->tracer.only_tgid = o->pid	 ? o->pid
+			      : c->child ? child__pid(c->child)
+					 : 0;
+}
+
+static void say_tracing(const struct trace_ctx *c)
+{
+	if (c->o->command)
+		fprintf(stderr, "Tracing '%s' (pid %d)... Hit Ctrl-C to end.\n",
+			c->o->command, child__pid(c->child));
+	else if (c->o->pid)
+		fprintf(stderr, "Tracing pid %d... Hit Ctrl-C to end.\n",
+			c->o->pid);
+	else
+		fprintf(stderr,
+			"Tracing all processes... Hit Ctrl-C to end.\n");
+}
+
+/* The modules, the probes, then the command set free. */
+static int start(struct trace_ctx *c)
+{
+	int err;
+
+	tracer_opts(c);
+	err = procmaps__new(&c->pm);
+	err = err ?: symbolizer__new(&c->sym);
+	err = err ?: collector__new(c->pm, c->sym, &c->col);
+	err = err ?: tracer__new(&c->o->tracer, on_event, c, &c->tracer);
+	if (err)
+		return err;
+	collector__set_time(c->col, c->o->older_than_ns,
+			    c->o->tracer.temporary_ns ?: AS_TEMPORARY_NS);
+	tracer__maps(c->tracer, &c->maps);
+	err = attach(c);
+	if (!err && c->child)
+		err = child__release(c->child);
+	if (!err)
+		say_tracing(c);
+	return err;
+}
+
+static int trace(struct as_trace_opts *o)
+{
+	struct trace_ctx c = {.o = o};
+	sigset_t mask, old;
+	int sfd = -1, err;
+
+	if (check_start(&c)) {
+		ctx_free(&c);
 		return 1;
 	}
 	raise_fd_limit();
@@ -443,47 +572,17 @@ static int trace(struct as_trace_opts *o)
 			goto cleanup;
 		snprintf(c.target, sizeof(c.target), "%d", child__pid(c.child));
 	}
-	o->tracer.self_tgid = getpid();
-	o->tracer.verbose = o->verbose;
-	o->tracer.mmap = !o->view.no_mmap;
-	o->tracer.only_tgid = o->pid	? o->pid
-			      : c.child ? child__pid(c.child)
-					: 0;
-	err = procmaps__new(&c.pm);
-	err = err ?: symbolizer__new(&c.sym);
-	err = err ?: collector__new(c.pm, c.sym, &c.col);
-	err = err ?: tracer__new(&o->tracer, on_event, &c, &c.tracer);
-	if (err)
-		goto cleanup;
-	tracer__maps(c.tracer, &c.maps);
-	err = attach(&c);
-	if (err)
-		goto cleanup;
-	if (c.child) {
-		err = child__release(c.child);
-		if (err)
-			goto cleanup;
-	}
-	if (o->command)
-		fprintf(stderr, "Tracing '%s' (pid %d)... Hit Ctrl-C to end.\n",
-			o->command, child__pid(c.child));
-	else if (o->pid)
-		fprintf(stderr, "Tracing pid %d... Hit Ctrl-C to end.\n",
-			o->pid);
-	else
-		fprintf(stderr,
-			"Tracing all processes... Hit Ctrl-C to end.\n");
-	err = run_loop(&c, sfd);
+	err = start(&c) ?: run_loop(&c, sfd);
 cleanup:
 	if (!err && c.child)
 		err = child__status(c.child);
 	else if (err)
 		err = 1;
-	if (snapout__lost(c.out)) {
+	if (snapout__lost(c.out) + snapout__lost(c.oom_out)) {
 		fprintf(stderr,
 			"allocsnoop: %u snapshot(s) could not be written (said "
 			"above): exit status 1\n",
-			snapout__lost(c.out));
+			snapout__lost(c.out) + snapout__lost(c.oom_out));
 		err = 1;
 	}
 	ctx_free(&c);

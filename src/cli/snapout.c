@@ -121,12 +121,13 @@ int snapout__check(const struct as_snapout *so)
 	return 0;
 }
 
-int snapout__write(struct as_snapout *so, const struct as_snapshot *s)
+static int write_to(struct as_snapout *so, const struct as_snapshot *s,
+		    char *path, size_t len)
 {
-	char path[PATH_MAX], err[256];
+	char err[256];
 	int rc;
 
-	path_of(so, ++so->n, path, sizeof(path));
+	path_of(so, ++so->n, path, len);
 	rc = snapshot__write(s, path, err, sizeof(err));
 	if (rc) {
 		so->lost++;
@@ -136,6 +137,26 @@ int snapout__write(struct as_snapout *so, const struct as_snapshot *s)
 	} else if (!so->pattern || so->verbose) {
 		fprintf(stderr, "allocsnoop: wrote snapshot %s\n", path);
 	}
+	return rc;
+}
+
+int snapout__write(struct as_snapout *so, const struct as_snapshot *s)
+{
+	char path[PATH_MAX];
+
+	return write_to(so, s, path, sizeof(path));
+}
+
+int snapout__write_pid(struct as_snapout *so, const struct as_snapshot *s,
+		       uint32_t pid, char *path, size_t len)
+{
+	char keep[sizeof(so->target)];
+	int rc;
+
+	memcpy(keep, so->target, sizeof(keep));
+	snprintf(so->target, sizeof(so->target), "%u", pid);
+	rc = write_to(so, s, path, len);
+	memcpy(so->target, keep, sizeof(keep));
 	return rc;
 }
 

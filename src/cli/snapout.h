@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "profile/model.h"
 
@@ -32,6 +33,11 @@ int snapout__check(const struct as_snapout *so);
 
 /* Writes the next snapshot; a failure is said at once and counted. */
 int snapout__write(struct as_snapout *so, const struct as_snapshot *s);
+
+/* Writes @s with %p standing for @pid, whatever the pattern's target;
+ * the path written goes to @path (at least PATH_MAX bytes). */
+int snapout__write_pid(struct as_snapout *so, const struct as_snapshot *s,
+		       uint32_t pid, char *path, size_t len);
 
 /* How many snapshots could not be written. */
 unsigned snapout__lost(const struct as_snapout *so);

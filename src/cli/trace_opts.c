@@ -17,6 +17,9 @@ enum {
 	OPT_SAMPLE_BYTES,
 	OPT_FOLLOW_FORKS,
 	OPT_MMAP_FILES,
+	OPT_OLDER_THAN,
+	OPT_TEMPORARY,
+	OPT_ON_OOM,
 };
 
 static const char doc[] =
@@ -42,6 +45,11 @@ static const char doc[] =
     "    allocsnoop -p 4242 --json 1 1     # one JSON report after 1 s\n"
     "    allocsnoop -p 4242 -o before.pb.gz 5 1   # a snapshot file\n"
     "    allocsnoop diff before.pb.gz after.pb.gz # compare two snapshots\n"
+    "    allocsnoop -p 4242 --older-than 30s 60   # leak candidates: live "
+    "> 30 s\n"
+    "    allocsnoop -p 4242 --lifetimes --sort temporary  # lines that "
+    "churn\n"
+    "    allocsnoop -c ./server --on-oom oom.pb.gz # a snapshot at OOM\n"
     "\v"
     "Snapshot file names may contain %n (report number), %p (pid) and %t "
     "(time, YYYYmmdd-HHMMSS). SIGUSR1 writes a snapshot at once. Live "
@@ -53,6 +61,18 @@ static const struct argp_option options[] = {
      "Run and trace CMD (quoted, with its arguments); exit with its status", 0},
     {"output", 'o', "FILE", 0,
      "Write a snapshot (gzipped pprof) at every report", 0},
+    {"on-oom", OPT_ON_OOM, "FILE", 0,
+     "Write a snapshot of a traced process to FILE (%p: its pid) when the "
+     "kernel picks it as the OOM killer's victim",
+     0},
+    {"older-than", OPT_OLDER_THAN, "T", 0,
+     "Count only live blocks allocated more than T ago (30s, 500ms, 2m): "
+     "leak candidates; rows show their oldest block's age",
+     0},
+    {"temporary", OPT_TEMPORARY, "T", 0,
+     "A block freed within T of its allocation is temporary (default "
+     "1ms); see --lifetimes",
+     0},
     {"verbose", 'v', NULL, 0,
      "Print probe sites, libbpf messages and the verifier log", 0},
     {"max-allocs", OPT_MAX_ALLOCS, "N", 0,
@@ -107,8 +127,32 @@ static int parse_target(int key, char *arg, struct argp_state *state,
 	case OPT_MMAP_FILES:
 		o->tracer.mmap_files = true;
 		return 0;
+	case OPT_ON_OOM:
+		o->on_oom = arg;
+		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
+}
+
+/* --older-than, --temporary: durations down to a microsecond. */
+static int parse_time(int key, char *arg, struct argp_state *state,
+		      struct as_trace_opts *o)
+{
+	double s;
+
+	if (key != OPT_OLDER_THAN && key != OPT_TEMPORARY)
+		return ARGP_ERR_UNKNOWN;
+	if (parse__duration(arg, 86400.0 * 365, &s) || !(s >= 1e-6))
+		argp_error(state,
+			   "invalid --%s '%s': expected a duration of at "
+			   "least 1us (30s, 500ms, 100us, 2m)",
+			   key == OPT_OLDER_THAN ? "older-than" : "temporary",
+			   arg);
+	if (key == OPT_OLDER_THAN)
+		o->older_than_ns = (uint64_t)(s * 1e9 + 0.5);
+	else
+		o->tracer.temporary_ns = (uint64_t)(s * 1e9 + 0.5);
+	return 0;
 }
 
 /* The kernel side's sizes and sampling. */
@@ -183,7 +227,7 @@ static void parse_positional(char *arg, struct argp_state *state,
 }
 
 /* What can be checked only once every option is known. */
-static void check_opts(struct argp_state *state, const struct as_trace_opts *o)
+static void check_opts(struct argp_state *state, struct as_trace_opts *o)
 {
 	if (o->pid && o->command)
 		argp_error(state, "-p and -c exclude each other");
@@ -193,6 +237,8 @@ static void check_opts(struct argp_state *state, const struct as_trace_opts *o)
 	if (o->tracer.mmap_files && o->view.no_mmap)
 		argp_error(state, "--mmap-files and --no-mmap exclude each "
 				  "other");
+	if (o->older_than_ns)
+		o->view.ages = true; /* what was kept is worth its age */
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -212,6 +258,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	}
 	err = parse_target(key, arg, state, o);
+	if (err == ARGP_ERR_UNKNOWN)
+		err = parse_time(key, arg, state, o);
 	return err == ARGP_ERR_UNKNOWN ? parse_tracer(key, arg, state, o) : err;
 }
 

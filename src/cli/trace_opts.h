@@ -17,11 +17,13 @@
 #include "trace/tracer.h"
 
 struct as_trace_opts {
-	pid_t pid;	     /* -p, 0 = none */
-	const char *command; /* -c */
-	const char *output;  /* -o pattern */
-	double interval;     /* seconds */
-	long count;	     /* reports, 0 = until stopped */
+	pid_t pid;		/* -p, 0 = none */
+	const char *command;	/* -c */
+	const char *output;	/* -o pattern */
+	const char *on_oom;	/* --on-oom pattern */
+	uint64_t older_than_ns; /* --older-than, 0 = every live block */
+	double interval;	/* seconds */
+	long count;		/* reports, 0 = until stopped */
 	bool verbose;
 	struct as_tracer_opts tracer;
 	struct as_view_opts view;

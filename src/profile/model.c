@@ -79,6 +79,31 @@ void snapshot__free(struct as_snapshot *s)
 	free(s);
 }
 
+void snapshot__keep_pid(struct as_snapshot *s, uint32_t pid)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nsamples; i++) {
+		if (s->samples[i].pid == pid) {
+			s->samples[n++] = s->samples[i];
+			continue;
+		}
+		free(s->samples[i].locs);
+		hist__free(&s->samples[i].life);
+		hist__free(&s->samples[i].age);
+	}
+	s->nsamples = n;
+	for (i = n = 0; i < s->nprocesses; i++) {
+		if (s->processes[i].pid == pid) {
+			s->processes[n++] = s->processes[i];
+			continue;
+		}
+		free(s->processes[i].comm);
+		free(s->processes[i].timeline);
+	}
+	s->nprocesses = n;
+}
+
 /* Room for one more element of the array @field of @s. */
 #define GROW(s, field)                                                         \
 	BUF_RESERVE((s)->field, (s)->cap_##field, (s)->n##field + 1)

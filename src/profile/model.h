@@ -87,8 +87,8 @@ struct as_process {
 	uint64_t unmatched_free_count;
 	uint64_t alloc_bytes;
 	uint64_t free_bytes;
-	int64_t mmap_bytes; /* mapped with mmap directly, now */
-	int64_t mmap_peak;  /* the most mapped at once */
+	int64_t mmap_bytes;	   /* mapped with mmap directly, now */
+	int64_t mmap_peak;	   /* the most mapped at once */
 	struct timespec peak_time; /* CLOCK_REALTIME of the peak; 0 unknown */
 	/* Its memory over time, oldest first (none: ntimeline 0). */
 	size_t ntimeline;
@@ -175,6 +175,9 @@ int snapshot__set_meta(struct as_snapshot *s, const char *tool_version,
 /* qsort/bsearch order of struct as_process pointers: by pid. */
 int process__ptr_cmp(const void *a, const void *b);
 
+/* Leaves only @pid's samples and process in @s (locations and modules
+ * stay: samples refer to them by index). */
+void snapshot__keep_pid(struct as_snapshot *s, uint32_t pid);
 const struct as_process *snapshot__find_process(const struct as_snapshot *s,
 						uint32_t pid);
 uint64_t snapshot__counter(const struct as_snapshot *s, const char *name);
