@@ -161,6 +161,18 @@ static bool any_glob(const char **pats, size_t n, const struct as_snapshot *s,
 	return false;
 }
 
+bool filter__keep_pid(const struct as_filter *f, uint32_t pid)
+{
+	size_t k;
+
+	if (!f || !f->npids)
+		return true;
+	for (k = 0; k < f->npids; k++)
+		if (f->pids[k] == pid)
+			return true;
+	return false;
+}
+
 bool filter__keep_sample(const struct as_snapshot *s,
 			 const struct as_sample *sample,
 			 const struct as_filter *f)
@@ -168,20 +180,14 @@ bool filter__keep_sample(const struct as_snapshot *s,
 	const struct as_location *l;
 	bool found;
 	uint32_t i, li;
-	size_t k;
 	int site;
 
 	if (!f)
 		return true;
 	if (f->no_mmap && sample->kind == AS_KIND_MMAP)
 		return false;
-	if (f->npids) {
-		found = false;
-		for (k = 0; k < f->npids && !found; k++)
-			found = f->pids[k] == sample->pid;
-		if (!found)
-			return false;
-	}
+	if (!filter__keep_pid(f, sample->pid))
+		return false;
 	if (f->ninclude) {
 		found = false;
 		for (i = 0; i < sample->nlocs && !found; i++) {

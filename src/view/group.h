@@ -48,6 +48,8 @@ struct as_filter {
  * without a file matches the pattern "<unknown>". Globs are fnmatch(3)
  * without flags: '*' also matches '/'.
  */
+/* True when @f keeps process @pid (no --pid list keeps all; NULL too). */
+bool filter__keep_pid(const struct as_filter *f, uint32_t pid);
 bool filter__keep_sample(const struct as_snapshot *s,
 			 const struct as_sample *sample,
 			 const struct as_filter *f);

@@ -15,18 +15,6 @@ static int cmp_current_desc(const void *a, const void *b)
 	return process__ptr_cmp(a, b);
 }
 
-static bool pid_kept(const struct as_filter *f, uint32_t pid)
-{
-	size_t i;
-
-	if (!f || !f->npids)
-		return true;
-	for (i = 0; i < f->npids; i++)
-		if (f->pids[i] == pid)
-			return true;
-	return false;
-}
-
 int report__processes(const struct as_report *r, size_t limit,
 		      const struct as_process ***out, size_t *n, size_t *total)
 {
@@ -38,7 +26,7 @@ int report__processes(const struct as_report *r, size_t limit,
 	if (!procs)
 		return -ENOMEM;
 	for (i = 0; i < s->nprocesses; i++)
-		if (pid_kept(r->filter, s->processes[i].pid))
+		if (filter__keep_pid(r->filter, s->processes[i].pid))
 			procs[k++] = &s->processes[i];
 	*total = k;
 	if (limit && k > limit) {

@@ -128,18 +128,6 @@ static void put_process(struct as_jsonout *j, const struct as_snapshot *s,
 		put_timeline(j, s, p);
 }
 
-static bool pid_kept(const struct as_filter *f, uint32_t pid)
-{
-	size_t i;
-
-	if (!f || !f->npids)
-		return true;
-	for (i = 0; i < f->npids; i++)
-		if (f->pids[i] == pid)
-			return true;
-	return false;
-}
-
 static void put_processes(struct as_jsonout *j, const struct as_snapshot *s,
 			  const struct as_filter *f)
 {
@@ -148,7 +136,7 @@ static void put_processes(struct as_jsonout *j, const struct as_snapshot *s,
 
 	jsonout__raw(j, "[");
 	for (i = 0; i < s->nprocesses; i++) {
-		if (!pid_kept(f, s->processes[i].pid))
+		if (!filter__keep_pid(f, s->processes[i].pid))
 			continue;
 		jsonout__raw(j, first ? "{" : ",{");
 		put_process(j, s, &s->processes[i]);
