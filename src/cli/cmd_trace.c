@@ -100,7 +100,8 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 	}
 }
 
-static struct as_snapshot *take_snapshot(struct trace_ctx *c)
+/* @to_file: the snapshot is written, so it carries the blocks' ages. */
+static struct as_snapshot *take_snapshot(struct trace_ctx *c, bool to_file)
 {
 	struct as_snapshot *s = snapshot__new();
 	char host[256] = "";
@@ -115,6 +116,7 @@ static struct as_snapshot *take_snapshot(struct trace_ctx *c)
 	gethostname(host, sizeof(host) - 1);
 	err = snapshot__set_meta(s, ALLOCSNOOP_VERSION, host,
 				 c->o->command ? c->o->command : c->target);
+	collector__want_ages(c->col, to_file || c->o->view.ages);
 	err = err ?: collector__collect(c->col, &c->maps, s);
 	if (err) {
 		fprintf(stderr, "allocsnoop: cannot read the maps: %s\n",
@@ -161,7 +163,7 @@ static struct as_snapshot *timed_snapshot(struct trace_ctx *c)
 	struct as_snapshot *s;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	s = take_snapshot(c);
+	s = take_snapshot(c, c->o->output != NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (s && c->o->verbose)
 		fprintf(stderr,
@@ -231,7 +233,7 @@ static void write_oom_snapshots(struct trace_ctx *c)
 		n = c->noom;
 		c->noom = 0;
 		for (i = 0; i < n; i++) {
-			s = take_snapshot(c);
+			s = take_snapshot(c, true);
 			if (!s)
 				continue;
 			snapshot__keep_pid(s, c->oom_pids[i]);
@@ -331,7 +333,7 @@ static int handle_signal(struct trace_ctx *c, int sfd, bool *done)
 				*done = true;
 			break;
 		case SIGUSR1: {
-			struct as_snapshot *s = take_snapshot(c);
+			struct as_snapshot *s = take_snapshot(c, true);
 
 			if (s)
 				snapout__write(c->out, s);

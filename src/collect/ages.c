@@ -68,8 +68,8 @@ const struct as_ages_entry *ages__get(const struct as_ages *a, uint32_t tgid,
 	struct key k = {a, tgid, gen, stack};
 	uint64_t idx;
 
-	if (!u64map__find(a->index, key_hash(tgid, gen, stack), key_is, &k,
-			  &idx))
+	if (!a || !u64map__find(a->index, key_hash(tgid, gen, stack), key_is,
+				&k, &idx))
 		return NULL;
 	return &a->v[idx];
 }

@@ -35,7 +35,7 @@ void ages__free(struct as_ages *a);
 int ages__add(struct as_ages *a, uint32_t tgid, uint32_t gen, uint64_t stack,
 	      uint64_t ts_ns, uint64_t weight, uint64_t count);
 
-/* The entry of a key, NULL when no live block has it. */
+/* The entry of a key, NULL when no live block has it (or @a is NULL). */
 const struct as_ages_entry *ages__get(const struct as_ages *a, uint32_t tgid,
 				      uint32_t gen, uint64_t stack);
 

@@ -49,6 +49,7 @@ struct as_collector {
 	struct as_symbolizer *sym;
 	struct as_timeline *timeline;	 /* every process's memory over time */
 	uint64_t older_ns, temporary_ns; /* --older-than, --temporary */
+	bool ages;			 /* collects read the blocks' ages */
 	struct as_regions *regions;	 /* mmap'd, from their events */
 	struct as_stack_cache *stacks;
 	struct as_comm_cache *comms;
@@ -494,36 +495,37 @@ static int ages_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	return err;
 }
 
-/*
- * The ages of the live blocks, per stack, from one pass over the table
- * (mapped read-only for the pass: kept mapped, it would count its whole
- * size in the tracer's memory) and the hash map behind it.
- */
-static int read_ages(const struct as_tracer_maps *m, struct as_ages *ages)
+/* Offers every block of a batch of table buckets to @arg's ages. */
+static int buckets_batch(const void *keys, const void *vals, __u32 n, void *arg)
 {
-	size_t len = (size_t)m->table_buckets * sizeof(struct as_bucket);
-	const struct as_bucket *table, *b;
+	const struct as_bucket *b = vals;
 	__u64 addr;
 	__u32 i, j;
 	int err = 0;
 
-	table = mmap(NULL, len, PROT_READ, MAP_SHARED, m->table, 0);
-	if (table == MAP_FAILED)
-		return -errno;
-	for (i = 0; !err && i < m->table_buckets; i++) {
-		b = &table[i];
+	(void)keys;
+	for (i = 0; !err && i < n; i++)
 		for (j = 0; !err && j < AS_BUCKET_SLOTS; j++) {
-			addr = __atomic_load_n(&b->addr[j], __ATOMIC_ACQUIRE);
+			addr = b[i].addr[j];
 			if (addr == AS_SLOT_EMPTY || addr == AS_SLOT_CLAIMED)
 				continue;
-			err =
-			    ages__add(ages, b->tgid[j], b->rec[j].gen,
-				      b->rec[j].stack, b->rec[j].ts,
-				      b->rec[j].weight, b->rec[j].count_weight);
+			err = ages__add(arg, b[i].tgid[j], b[i].rec[j].gen,
+					b[i].rec[j].stack, b[i].rec[j].ts,
+					b[i].rec[j].weight,
+					b[i].rec[j].count_weight);
 		}
-	}
-	munmap((void *)table, len);
-	return err
+	return err;
+}
+
+/*
+ * The ages of the live blocks, per stack, from one pass over the table
+ * and the hash map behind it. The table is copied a batch at a time:
+ * mapped, its whole size would count in the tracer's peak memory.
+ */
+static int read_ages(const struct as_tracer_maps *m, struct as_ages *ages)
+{
+	return for_each_batch(m->table, sizeof(__u32), sizeof(struct as_bucket),
+			      buckets_batch, ages)
 		   ?: for_each_batch(m->allocs, sizeof(struct as_alloc_key),
 				     sizeof(struct as_alloc_val), ages_batch,
 				     ages);
@@ -571,8 +573,11 @@ int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 	snap->older_than_ns = c->older_ns;
 	snap->temporary_ns = c->temporary_ns;
 	err = read_procs(c, m, snap, now);
-	err = err ?: ages__new(now, c->older_ns, &ages);
-	err = err ?: read_ages(m, ages);
+	/* a pass over every live block: only when something shows ages */
+	if (!err && (c->ages || c->older_ns)) {
+		err = ages__new(now, c->older_ns, &ages);
+		err = err ?: read_ages(m, ages);
+	}
 	err = err ?: read_stats(c, m, snap, ages);
 	err = err ?: add_timelines(c, snap, now);
 	ages__free(ages);
@@ -823,6 +828,11 @@ static bool loader_only(struct as_collector *c, const struct as_tracer_maps *m,
 			return false;
 	}
 	return true;
+}
+
+void collector__want_ages(struct as_collector *c, bool on)
+{
+	c->ages = on;
 }
 
 void collector__set_time(struct as_collector *c, uint64_t older_ns,

@@ -36,6 +36,10 @@ int collector__read_comm(struct as_collector *c, uint32_t pid);
 void collector__set_time(struct as_collector *c, uint64_t older_ns,
 			 uint64_t temporary_ns);
 
+/* Whether later collects read every live block's age (a pass over the
+ * live-block table): for snapshots and --ages; --older-than always does. */
+void collector__want_ages(struct as_collector *c, bool on);
+
 /* Adds every process's current bytes and counts to its memory over time
  * (the tracer's loop calls it 10 times a second). 0 or a negative errno. */
 int collector__tick(struct as_collector *c, const struct as_tracer_maps *m);
