@@ -63,7 +63,7 @@ int BPF_KPROBE(alloc_enter)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct as_thread_state *ts;
 
-	if (untraced(tgid))
+	if (floor_only || untraced(tgid))
 		return 0;
 	ts = thread_get(tid);
 	if (!ts)
@@ -81,7 +81,7 @@ int BPF_KPROBE(alloc_enter)
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit)
 {
-	return alloc_end(ctx);
+	return floor_only ? 0 : alloc_end(ctx);
 }
 
 /*
@@ -97,6 +97,9 @@ int BPF_KPROBE(alloc_session)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct as_thread_state *ts;
 
+	/* --floor: the traps a real run takes (the return only when exact) */
+	if (floor_only)
+		return sample_bytes ? 1 : 0;
 	if (bpf_session_is_return())
 		return alloc_end(ctx);
 	if (untraced(tgid))
@@ -121,7 +124,7 @@ int BPF_KPROBE(free_enter)
 	struct as_alloc_val v;
 	struct as_proc_val *p;
 
-	if (!ptr || untraced(tgid))
+	if (floor_only || !ptr || untraced(tgid))
 		return 0;
 	if (live_take(tgid, (__u64)ptr, &v)) {
 		release(tgid, &v, bpf_map_lookup_elem(&procs, &tgid),

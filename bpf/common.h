@@ -21,7 +21,9 @@ const volatile __u64 sample_bytes = 0;	  /* mean bytes per sample, 0 = exact */
 const volatile bool follow_forks = false; /* trace only tgids in follow */
 const volatile __u32 only_tgid = 0;	  /* -p, -c: trace only this process */
 const volatile __u64 temporary_ns = AS_TEMPORARY_NS; /* --temporary */
-const volatile __u32 table_mask = 0;		     /* buckets in table - 1 */
+/* --floor: the allocation probes return at once (the traps' own cost) */
+const volatile bool floor_only = false;
+const volatile __u32 table_mask = 0; /* buckets in table - 1 */
 
 __u64 lost[AS_LOST_MAX] = {};
 

@@ -82,8 +82,11 @@ int BPF_PROG(mmap_calls, struct pt_regs *regs, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr;
 
+	if (floor_only)
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
 	if ((nr != AS_NR_MMAP && nr != AS_NR_MUNMAP && nr != AS_NR_MREMAP) ||
 	    failed(ret) || untraced(tgid))
 		return 0;

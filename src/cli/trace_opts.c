@@ -20,6 +20,7 @@ enum {
 	OPT_OLDER_THAN,
 	OPT_TEMPORARY,
 	OPT_ON_OOM,
+	OPT_FLOOR,
 };
 
 static const char doc[] =
@@ -90,6 +91,11 @@ static const struct argp_option options[] = {
      0},
     {"mmap-files", OPT_MMAP_FILES, NULL, 0,
      "Count file mappings made with mmap too, not only anonymous memory", 1},
+    {"floor", OPT_FLOOR, NULL, 0,
+     "Benchmarking: attach every probe as usual, but let the allocation "
+     "probes return at once (what the traps alone cost); reports stay "
+     "empty",
+     1},
     {"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
      "Sample one allocation per N bytes on average (Poisson, unbiased "
      "totals; K/M/G suffixes); default 0 = trace every allocation",
@@ -129,6 +135,9 @@ static int parse_target(int key, char *arg, struct argp_state *state,
 		return 0;
 	case OPT_ON_OOM:
 		o->on_oom = arg;
+		return 0;
+	case OPT_FLOOR:
+		o->tracer.floor_only = true;
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;

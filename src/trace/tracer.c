@@ -106,6 +106,7 @@ static int skel_open(struct as_tracer *t, const struct as_tracer_opts *o)
 	sk->rodata->follow_forks = o->follow_forks;
 	sk->rodata->only_tgid = o->follow_forks ? 0 : (__u32)o->only_tgid;
 	sk->rodata->mmap_files = o->mmap_files;
+	sk->rodata->floor_only = o->floor_only;
 	if (o->temporary_ns)
 		sk->rodata->temporary_ns = o->temporary_ns;
 	t->table_buckets = table_buckets(

@@ -36,6 +36,7 @@ struct as_tracer_opts {
 	bool mmap;	       /* trace mmap, munmap and mremap */
 	bool mmap_files;       /* file mappings too, not only anonymous */
 	uint64_t temporary_ns; /* a block freed sooner is temporary; 0 = 1 ms */
+	bool floor_only;       /* --floor: allocation probes return at once */
 	bool verbose;
 };
 
