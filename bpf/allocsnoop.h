@@ -294,6 +294,7 @@ struct as_mmap_event {
 	__u64 new_addr; /* mremap: where it went, and its new size */
 	__u64 new_len;
 	__u64 stack; /* AS_EV_MMAP: key into stacks, AS_STACK_NONE if none */
+	__u64 ts;    /* when, bpf_ktime_get_ns(): a region's age starts here */
 };
 
 /*

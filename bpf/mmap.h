@@ -35,7 +35,8 @@ static __always_inline int mmap_emit(__u32 type, __u32 tgid, __u32 gen,
 				    .len = len,
 				    .new_addr = new_addr,
 				    .new_len = new_len,
-				    .stack = stack};
+				    .stack = stack,
+				    .ts = bpf_ktime_get_ns()};
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

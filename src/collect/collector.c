@@ -426,30 +426,75 @@ static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	return 0;
 }
 
+/* A live region's piece, to the regions' ages (count it once). */
+static int region_age(const struct as_region_piece *pc, void *ages)
+{
+	return ages__add(ages, pc->pid, pc->gen, pc->stack, pc->ts_ns,
+			 pc->bytes, pc->first);
+}
+
+/* The regions' ages, as the heap's: NULL when not asked for. */
+static int region_ages(struct as_collector *c, uint64_t now,
+		       struct as_ages **out)
+{
+	int err;
+
+	*out = NULL;
+	if (!c->ages && !c->older_ns)
+		return 0;
+	err = ages__new(now, c->older_ns, out);
+	return err ?: regions__for_each_piece(c->regions, region_age, *out);
+}
+
+/* One stack's regions as a sample; --older-than keeps the old ones. */
+static int add_region_stat(struct as_collector *c, struct as_loc_index *li,
+			   const struct as_tracer_maps *m,
+			   struct as_snapshot *snap,
+			   const struct as_region_stat *rs,
+			   const struct as_ages *ages)
+{
+	const struct as_ages_entry *e =
+	    ages__get(ages, rs->pid, rs->gen, rs->stack);
+	struct as_stat_val v = {.size = rs->size,
+				.count = rs->count,
+				.alloc_size = rs->alloc_size,
+				.alloc_count = rs->alloc_count};
+	int idx;
+
+	if (c->older_ns) {
+		if (!e || !e->old_count)
+			return 0;
+		v.size = e->old_size;
+		v.count = e->old_count;
+	}
+	idx = add_sample(c, li, m, snap, rs->pid, rs->stack, AS_KIND_MMAP, &v);
+	if (idx < 0 || !e)
+		return idx < 0 ? idx : 0;
+	snap->samples[idx].oldest_ns = e->oldest_ns;
+	return hist__copy(&snap->samples[idx].age, &e->hist);
+}
+
 /* The mmap'd regions: a sample per stack, the totals per process. */
 static int add_regions(struct as_collector *c, struct as_loc_index *li,
 		       const struct as_tracer_maps *m, struct as_snapshot *snap)
 {
 	const struct as_region_stat *rs;
 	const struct as_region_proc *rp;
-	struct as_stat_val v;
+	struct as_ages *ages;
 	size_t n, i;
 	int err;
 
+	err = region_ages(c, mono_ns(), &ages);
 	rs = regions__stats(c->regions, &n);
-	for (i = 0; i < n; i++) {
+	for (i = 0; !err && i < n; i++) {
 		if ((!rs[i].alloc_count && !rs[i].count) ||
 		    purge_rules__replaced(c->rules, rs[i].pid, rs[i].gen))
 			continue;
-		v = (struct as_stat_val){.size = rs[i].size,
-					 .count = rs[i].count,
-					 .alloc_size = rs[i].alloc_size,
-					 .alloc_count = rs[i].alloc_count};
-		err = add_sample(c, li, m, snap, rs[i].pid, rs[i].stack,
-				 AS_KIND_MMAP, &v);
-		if (err < 0)
-			return err;
+		err = add_region_stat(c, li, m, snap, &rs[i], ages);
 	}
+	ages__free(ages);
+	if (err)
+		return err;
 	for (i = 0; i < snap->nprocesses; i++) {
 		rp = regions__proc(c->regions, snap->processes[i].pid);
 		if (!rp)
@@ -882,7 +927,7 @@ int collector__on_mmap(struct as_collector *c, const struct as_tracer_maps *m,
 		if (loader_only(c, m, e->tgid, e->stack))
 			return 0;
 		return regions__map(c->regions, e->tgid, e->gen, e->stack,
-				    e->addr, e->len);
+				    e->addr, e->len, e->ts);
 	case AS_EV_MUNMAP:
 		return regions__unmap(c->regions, e->tgid, e->addr, e->len);
 	case AS_EV_MREMAP:

@@ -24,6 +24,8 @@ struct piece {
 struct region {
 	size_t stat;	/* index into stats */
 	size_t npieces; /* 0: free for reuse */
+	uint64_t ts_ns; /* mapped then */
+	uint64_t pass;	/* the last regions__for_each_piece() that met it */
 };
 
 struct proc {
@@ -43,6 +45,7 @@ struct as_regions {
 	struct as_region_stat *stats;
 	size_t nstats, cap_stats;
 	struct as_u64map *stat_idx; /* hash(pid, gen, stack) -> stats */
+	uint64_t passes;	    /* regions__for_each_piece() calls */
 };
 
 int regions__new(struct as_regions **out)
@@ -127,7 +130,8 @@ static int stat_of(struct as_regions *r, uint32_t pid, uint32_t gen,
 	return 0;
 }
 
-static int region_new(struct as_regions *r, size_t stat, size_t *out)
+static int region_new(struct as_regions *r, size_t stat, uint64_t ts_ns,
+		      size_t *out)
 {
 	if (r->nfree) {
 		*out = r->free_regions[--r->nfree];
@@ -136,7 +140,8 @@ static int region_new(struct as_regions *r, size_t stat, size_t *out)
 			return -ENOMEM;
 		*out = r->nregions++;
 	}
-	r->regions[*out] = (struct region){.stat = stat, .npieces = 1};
+	r->regions[*out] =
+	    (struct region){.stat = stat, .npieces = 1, .ts_ns = ts_ns};
 	return 0;
 }
 
@@ -255,7 +260,7 @@ static int cut(struct as_regions *r, struct proc *p, uint64_t a, uint64_t b,
 }
 
 int regions__map(struct as_regions *r, uint32_t pid, uint32_t gen,
-		 uint64_t stack, uint64_t addr, uint64_t len)
+		 uint64_t stack, uint64_t addr, uint64_t len, uint64_t ts_ns)
 {
 	struct proc *p = proc_of(r, pid, true);
 	struct as_region_stat *st;
@@ -270,7 +275,7 @@ int regions__map(struct as_regions *r, uint32_t pid, uint32_t gen,
 	/* MAP_FIXED replaces what was mapped there */
 	err = cut(r, p, addr, addr + len, true, &dummy, &bytes);
 	err = err ?: stat_of(r, pid, gen, stack, &si);
-	err = err ?: region_new(r, si, &ri);
+	err = err ?: region_new(r, si, ts_ns, &ri);
 	err = err
 		  ?: insert_piece(p, first_after(p, addr),
 				  (struct piece){addr, addr + len, ri});
@@ -352,6 +357,38 @@ void regions__forget(struct as_regions *r, uint32_t pid, uint32_t below_gen)
 	for (i = 0; i < r->nstats; i++)
 		if (r->stats[i].pid == pid && r->stats[i].gen < below_gen)
 			r->stats[i].alloc_size = r->stats[i].alloc_count = 0;
+}
+
+int regions__for_each_piece(struct as_regions *r,
+			    int (*fn)(const struct as_region_piece *pc,
+				      void *ctx),
+			    void *ctx)
+{
+	struct as_region_piece out;
+	const struct as_region_stat *st;
+	struct region *rg;
+	size_t i, k;
+	int err;
+
+	r->passes++;
+	for (i = 0; i < r->nprocs; i++)
+		for (k = 0; k < r->procs[i].n; k++) {
+			rg = &r->regions[r->procs[i].pieces[k].region];
+			st = &r->stats[rg->stat];
+			out = (struct as_region_piece){
+			    .pid = st->pid,
+			    .gen = st->gen,
+			    .stack = st->stack,
+			    .bytes = r->procs[i].pieces[k].end -
+				     r->procs[i].pieces[k].start,
+			    .ts_ns = rg->ts_ns,
+			    .first = rg->pass != r->passes};
+			rg->pass = r->passes;
+			err = fn(&out, ctx);
+			if (err)
+				return err;
+		}
+	return 0;
 }
 
 const struct as_region_stat *regions__stats(const struct as_regions *r,

@@ -43,9 +43,10 @@ struct as_regions;
 int regions__new(struct as_regions **out);
 void regions__free(struct as_regions *r);
 
-/* @pid's image @gen mapped [@addr, @addr + @len) at @stack. */
+/* @pid's image @gen mapped [@addr, @addr + @len) at @stack, at time
+ * @ts_ns (the programs' clock). */
 int regions__map(struct as_regions *r, uint32_t pid, uint32_t gen,
-		 uint64_t stack, uint64_t addr, uint64_t len);
+		 uint64_t stack, uint64_t addr, uint64_t len, uint64_t ts_ns);
 /* @pid unmapped [@addr, @addr + @len): whatever of it was tracked. */
 int regions__unmap(struct as_regions *r, uint32_t pid, uint64_t addr,
 		   uint64_t len);
@@ -62,6 +63,22 @@ void regions__forget(struct as_regions *r, uint32_t pid, uint32_t below_gen);
 /* The per-stack counters, in no order; valid until the next change. */
 const struct as_region_stat *regions__stats(const struct as_regions *r,
 					    size_t *n);
+/* A piece of a live region, for regions__for_each_piece(). */
+struct as_region_piece {
+	uint32_t pid, gen;
+	uint64_t stack;
+	uint64_t bytes; /* of this piece */
+	uint64_t ts_ns; /* when its region was mapped */
+	bool first;	/* the first piece of its region met in this pass */
+};
+
+/* Calls @fn on every piece of every live region; stops at and returns
+ * @fn's first non-zero result. */
+int regions__for_each_piece(struct as_regions *r,
+			    int (*fn)(const struct as_region_piece *pc,
+				      void *ctx),
+			    void *ctx);
+
 /* The process's totals, or NULL when it mapped nothing. */
 const struct as_region_proc *regions__proc(const struct as_regions *r,
 					   uint32_t pid);

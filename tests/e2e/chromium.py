@@ -180,10 +180,12 @@ class Browser:
                        "clickCount": 1})
 
     def click_selector(self, selector):
+        # in view first: a click outside the viewport reaches nothing
         box = self.evaluate(
-            "(() => { const r = document.querySelector(%s)"
-            ".getBoundingClientRect(); return [r.left + r.width / 2, "
-            "r.top + r.height / 2]; })()" % json.dumps(selector))
+            "(() => { const e = document.querySelector(%s); "
+            "e.scrollIntoView({block: 'center', inline: 'center'}); "
+            "const r = e.getBoundingClientRect(); return [r.left + "
+            "r.width / 2, r.top + r.height / 2]; })()" % json.dumps(selector))
         self.click(*box)
 
     def type_text(self, selector, text):
@@ -202,6 +204,10 @@ class Browser:
                         {"format": "png", "captureBeyondViewport": True})
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(base64.b64decode(png["data"]))
+        # capturing beyond the viewport resizes it and back: let the page's
+        # debounced redraw (150 ms after a resize) happen before the next
+        # step measures or clicks frames
+        time.sleep(0.4)
 
     def requests(self):
         return [e["params"]["request"]["url"] for e in self.events

@@ -48,6 +48,11 @@ def test_older_than_keeps_only_the_old_blocks():
     assert rows["old"]["size"] == 30000 and rows["old"]["count"] == 10
     # the young blocks were 0-`took` s old at the report
     assert "young" not in rows or rows["young"]["count"] == 0
+    # regions mapped with mmap directly have ages too
+    assert (rows["old_map"]["kind"], rows["old_map"]["size"],
+            rows["old_map"]["count"]) == ("mmap", 5 << 12, 1)
+    assert rows["old_map"]["oldest_age_ns"] / 1e9 >= 1.8
+    assert "young_map" not in rows or rows["young_map"]["count"] == 0
     # allocated 1.5 s (plus the churn's 0.35 s) before the end of the work
     age = rows["old"]["oldest_age_ns"] / 1e9
     assert 1.8 <= age <= 1.85 + took + 0.5, age
@@ -60,6 +65,10 @@ def test_ages_of_every_live_block():
     assert rows["young"]["oldest_age_ns"] / 1e9 <= took + 0.5
     assert rows["old"]["oldest_age_ns"] > rows["young"]["oldest_age_ns"]
     assert hist(rows["old"], "ages").keys() == {20}  # 1.05-2.10 s
+    assert rows["young_map"]["size"] == 3 << 12
+    assert hist(rows["young_map"], "ages") == {bucket_of(
+        rows["young_map"]["oldest_age_ns"]): 1}
+    assert hist(rows["old_map"], "ages") == {20: 1}
 
 
 def test_lifetimes_and_temporary_counts_are_exact():

@@ -44,7 +44,7 @@ static void test_partial_unmaps(void **state)
 
 	(void)state;
 	assert_int_equal(regions__new(&r), 0);
-	assert_int_equal(regions__map(r, 7, 0, 1, A, 16 * K), 0);
+	assert_int_equal(regions__map(r, 7, 0, 1, A, 16 * K, 0), 0);
 	expect(r, 1, 16 * K, 1, 16 * K, 1);
 	/* head, tail, then the middle: still one region, in two pieces */
 	assert_int_equal(regions__unmap(r, 7, A, 2 * K), 0);
@@ -77,7 +77,7 @@ static void test_remap_moves_and_grows(void **state)
 
 	(void)state;
 	assert_int_equal(regions__new(&r), 0);
-	assert_int_equal(regions__map(r, 7, 0, 1, A, 8 * K), 0);
+	assert_int_equal(regions__map(r, 7, 0, 1, A, 8 * K, 0), 0);
 	/* grown and moved: the grown part is allocated by its stack */
 	assert_int_equal(regions__remap(r, 7, A, 8 * K, A + 64 * K, 12 * K), 0);
 	expect(r, 1, 12 * K, 1, 12 * K, 1);
@@ -102,15 +102,53 @@ static void test_fixed_map_replaces(void **state)
 
 	(void)state;
 	assert_int_equal(regions__new(&r), 0);
-	assert_int_equal(regions__map(r, 7, 0, 1, A, 8 * K), 0);
-	assert_int_equal(regions__map(r, 7, 0, 2, A + 4 * K, 8 * K), 0);
+	assert_int_equal(regions__map(r, 7, 0, 1, A, 8 * K, 0), 0);
+	assert_int_equal(regions__map(r, 7, 0, 2, A + 4 * K, 8 * K, 0), 0);
 	expect(r, 1, 4 * K, 1, 8 * K, 1);
 	expect(r, 2, 8 * K, 1, 8 * K, 1);
 	assert_int_equal(regions__proc(r, 7)->current, 12 * K);
-	assert_int_equal(regions__map(r, 7, 0, 2, A, 16 * K), 0);
+	assert_int_equal(regions__map(r, 7, 0, 2, A, 16 * K, 0), 0);
 	expect(r, 1, 0, 0, 8 * K, 1);
 	expect(r, 2, 16 * K, 1, 16 * K + 8 * K, 2);
-	assert_int_equal(regions__map(r, 7, 0, 3, A, 0), -EINVAL);
+	assert_int_equal(regions__map(r, 7, 0, 3, A, 0, 0), -EINVAL);
+	regions__free(r);
+}
+
+struct seen {
+	uint64_t bytes[4], firsts[4], ts[4]; /* by stack */
+};
+
+static int see(const struct as_region_piece *pc, void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->bytes[pc->stack] += pc->bytes;
+	s->firsts[pc->stack] += pc->first;
+	s->ts[pc->stack] = pc->ts_ns;
+	return 0;
+}
+
+/* A region cut in two is met as two pieces, first once, with its time. */
+static void test_pieces_carry_their_region_s_time(void **state)
+{
+	struct as_regions *r;
+	struct seen s = {0};
+	int pass;
+
+	(void)state;
+	assert_int_equal(regions__new(&r), 0);
+	assert_int_equal(regions__map(r, 7, 0, 1, A, 16 * K, 1000), 0);
+	assert_int_equal(regions__map(r, 7, 0, 2, A + 64 * K, 4 * K, 2000), 0);
+	assert_int_equal(regions__unmap(r, 7, A + 4 * K, 4 * K), 0);
+	for (pass = 1; pass <= 2; pass++) {
+		assert_int_equal(regions__for_each_piece(r, see, &s), 0);
+		assert_int_equal(s.bytes[1], pass * 12 * K);
+		assert_int_equal(s.firsts[1], pass);
+		assert_int_equal(s.ts[1], 1000);
+		assert_int_equal(s.bytes[2], pass * 4 * K);
+		assert_int_equal(s.firsts[2], pass);
+		assert_int_equal(s.ts[2], 2000);
+	}
 	regions__free(r);
 }
 
@@ -120,8 +158,8 @@ static void test_forget_images(void **state)
 
 	(void)state;
 	assert_int_equal(regions__new(&r), 0);
-	assert_int_equal(regions__map(r, 7, 0, 1, A, 8 * K), 0);
-	assert_int_equal(regions__map(r, 7, 1, 2, A + 64 * K, 4 * K), 0);
+	assert_int_equal(regions__map(r, 7, 0, 1, A, 8 * K, 0), 0);
+	assert_int_equal(regions__map(r, 7, 1, 2, A + 64 * K, 4 * K, 0), 0);
 	/* exec: the first image's regions are gone with it */
 	regions__forget(r, 7, 1);
 	expect(r, 1, 0, 0, 0, 0);
@@ -129,7 +167,8 @@ static void test_forget_images(void **state)
 	assert_int_equal(regions__proc(r, 7)->current, 4 * K);
 	/* many regions churned reuse their slots */
 	for (int i = 0; i < 1000; i++) {
-		assert_int_equal(regions__map(r, 7, 1, 3, A + 128 * K, K), 0);
+		assert_int_equal(regions__map(r, 7, 1, 3, A + 128 * K, K, 0),
+				 0);
 		assert_int_equal(regions__unmap(r, 7, A + 128 * K, K), 0);
 	}
 	expect(r, 3, 0, 0, 1000 * K, 1000);
@@ -145,6 +184,7 @@ int main(void)
 	    cmocka_unit_test(test_remap_moves_and_grows),
 	    cmocka_unit_test(test_fixed_map_replaces),
 	    cmocka_unit_test(test_forget_images),
+	    cmocka_unit_test(test_pieces_carry_their_region_s_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
