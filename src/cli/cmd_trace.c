@@ -24,6 +24,7 @@
 #include "cli/view_opts.h"
 #include "collect/collector.h"
 #include "profile/pprof.h"
+#include "serve/server.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
 #include "trace/child.h"
@@ -45,6 +46,7 @@ struct trace_ctx {
 	struct as_stats *prev_stats;
 	struct timespec start;
 	struct as_snapout *out; /* snapshot files */
+	struct as_server *srv;	/* --listen, else NULL */
 	uint64_t seq;
 	char target[64]; /* for the snapshot's metadata */
 };
@@ -62,9 +64,13 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 		/* Read the maps now: the process may be short-lived. */
 		procmaps__refresh(c->pm, ev->tgid);
 		targets__scan_process(c->targets, ev->tgid, true);
+		if (c->srv) /* its labels too, while /proc has them */
+			server__process_event(c->srv, ev->tgid, false);
 		break;
 	case AS_EV_EXEC:
 		collector__set_comm(c->col, ev->tgid, comm);
+		if (c->srv)
+			server__process_event(c->srv, ev->tgid, true);
 		collector__exec(c->col, &c->maps, ev->tgid);
 		targets__scan_process(c->targets, ev->tgid, true);
 		break;
@@ -158,6 +164,46 @@ static struct as_snapshot *timed_snapshot(struct trace_ctx *c)
 	return s;
 }
 
+static double now_s(void);
+
+/* --listen without printing: each interval's snapshot is published
+ * (then the exited processes dropped, as after a printed report). */
+static int serve_report(struct trace_ctx *c, bool final)
+{
+	double t0 = now_s();
+	struct as_snapshot *s = timed_snapshot(c);
+
+	if (!s)
+		return -ENOMEM;
+	c->seq++;
+	if (c->o->output)
+		snapout__write(c->out, s);
+	if (final) {
+		snapshot__free(s);
+		return 0;
+	}
+	purge(c, s);
+	return server__publish(c->srv, s, t0);
+}
+
+/* Collects for the requests that wait when it is time (the server keeps
+ * it to once a second); returns @left, or less when they wait longer. */
+static double serve_wait(struct trace_ctx *c, double left)
+{
+	double due = server__due(c->srv), t0 = now_s();
+	struct as_snapshot *s;
+
+	if (due >= 0 && due <= t0) {
+		s = take_snapshot(c);
+		if (s)
+			server__publish(c->srv, s, t0);
+		due = server__due(c->srv);
+	}
+	if (due >= 0 && due - now_s() < left)
+		left = due - now_s();
+	return left;
+}
+
 static int report(struct trace_ctx *c, bool final)
 {
 	struct as_stats *stats = NULL;
@@ -167,6 +213,8 @@ static int report(struct trace_ctx *c, bool final)
 	struct as_snapshot *s;
 	int err;
 
+	if (!c->o->print)
+		return serve_report(c, final);
 	s = timed_snapshot(c);
 	if (!s)
 		return -ENOMEM;
@@ -331,11 +379,17 @@ static int run_loop(struct trace_ctx *c, int sfd)
 		ev.data.fd = pfd;
 		epoll_ctl(efd, EPOLL_CTL_ADD, pfd, &ev);
 	}
+	if (c->srv) { /* readable when a request waits */
+		ev.data.fd = server__wake_fd(c->srv);
+		epoll_ctl(efd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	/* A child that ended before we listened for SIGCHLD. */
 	if (c->child && child__reap(c->child, child_at_exit, c) == 1)
 		done = true;
 	while (!done) {
 		left = next - now_s();
+		if (c->srv)
+			left = serve_wait(c, left);
 		n = epoll_wait(efd, evs, 4,
 			       left > 0 ? (int)(left * 1000) + 1 : 0);
 		if (n < 0 && errno != EINTR) {
@@ -370,6 +424,7 @@ static int run_loop(struct trace_ctx *c, int sfd)
 
 static void ctx_free(struct trace_ctx *c)
 {
+	server__free(c->srv);
 	stats__free(c->prev_stats);
 	snapshot__free(c->prev);
 	targets__free(c->targets);
@@ -459,6 +514,11 @@ static int trace(struct as_trace_opts *o)
 	err = attach(&c);
 	if (err)
 		goto cleanup;
+	if (o->serve.listen) {
+		err = server__new(&o->serve, &c.srv);
+		if (err)
+			goto cleanup;
+	}
 	if (c.child) {
 		err = child__release(c.child);
 		if (err)

@@ -1,0 +1,711 @@
+// SPDX-License-Identifier: MIT
+/*
+ * server.c - libmicrohttpd's daemon: listening, routing, the token, the
+ * limits, and requests suspended until the main loop publishes a state
+ * collected after they came (see server.h for why it is built so).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "serve/endpoint.h"
+#include "serve/query.h"
+#include "serve/server.h"
+#include "util/buf.h"
+
+enum route { R_HEAP, R_ALLOCS, R_METRICS, R_INDEX };
+
+static const struct {
+	const char *path;
+	enum route route;
+} routes[] = {
+    {"/debug/pprof/heap", R_HEAP},
+    {"/debug/pprof/allocs", R_ALLOCS},
+    {"/metrics", R_METRICS},
+    {"/", R_INDEX},
+};
+
+/* One request, from its first call to its completion. */
+struct req {
+	struct as_server *srv;
+	struct MHD_Connection *conn;
+	enum route route;
+	struct as_prof_query q;
+	bool filtered;		   /* q selects or is a delta: no cache */
+	double want;		   /* wants a state collected after this */
+	struct as_served *base;	   /* a delta's first moment */
+	struct as_served *now;	   /* set when ready */
+	bool stopped;		   /* the server is stopping */
+	struct req *next, *resume; /* pending list; to resume */
+	char url[80];		   /* for -v */
+};
+
+struct as_server {
+	struct as_serve_opts o;
+	struct MHD_Daemon *d;
+	char *token; /* NULL: none needed */
+	size_t token_len;
+	char *cert, *key; /* PEM text, NULL without TLS */
+	int wake_fd;
+	pthread_mutex_t lock;
+	/* under lock */
+	struct req *pending;
+	struct as_served *cur;
+	bool stopping;
+	/* main thread only */
+	double last_taken;
+	struct as_proclabels *pl;
+	/* HTTP thread only */
+	unsigned conns;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Bytes compared in constant time for the expected length. */
+static bool token_ok(const struct as_server *srv, const char *header)
+{
+	static const char prefix[] = "Bearer ";
+	const char *got;
+	size_t glen, i;
+	unsigned char d;
+
+	if (!header || strncmp(header, prefix, sizeof(prefix) - 1))
+		return false;
+	got = header + sizeof(prefix) - 1;
+	glen = strlen(got);
+	d = glen != srv->token_len;
+	for (i = 0; i < srv->token_len; i++)
+		d |= (unsigned char)((i < glen ? got[i] : 0) ^ srv->token[i]);
+	return d == 0;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn,
+				  struct as_reply *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(r->len, r->body,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(r->body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
+	if (r->disposition)
+		MHD_add_response_header(resp, "Content-Disposition",
+					r->disposition);
+	if (r->status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer");
+	ret = MHD_queue_response(conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status,
+				 const char *why)
+{
+	struct as_reply r;
+
+	if (reply__text(&r, status, why))
+		return MHD_NO;
+	return send_reply(conn, &r);
+}
+
+struct query_ctx {
+	struct as_prof_query q;
+	unsigned seen;
+	bool profile; /* the endpoint takes parameters */
+	int err;
+	char why[160];
+};
+
+static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	struct query_ctx *qc = cls;
+
+	(void)kind;
+	if (!qc->profile) {
+		snprintf(qc->why, sizeof(qc->why),
+			 "unknown parameter '%.32s': this endpoint takes "
+			 "none",
+			 key);
+		qc->err = -EINVAL;
+	} else {
+		qc->err = query__param(&qc->q, &qc->seen, key, value, qc->why,
+				       sizeof(qc->why));
+	}
+	return qc->err ? MHD_NO : MHD_YES;
+}
+
+/* The reply of a ready request. */
+static int build_reply(struct req *rq, struct as_reply *r)
+{
+	switch (rq->route) {
+	case R_HEAP:
+	case R_ALLOCS:
+		return ep_pprof__reply(rq->now, rq->base, &rq->q,
+				       rq->route == R_ALLOCS, r);
+	case R_METRICS:
+		return ep_metrics__reply(rq->now, rq->srv->o.metrics_top, r);
+	case R_INDEX:
+		return ep_index__reply(rq->now, r);
+	}
+	return -EINVAL;
+}
+
+static void free_cached(void *item)
+{
+	MHD_destroy_response(item);
+}
+
+/* The unfiltered answers are made once per state, whatever the number of
+ * requests (the HTTP thread alone touches the cache). */
+static struct MHD_Response *cached(struct req *rq, unsigned *status)
+{
+	void **slot = &rq->now->cache[rq->route];
+	struct MHD_Response *resp;
+	struct as_reply r = {0};
+
+	if (*slot) {
+		*status = 200;
+		return *slot;
+	}
+	if (build_reply(rq, &r))
+		return NULL;
+	resp = MHD_create_response_from_buffer(r.len, r.body,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(r.body);
+		return NULL;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.type);
+	if (r.disposition)
+		MHD_add_response_header(resp, "Content-Disposition",
+					r.disposition);
+	*status = r.status;
+	if (r.status == 200)
+		*slot = resp;
+	return resp;
+}
+
+static enum MHD_Result finish(struct req *rq)
+{
+	struct MHD_Response *resp;
+	struct as_reply r = {0};
+	unsigned status = 500;
+	enum MHD_Result ret;
+	bool ready, stopped;
+
+	pthread_mutex_lock(&rq->srv->lock);
+	ready = rq->now != NULL;
+	stopped = rq->stopped;
+	pthread_mutex_unlock(&rq->srv->lock);
+	if (stopped)
+		return send_text(rq->conn, 503, "allocsnoop is stopping");
+	if (!ready) /* resumed before it was ready: cannot happen */
+		return send_text(rq->conn, 500, "no state to answer from");
+	if (!rq->filtered) {
+		resp = cached(rq, &status);
+		if (!resp)
+			return send_text(rq->conn, 500, "out of memory");
+		ret = MHD_queue_response(rq->conn, status, resp);
+		if (resp != rq->now->cache[rq->route])
+			MHD_destroy_response(resp);
+	} else {
+		if (build_reply(rq, &r))
+			return send_text(rq->conn, 500, "out of memory");
+		status = r.status;
+		ret = send_reply(rq->conn, &r);
+	}
+	if (rq->srv->o.verbose)
+		fprintf(stderr, "allocsnoop: serve: %s: %u\n", rq->url, status);
+	return ret;
+}
+
+static int find_route(const char *url, enum route *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (!strcmp(url, routes[i].path)) {
+			*out = routes[i].route;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Adds @rq to the requests waiting for a state and wakes the main loop;
+ * false when the server is stopping. */
+static bool wait_for_state(struct as_server *srv, struct req *rq)
+{
+	uint64_t one = 1;
+	bool ok;
+
+	pthread_mutex_lock(&srv->lock);
+	ok = !srv->stopping;
+	if (ok) {
+		rq->next = srv->pending;
+		srv->pending = rq;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (ok && write(srv->wake_fd, &one, sizeof(one)) < 0)
+		; /* already readable: the counter is full */
+	return ok;
+}
+
+/* The first call of a request: refused at once, or suspended. */
+static enum MHD_Result begin(struct as_server *srv, struct MHD_Connection *conn,
+			     const char *url, const char *method,
+			     void **req_cls)
+{
+	struct query_ctx qc = {0};
+	enum route route;
+	char why[160];
+	struct req *rq;
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return send_text(conn, 405, "only GET and HEAD are served");
+	if (srv->token && !token_ok(srv, MHD_lookup_connection_value(
+					     conn, MHD_HEADER_KIND,
+					     MHD_HTTP_HEADER_AUTHORIZATION)))
+		return send_text(conn, 401,
+				 "send the token of --listen-token-file as "
+				 "'Authorization: Bearer TOKEN'");
+	if (find_route(url, &route)) {
+		snprintf(why, sizeof(why),
+			 "no endpoint %.64s; see / for the endpoints", url);
+		return send_text(conn, 404, why);
+	}
+	if (srv->conns > AS_SERVE_MAX_CONNS) {
+		snprintf(why, sizeof(why),
+			 "more than %d connections at once; try again later",
+			 AS_SERVE_MAX_CONNS);
+		return send_text(conn, 503, why);
+	}
+	qc.profile = route == R_HEAP || route == R_ALLOCS;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &qc);
+	if (qc.err)
+		return send_text(conn, 400, qc.why);
+	rq = calloc(1, sizeof(*rq));
+	if (!rq)
+		return send_text(conn, 503, "out of memory");
+	rq->srv = srv;
+	rq->conn = conn;
+	rq->route = route;
+	rq->q = qc.q;
+	rq->filtered = qc.q.pid || qc.q.comm || qc.q.cgroup || qc.q.seconds;
+	rq->want = mono_s();
+	snprintf(rq->url, sizeof(rq->url), "%s", url);
+	*req_cls = rq;
+	/* suspended before the main loop can see it: it resumes only a
+	 * suspended connection */
+	MHD_suspend_connection(conn);
+	if (!wait_for_state(srv, rq))
+		rq->stopped = true, MHD_resume_connection(conn);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	struct req *rq = *req_cls;
+
+	(void)version, (void)upload;
+	if (!rq)
+		return begin(cls, conn, url, method, req_cls);
+	if (*upload_size) {
+		*upload_size = 0; /* a body is not read */
+		return MHD_YES;
+	}
+	return finish(rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	struct req *rq = *req_cls;
+
+	(void)cls, (void)conn, (void)code;
+	if (!rq)
+		return;
+	served__put(rq->now);
+	served__put(rq->base);
+	free(rq);
+	*req_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct as_server *srv = cls;
+
+	(void)conn, (void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		srv->conns++;
+	else if (srv->conns)
+		srv->conns--;
+}
+
+void server__process_event(struct as_server *srv, uint32_t pid, bool exec)
+{
+	if (exec)
+		proclabels__refresh(srv->pl, pid);
+	else
+		proclabels__get(srv->pl, pid);
+}
+
+int server__wake_fd(const struct as_server *srv)
+{
+	return srv->wake_fd;
+}
+
+double server__due(struct as_server *srv)
+{
+	uint64_t n;
+	double due = -1;
+	struct req *rq;
+
+	if (read(srv->wake_fd, &n, sizeof(n)) < 0)
+		; /* nothing written since: fine */
+	pthread_mutex_lock(&srv->lock);
+	for (rq = srv->pending; rq; rq = rq->next)
+		if (due < 0 || rq->want < due)
+			due = rq->want;
+	pthread_mutex_unlock(&srv->lock);
+	/* one collection a second at most, whatever the request rate */
+	if (due >= 0 && due < srv->last_taken + 1.0)
+		due = srv->last_taken + 1.0;
+	return due;
+}
+
+/* Under the lock: what @st answers of the pending requests; those ready
+ * go to *@resume. */
+static void answer(struct as_server *srv, struct as_served *st,
+		   struct req **resume)
+{
+	struct req **pp = &srv->pending, *rq;
+
+	while ((rq = *pp)) {
+		if (rq->want > st->taken) {
+			pp = &rq->next;
+		} else if (rq->q.seconds && !rq->base) {
+			rq->base = served__get(st);
+			rq->want = st->taken + rq->q.seconds;
+			if (srv->o.verbose)
+				fprintf(stderr,
+					"allocsnoop: serve: %s: ?seconds=%u "
+					"delta from this moment\n",
+					rq->url, rq->q.seconds);
+			pp = &rq->next;
+		} else {
+			rq->now = served__get(st);
+			*pp = rq->next;
+			rq->resume = *resume;
+			*resume = rq;
+		}
+	}
+}
+
+int server__publish(struct as_server *srv, struct as_snapshot *snap,
+		    double taken)
+{
+	struct req *resume = NULL, *rq, *next;
+	struct as_served *st, *old;
+	uint32_t *pids;
+	size_t i;
+	int err;
+
+	pids = calloc(snap->nprocesses ?: 1, sizeof(*pids));
+	if (!pids) {
+		snapshot__free(snap);
+		return -ENOMEM;
+	}
+	for (i = 0; i < snap->nprocesses; i++)
+		pids[i] = snap->processes[i].pid;
+	proclabels__keep(srv->pl, pids, snap->nprocesses);
+	free(pids);
+	err = served__new(snap, taken, srv->pl, free_cached, &st);
+	if (err)
+		return err;
+	srv->last_taken = taken;
+	pthread_mutex_lock(&srv->lock);
+	old = srv->cur;
+	srv->cur = st;
+	answer(srv, st, &resume);
+	pthread_mutex_unlock(&srv->lock);
+	for (rq = resume; rq; rq = next) {
+		next = rq->resume;
+		MHD_resume_connection(rq->conn);
+	}
+	served__put(old);
+	return 0;
+}
+
+/* A whole small file (token, PEM) as a string; NULL with errno set. */
+static char *read_file(const char *path, size_t max)
+{
+	struct as_strbuf sb = {0};
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		int e = sb.len + n > max	      ? EFBIG
+			: strbuf__addn(&sb, chunk, n) ? ENOMEM
+						      : 0;
+
+		if (e) {
+			strbuf__free(&sb);
+			fclose(f);
+			errno = e;
+			return NULL;
+		}
+	}
+	fclose(f);
+	if (!sb.s)
+		strbuf__add(&sb, "");
+	return sb.s;
+}
+
+static int read_secrets(struct as_server *srv)
+{
+	const struct as_serve_opts *o = &srv->o;
+	const char *bad = NULL;
+
+	if (o->token_file) {
+		srv->token = read_file(o->token_file, 4096);
+		if (!srv->token)
+			bad = o->token_file;
+		else
+			srv->token_len = strcspn(srv->token, " \t\r\n");
+		if (srv->token &&
+		    (!srv->token_len ||
+		     srv->token[srv->token_len +
+				strspn(srv->token + srv->token_len,
+				       " \t\r\n")])) {
+			fprintf(stderr,
+				"allocsnoop: no token in %s: it must hold one "
+				"word (and maybe a newline)\n",
+				o->token_file);
+			return -EINVAL;
+		}
+	}
+	if (!bad && o->tls_cert &&
+	    !(srv->cert = read_file(o->tls_cert, 1 << 20)))
+		bad = o->tls_cert;
+	if (!bad && o->tls_key && !(srv->key = read_file(o->tls_key, 1 << 20)))
+		bad = o->tls_key;
+	if (bad) {
+		fprintf(stderr, "allocsnoop: cannot read %s: %s\n", bad,
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* [ADDR:]PORT, ADDR a name, an IPv4 or a [bracketed] IPv6 address;
+ * loopback without one. */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICSERV};
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo *ai = NULL;
+	char host[256] = "127.0.0.1", port[8];
+	size_t hl;
+	int rc;
+
+	if (colon && colon != spec) {
+		hl = (size_t)(colon - spec);
+		if (spec[0] == '[' && hl > 2 && spec[hl - 1] == ']')
+			spec++, hl -= 2;
+		if (hl >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, spec, hl);
+		host[hl] = 0;
+	}
+	colon = colon ? colon + 1 : spec;
+	if (!*colon || strlen(colon) > 5 ||
+	    strspn(colon, "0123456789") != strlen(colon) || atoi(colon) > 65535)
+		return -EINVAL;
+	snprintf(port, sizeof(port), "%s", colon);
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc || !ai)
+		return -EADDRNOTAVAIL;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static struct MHD_Daemon *start(struct as_server *srv,
+				const struct sockaddr_storage *ss)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME;
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (srv->cert)
+		flags |= MHD_USE_TLS;
+	if (srv->o.verbose)
+		flags |= MHD_USE_ERROR_LOG;
+	return MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, ss,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(2 * AS_SERVE_MAX_CONNS),
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AS_SERVE_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)AS_SERVE_MAX_CONNS,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+	    srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, srv->cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, srv->key, MHD_OPTION_END);
+}
+
+/* "Serving http://ADDR:PORT/" with the port the system chose for 0. */
+static void say_where(const struct as_server *srv,
+		      const struct sockaddr_storage *ss)
+{
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	bool v6 = ss->ss_family == AF_INET6;
+
+	if (v6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)ss)->sin6_addr, addr,
+			  sizeof(addr));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+			  addr, sizeof(addr));
+	fprintf(stderr, "Serving %s://%s%s%s:%u/ (see / for the endpoints)\n",
+		srv->cert ? "https" : "http", v6 ? "[" : "", addr,
+		v6 ? "]" : "", info ? info->port : 0);
+}
+
+static int check_opts(const struct as_serve_opts *o)
+{
+	if (!o->tls_cert != !o->tls_key) {
+		fprintf(stderr, "allocsnoop: --tls-cert and --tls-key go "
+				"together: give both\n");
+		return -EINVAL;
+	}
+	if (o->tls_cert &&
+	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		fprintf(stderr, "allocsnoop: this libmicrohttpd has no TLS: "
+				"install Debian's libmicrohttpd12 (built with "
+				"GnuTLS) or serve without --tls-cert\n");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int server__new(const struct as_serve_opts *o, struct as_server **out)
+{
+	struct sockaddr_storage ss = {0};
+	struct as_server *srv;
+	socklen_t sslen;
+	int err;
+
+	err = check_opts(o);
+	if (err)
+		return err;
+	err = parse_listen(o->listen, &ss, &sslen);
+	if (err) {
+		fprintf(
+		    stderr,
+		    "allocsnoop: invalid --listen '%s': expected [ADDR:]PORT "
+		    "such as 6060, 127.0.0.1:6060 or [::1]:6060\n",
+		    o->listen);
+		return err;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->o = *o;
+	srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&srv->lock, NULL);
+	err = srv->wake_fd < 0 ? -errno : 0;
+	err = err ?: proclabels__new(&srv->pl);
+	err = err ?: read_secrets(srv);
+	if (err)
+		goto fail;
+	srv->d = start(srv, &ss);
+	if (!srv->d) {
+		err = errno ? -errno : -EADDRINUSE;
+		fprintf(stderr,
+			"allocsnoop: cannot serve on %s: %s; choose another "
+			"--listen address or port%s\n",
+			o->listen, strerror(-err),
+			srv->cert ? ", and check --tls-cert and --tls-key"
+				  : "");
+		goto fail;
+	}
+	say_where(srv, &ss);
+	*out = srv;
+	return 0;
+fail:
+	server__free(srv);
+	return err;
+}
+
+/* Answers every waiting request "stopping", so that none stays
+ * suspended when the daemon stops. */
+static void stop_waiting(struct as_server *srv)
+{
+	struct req *rq, *next;
+
+	pthread_mutex_lock(&srv->lock);
+	srv->stopping = true;
+	rq = srv->pending;
+	srv->pending = NULL;
+	for (next = rq; next; next = next->next)
+		next->stopped = true;
+	pthread_mutex_unlock(&srv->lock);
+	for (; rq; rq = next) {
+		next = rq->next;
+		MHD_resume_connection(rq->conn);
+	}
+}
+
+void server__free(struct as_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->d) {
+		stop_waiting(srv);
+		MHD_stop_daemon(srv->d);
+	}
+	served__put(srv->cur);
+	proclabels__free(srv->pl);
+	if (srv->wake_fd >= 0)
+		close(srv->wake_fd);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv->token);
+	free(srv->cert);
+	free(srv->key);
+	free(srv);
+}
