@@ -65,6 +65,8 @@ struct as_server {
 	struct as_proclabels *pl;
 	/* HTTP thread only */
 	unsigned conns;
+	/* requests told "stopping" and not yet sent (atomic) */
+	int stopping_left;
 };
 
 static double mono_s(void)
@@ -317,8 +319,11 @@ static enum MHD_Result begin(struct as_server *srv, struct MHD_Connection *conn,
 	/* suspended before the main loop can see it: it resumes only a
 	 * suspended connection */
 	MHD_suspend_connection(conn);
-	if (!wait_for_state(srv, rq))
-		rq->stopped = true, MHD_resume_connection(conn);
+	if (!wait_for_state(srv, rq)) {
+		rq->stopped = true;
+		__atomic_add_fetch(&srv->stopping_left, 1, __ATOMIC_RELAXED);
+		MHD_resume_connection(conn);
+	}
 	return MHD_YES;
 }
 
@@ -344,9 +349,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct req *rq = *req_cls;
 
-	(void)cls, (void)conn, (void)code;
+	(void)conn, (void)code;
 	if (!rq)
 		return;
+	if (rq->stopped)
+		__atomic_sub_fetch(&((struct as_server *)cls)->stopping_left, 1,
+				   __ATOMIC_RELEASE);
 	served__put(rq->now);
 	served__put(rq->base);
 	free(rq);
@@ -677,18 +685,26 @@ fail:
 static void stop_waiting(struct as_server *srv)
 {
 	struct req *rq, *next;
+	int i;
 
 	pthread_mutex_lock(&srv->lock);
 	srv->stopping = true;
 	rq = srv->pending;
 	srv->pending = NULL;
-	for (next = rq; next; next = next->next)
+	for (next = rq; next; next = next->next) {
 		next->stopped = true;
+		__atomic_add_fetch(&srv->stopping_left, 1, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&srv->lock);
 	for (; rq; rq = next) {
 		next = rq->next;
 		MHD_resume_connection(rq->conn);
 	}
+	/* let them have their 503, for a second at most */
+	for (i = 0; i < 100 &&
+		    __atomic_load_n(&srv->stopping_left, __ATOMIC_ACQUIRE) > 0;
+	     i++)
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
 }
 
 void server__free(struct as_server *srv)
