@@ -204,6 +204,12 @@ static double serve_wait(struct trace_ctx *c, double left)
 	return left;
 }
 
+/* --listen: serving starts once the probes are attached. */
+static int serve_start(struct trace_ctx *c)
+{
+	return c->o->serve.listen ? server__new(&c->o->serve, &c->srv) : 0;
+}
+
 static int report(struct trace_ctx *c, bool final)
 {
 	struct as_stats *stats = NULL;
@@ -511,14 +517,9 @@ static int trace(struct as_trace_opts *o)
 	if (err)
 		goto cleanup;
 	tracer__maps(c.tracer, &c.maps);
-	err = attach(&c);
+	err = attach(&c) ?: serve_start(&c);
 	if (err)
 		goto cleanup;
-	if (o->serve.listen) {
-		err = server__new(&o->serve, &c.srv);
-		if (err)
-			goto cleanup;
-	}
 	if (c.child) {
 		err = child__release(c.child);
 		if (err)

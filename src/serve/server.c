@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serve/cache.h"
 #include "serve/endpoint.h"
 #include "serve/query.h"
 #include "serve/server.h"
@@ -39,7 +40,7 @@ struct req {
 	struct MHD_Connection *conn;
 	enum route route;
 	struct as_prof_query q;
-	bool filtered;		   /* q selects or is a delta: no cache */
+	bool delta_counted;	   /* in the server's deltas */
 	double want;		   /* wants a state collected after this */
 	struct as_served *base;	   /* a delta's first moment */
 	struct as_served *now;	   /* set when ready */
@@ -58,13 +59,15 @@ struct as_server {
 	pthread_mutex_t lock;
 	/* under lock */
 	struct req *pending;
-	struct as_served *cur;
 	bool stopping;
 	/* main thread only */
 	double last_taken;
 	struct as_proclabels *pl;
+	uint64_t seq;	 /* states published */
+	int live_states; /* states not yet freed (atomic) */
 	/* HTTP thread only */
 	unsigned conns;
+	unsigned deltas; /* ?seconds= requests in flight */
 	/* requests told "stopping" and not yet sent (atomic) */
 	int stopping_left;
 };
@@ -95,17 +98,17 @@ static bool token_ok(const struct as_server *srv, const char *header)
 	return d == 0;
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn,
-				  struct as_reply *r)
+/* @r as a response of the library's (taking its body); NULL without
+ * memory. */
+static struct MHD_Response *make_response(struct as_reply *r)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 
 	resp = MHD_create_response_from_buffer(r->len, r->body,
 					       MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(r->body);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
 	if (r->disposition)
@@ -114,6 +117,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 	if (r->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer");
+	return resp;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn,
+				  struct as_reply *r)
+{
+	struct MHD_Response *resp = make_response(r);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
 	ret = MHD_queue_response(conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -172,48 +186,36 @@ static int build_reply(struct req *rq, struct as_reply *r)
 	return -EINVAL;
 }
 
-static void free_cached(void *item)
+/* The answer of a ready request: cached with its state, or made now
+ * (and cached when there is room). */
+static struct MHD_Response *answer_of(struct req *rq, unsigned *status,
+				      bool *owned)
 {
-	MHD_destroy_response(item);
-}
-
-/* The unfiltered answers are made once per state, whatever the number of
- * requests (the HTTP thread alone touches the cache). */
-static struct MHD_Response *cached(struct req *rq, unsigned *status)
-{
-	void **slot = &rq->now->cache[rq->route];
+	struct as_cache_key key = {rq->route, &rq->q,
+				   rq->base ? rq->base->seq : 0};
 	struct MHD_Response *resp;
 	struct as_reply r = {0};
 
-	if (*slot) {
-		*status = 200;
-		return *slot;
-	}
+	*owned = false;
+	resp = reply_cache__find(rq->now->extra, &key, status);
+	if (resp)
+		return resp;
 	if (build_reply(rq, &r))
 		return NULL;
-	resp = MHD_create_response_from_buffer(r.len, r.body,
-					       MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(r.body);
-		return NULL;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.type);
-	if (r.disposition)
-		MHD_add_response_header(resp, "Content-Disposition",
-					r.disposition);
 	*status = r.status;
-	if (r.status == 200)
-		*slot = resp;
+	resp = make_response(&r);
+	if (resp)
+		*owned = r.status != 200 ||
+			 !reply_cache__add(rq->now->extra, &key, resp, 200);
 	return resp;
 }
 
 static enum MHD_Result finish(struct req *rq)
 {
 	struct MHD_Response *resp;
-	struct as_reply r = {0};
 	unsigned status = 500;
 	enum MHD_Result ret;
-	bool ready, stopped;
+	bool ready, stopped, owned;
 
 	pthread_mutex_lock(&rq->srv->lock);
 	ready = rq->now != NULL;
@@ -223,19 +225,16 @@ static enum MHD_Result finish(struct req *rq)
 		return send_text(rq->conn, 503, "allocsnoop is stopping");
 	if (!ready) /* resumed before it was ready: cannot happen */
 		return send_text(rq->conn, 500, "no state to answer from");
-	if (!rq->filtered) {
-		resp = cached(rq, &status);
-		if (!resp)
-			return send_text(rq->conn, 500, "out of memory");
-		ret = MHD_queue_response(rq->conn, status, resp);
-		if (resp != rq->now->cache[rq->route])
-			MHD_destroy_response(resp);
-	} else {
-		if (build_reply(rq, &r))
-			return send_text(rq->conn, 500, "out of memory");
-		status = r.status;
-		ret = send_reply(rq->conn, &r);
-	}
+	resp = answer_of(rq, &status, &owned);
+	if (!resp)
+		return send_text(rq->conn, 500, "out of memory");
+	ret = MHD_queue_response(rq->conn, status, resp);
+	if (owned)
+		MHD_destroy_response(resp);
+	/* the answer is made: a slow reader holds it, not the states */
+	served__put(rq->now);
+	served__put(rq->base);
+	rq->now = rq->base = NULL;
 	if (rq->srv->o.verbose)
 		fprintf(stderr, "allocsnoop: serve: %s: %u\n", rq->url, status);
 	return ret;
@@ -305,14 +304,22 @@ static enum MHD_Result begin(struct as_server *srv, struct MHD_Connection *conn,
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, &qc);
 	if (qc.err)
 		return send_text(conn, 400, qc.why);
+	if (qc.q.seconds && srv->deltas >= AS_SERVE_MAX_DELTAS) {
+		snprintf(why, sizeof(why),
+			 "more than %d ?seconds= profiles at once; try again "
+			 "later",
+			 AS_SERVE_MAX_DELTAS);
+		return send_text(conn, 503, why);
+	}
 	rq = calloc(1, sizeof(*rq));
 	if (!rq)
 		return send_text(conn, 503, "out of memory");
+	if (qc.q.seconds)
+		srv->deltas++, rq->delta_counted = true;
 	rq->srv = srv;
 	rq->conn = conn;
 	rq->route = route;
 	rq->q = qc.q;
-	rq->filtered = qc.q.pid || qc.q.comm || qc.q.cgroup || qc.q.seconds;
 	rq->want = mono_s();
 	snprintf(rq->url, sizeof(rq->url), "%s", url);
 	*req_cls = rq;
@@ -352,6 +359,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)conn, (void)code;
 	if (!rq)
 		return;
+	if (rq->delta_counted)
+		((struct as_server *)cls)->deltas--;
 	if (rq->stopped)
 		__atomic_sub_fetch(&((struct as_server *)cls)->stopping_left, 1,
 				   __ATOMIC_RELEASE);
@@ -403,6 +412,14 @@ double server__due(struct as_server *srv)
 	/* one collection a second at most, whatever the request rate */
 	if (due >= 0 && due < srv->last_taken + 1.0)
 		due = srv->last_taken + 1.0;
+	/* and no new state while the HTTP thread is behind: memory stays
+	 * within a few states (asked again in 50 ms) */
+	if (due >= 0 && __atomic_load_n(&srv->live_states, __ATOMIC_ACQUIRE) >=
+			    AS_SERVE_MAX_STATES) {
+		double soon = mono_s() + 0.05;
+
+		due = due > soon ? due : soon;
+	}
 	return due;
 }
 
@@ -438,7 +455,7 @@ int server__publish(struct as_server *srv, struct as_snapshot *snap,
 		    double taken)
 {
 	struct req *resume = NULL, *rq, *next;
-	struct as_served *st, *old;
+	struct as_served *st;
 	uint32_t *pids;
 	size_t i;
 	int err;
@@ -452,20 +469,27 @@ int server__publish(struct as_server *srv, struct as_snapshot *snap,
 		pids[i] = snap->processes[i].pid;
 	proclabels__keep(srv->pl, pids, snap->nprocesses);
 	free(pids);
-	err = served__new(snap, taken, srv->pl, free_cached, &st);
+	err = served__new(snap, taken, srv->pl, &st);
 	if (err)
 		return err;
+	err = reply_cache__new(&srv->live_states,
+			       (struct as_reply_cache **)&st->extra);
+	if (err) {
+		served__put(st);
+		return err;
+	}
+	st->release = reply_cache__release;
+	st->seq = ++srv->seq;
 	srv->last_taken = taken;
 	pthread_mutex_lock(&srv->lock);
-	old = srv->cur;
-	srv->cur = st;
 	answer(srv, st, &resume);
 	pthread_mutex_unlock(&srv->lock);
 	for (rq = resume; rq; rq = next) {
 		next = rq->resume;
 		MHD_resume_connection(rq->conn);
 	}
-	served__put(old);
+	/* the requests answered hold it now; none: it goes */
+	served__put(st);
 	return 0;
 }
 
@@ -715,7 +739,6 @@ void server__free(struct as_server *srv)
 		stop_waiting(srv);
 		MHD_stop_daemon(srv->d);
 	}
-	served__put(srv->cur);
 	proclabels__free(srv->pl);
 	if (srv->wake_fd >= 0)
 		close(srv->wake_fd);

@@ -38,6 +38,12 @@ struct as_serve_opts {
 /* Connections served at once; beyond, requests get 503; beyond twice
  * as many, connections are closed at once. */
 #define AS_SERVE_MAX_CONNS 64
+/* ?seconds= profiles at once (each holds its first moment); beyond,
+ * 503. */
+#define AS_SERVE_MAX_DELTAS 4
+/* Collected states alive at once (the deltas' first moments and those
+ * being answered); no collection beyond. */
+#define AS_SERVE_MAX_STATES (AS_SERVE_MAX_DELTAS + 2)
 /* Seconds a connection may stay idle (slow or half-open clients). */
 #define AS_SERVE_TIMEOUT 10
 

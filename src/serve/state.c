@@ -17,9 +17,8 @@ static void served_free(struct as_served *st)
 {
 	size_t i;
 
-	for (i = 0; i < AS_CACHE_MAX; i++)
-		if (st->cache[i] && st->free_cached)
-			st->free_cached(st->cache[i]);
+	if (st->release)
+		st->release(st->extra);
 	for (i = 0; i < st->nlabels; i++)
 		proc_labels__clear(&st->labels[i]);
 	free(st->labels);
@@ -28,8 +27,7 @@ static void served_free(struct as_served *st)
 }
 
 int served__new(struct as_snapshot *snap, double taken,
-		struct as_proclabels *pl, void (*free_cached)(void *),
-		struct as_served **out)
+		struct as_proclabels *pl, struct as_served **out)
 {
 	struct as_served *st = calloc(1, sizeof(*st));
 	const struct as_proc_labels *l;
@@ -42,7 +40,6 @@ int served__new(struct as_snapshot *snap, double taken,
 	st->refs = 1;
 	st->snap = snap;
 	st->taken = taken;
-	st->free_cached = free_cached;
 	st->labels = calloc(snap->nprocesses ?: 1, sizeof(*st->labels));
 	if (!st->labels)
 		goto nomem;

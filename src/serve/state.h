@@ -5,9 +5,9 @@
  * reference count between the main loop (which makes it) and the HTTP
  * thread (which encodes from it).
  *
- * Owned by the state module. The HTTP thread may hang whole responses
- * on it (cache[], freed through free_cached when the last reference
- * goes); nothing else in it changes after served__new().
+ * Owned by the state module. The server hangs its cached answers on it
+ * (extra, given to release() when the last reference goes); nothing else
+ * in it changes once published.
  */
 #ifndef ALLOCSNOOP_SERVE_STATE_H
 #define ALLOCSNOOP_SERVE_STATE_H
@@ -17,23 +17,16 @@
 #include "profile/model.h"
 #include "serve/proclabels.h"
 
-/* What the HTTP thread caches per state: the unfiltered answers. */
-enum as_served_cache {
-	AS_CACHE_HEAP,
-	AS_CACHE_ALLOCS,
-	AS_CACHE_METRICS,
-	AS_CACHE_INDEX,
-	AS_CACHE_MAX,
-};
-
 struct as_served {
 	int refs; /* atomic */
 	struct as_snapshot *snap;
 	double taken; /* CLOCK_MONOTONIC seconds its collection began */
 	struct as_proc_labels *labels; /* one per process, sorted by pid */
 	size_t nlabels;
-	void *cache[AS_CACHE_MAX];
-	void (*free_cached)(void *item);
+	uint64_t seq; /* publication order, from 1 */
+	/* the server's: its answers cached, released with the state */
+	void *extra;
+	void (*release)(void *extra);
 };
 
 /*
@@ -42,8 +35,7 @@ struct as_served {
  * (@snap freed).
  */
 int served__new(struct as_snapshot *snap, double taken,
-		struct as_proclabels *pl, void (*free_cached)(void *),
-		struct as_served **out);
+		struct as_proclabels *pl, struct as_served **out);
 struct as_served *served__get(struct as_served *st);
 void served__put(struct as_served *st);
 

@@ -182,10 +182,10 @@ static void test_profsel(void **state)
 	(void)state;
 	assert_int_equal(proclabels__new(&pl), 0);
 	/* pids no process has: no labels */
-	assert_int_equal(
-	    served__new(moment(4000001, 1, false), 1.0, pl, NULL, &old), 0);
-	assert_int_equal(
-	    served__new(moment(4000001, 3, true), 2.0, pl, NULL, &now), 0);
+	assert_int_equal(served__new(moment(4000001, 1, false), 1.0, pl, &old),
+			 0);
+	assert_int_equal(served__new(moment(4000001, 3, true), 2.0, pl, &now),
+			 0);
 	/* the moment as it is */
 	r = select_and_read(now, NULL, &q);
 	assert_int_equal(r->nsamples, 2);
