@@ -220,7 +220,8 @@ def test_metrics_text_format(tmp_path):
         srv = Served(["-p", str(wl.pid), "--metrics-top", "1"])
         wl.go()
         status, headers, body = srv.get("/metrics")
-        srv.stop()
+        # serving without -v, -T or an interval prints no report
+        assert srv.stop() == []
     finally:
         wl.finish()
     assert status == 200
@@ -463,6 +464,39 @@ def test_bad_requests(tmp_path):
         assert srv.get("/metrics")[0] == 200
     finally:
         srv.stop()
+
+
+def test_delta_limit(tmp_path):
+    wl = Workload("allocators")
+    srv = Served(["-v", "-p", str(wl.pid), "3600"])
+    results = []
+
+    def fetch():
+        results.append(srv.get("/debug/pprof/heap?seconds=300"))
+
+    threads = [threading.Thread(target=fetch) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        # the four are waiting once the server says so for each
+        seen = 0
+        while seen < 4:
+            line = srv.tr.proc.stderr.readline()
+            assert line, "allocsnoop ended"
+            seen += "?seconds=300 delta from this moment" in line
+        got, _, body = srv.get("/debug/pprof/heap?seconds=1")
+        assert (got, body) == (503, b"503 Service Unavailable: more than 4 "
+                               b"?seconds= profiles at once; try again "
+                               b"later\n")
+        assert srv.get("/metrics")[0] == 200
+    finally:
+        srv.stop()
+        for t in threads:
+            t.join(timeout=30)
+        wl.finish()
+    # stopping answers those still waiting
+    assert [(r[0], r[2]) for r in results] == \
+        [(503, b"503 Service Unavailable: allocsnoop is stopping\n")] * 4
 
 
 def test_connection_limit_and_idle_timeout(tmp_path):
