@@ -195,8 +195,8 @@ static double serve_wait(struct trace_ctx *c, double left)
 
 	if (due >= 0 && due <= t0) {
 		s = take_snapshot(c);
-		if (s)
-			server__publish(c->srv, s, t0);
+		if (!s || server__publish(c->srv, s, t0))
+			server__fail(c->srv, t0);
 		due = server__due(c->srv);
 	}
 	if (due >= 0 && due - now_s() < left)

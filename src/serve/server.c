@@ -45,6 +45,7 @@ struct req {
 	struct as_served *base;	   /* a delta's first moment */
 	struct as_served *now;	   /* set when ready */
 	bool stopped;		   /* the server is stopping */
+	bool failed;		   /* its collection failed */
 	struct req *next, *resume; /* pending list; to resume */
 	char url[80];		   /* for -v */
 };
@@ -215,14 +216,19 @@ static enum MHD_Result finish(struct req *rq)
 	struct MHD_Response *resp;
 	unsigned status = 500;
 	enum MHD_Result ret;
-	bool ready, stopped, owned;
+	bool ready, stopped, failed, owned;
 
 	pthread_mutex_lock(&rq->srv->lock);
 	ready = rq->now != NULL;
 	stopped = rq->stopped;
+	failed = rq->failed;
 	pthread_mutex_unlock(&rq->srv->lock);
 	if (stopped)
 		return send_text(rq->conn, 503, "allocsnoop is stopping");
+	if (failed)
+		return send_text(rq->conn, 500,
+				 "allocsnoop could not read its maps (said on "
+				 "its stderr)");
 	if (!ready) /* resumed before it was ready: cannot happen */
 		return send_text(rq->conn, 500, "no state to answer from");
 	resp = answer_of(rq, &status, &owned);
@@ -491,6 +497,29 @@ int server__publish(struct as_server *srv, struct as_snapshot *snap,
 	/* the requests answered hold it now; none: it goes */
 	served__put(st);
 	return 0;
+}
+
+void server__fail(struct as_server *srv, double taken)
+{
+	struct req *resume = NULL, **pp, *rq, *next;
+
+	srv->last_taken = taken;
+	pthread_mutex_lock(&srv->lock);
+	for (pp = &srv->pending; (rq = *pp);) {
+		if (rq->want > taken) {
+			pp = &rq->next;
+			continue;
+		}
+		rq->failed = true;
+		*pp = rq->next;
+		rq->resume = resume;
+		resume = rq;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	for (rq = resume; rq; rq = next) {
+		next = rq->resume;
+		MHD_resume_connection(rq->conn);
+	}
 }
 
 /* A whole small file (token, PEM) as a string; NULL with errno set. */

@@ -80,4 +80,8 @@ void server__process_event(struct as_server *srv, uint32_t pid, bool exec);
 int server__publish(struct as_server *srv, struct as_snapshot *snap,
 		    double taken);
 
+/* The collection begun at @taken failed: the requests that waited for
+ * it get a 500 (main thread). */
+void server__fail(struct as_server *srv, double taken);
+
 #endif
