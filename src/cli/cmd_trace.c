@@ -204,7 +204,8 @@ static double serve_wait(struct trace_ctx *c, double left)
 	return left;
 }
 
-/* --listen: serving starts once the probes are attached. */
+/* --listen: a bad address or file is said before probes are attached;
+ * requests wait for the loop's first collection. */
 static int serve_start(struct trace_ctx *c)
 {
 	return c->o->serve.listen ? server__new(&c->o->serve, &c->srv) : 0;
@@ -517,7 +518,7 @@ static int trace(struct as_trace_opts *o)
 	if (err)
 		goto cleanup;
 	tracer__maps(c.tracer, &c.maps);
-	err = attach(&c) ?: serve_start(&c);
+	err = serve_start(&c) ?: attach(&c);
 	if (err)
 		goto cleanup;
 	if (c.child) {

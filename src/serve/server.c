@@ -550,40 +550,57 @@ static char *read_file(const char *path, size_t max)
 	return sb.s;
 }
 
+/* The one word of --listen-token-file (a newline after it is fine). */
+static int read_token(struct as_server *srv, const char *path)
+{
+	const char *rest;
+
+	srv->token = read_file(path, 4096);
+	if (!srv->token) {
+		int err = -errno;
+
+		fprintf(stderr,
+			"allocsnoop: cannot read --listen-token-file %s: %s\n",
+			path, strerror(-err));
+		return err;
+	}
+	srv->token_len = strcspn(srv->token, " \t\r\n");
+	rest = srv->token + srv->token_len;
+	if (!srv->token_len || rest[strspn(rest, " \t\r\n")]) {
+		fprintf(
+		    stderr,
+		    "allocsnoop: no token in %s: it must hold one word (and "
+		    "maybe a newline)\n",
+		    path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_pem(const char *opt, const char *path, char **out)
+{
+	int err;
+
+	*out = read_file(path, 1 << 20);
+	if (*out)
+		return 0;
+	err = -errno;
+	fprintf(stderr, "allocsnoop: cannot read %s %s: %s\n", opt, path,
+		strerror(-err));
+	return err;
+}
+
 static int read_secrets(struct as_server *srv)
 {
 	const struct as_serve_opts *o = &srv->o;
-	const char *bad = NULL;
+	int err = 0;
 
-	if (o->token_file) {
-		srv->token = read_file(o->token_file, 4096);
-		if (!srv->token)
-			bad = o->token_file;
-		else
-			srv->token_len = strcspn(srv->token, " \t\r\n");
-		if (srv->token &&
-		    (!srv->token_len ||
-		     srv->token[srv->token_len +
-				strspn(srv->token + srv->token_len,
-				       " \t\r\n")])) {
-			fprintf(stderr,
-				"allocsnoop: no token in %s: it must hold one "
-				"word (and maybe a newline)\n",
-				o->token_file);
-			return -EINVAL;
-		}
-	}
-	if (!bad && o->tls_cert &&
-	    !(srv->cert = read_file(o->tls_cert, 1 << 20)))
-		bad = o->tls_cert;
-	if (!bad && o->tls_key && !(srv->key = read_file(o->tls_key, 1 << 20)))
-		bad = o->tls_key;
-	if (bad) {
-		fprintf(stderr, "allocsnoop: cannot read %s: %s\n", bad,
-			strerror(errno));
-		return -errno;
-	}
-	return 0;
+	if (o->token_file)
+		err = read_token(srv, o->token_file);
+	if (!err && o->tls_cert)
+		err = read_pem("--tls-cert", o->tls_cert, &srv->cert)
+			  ?: read_pem("--tls-key", o->tls_key, &srv->key);
+	return err;
 }
 
 /* [ADDR:]PORT, ADDR a name, an IPv4 or a [bracketed] IPv6 address;
@@ -644,6 +661,34 @@ static struct MHD_Daemon *start(struct as_server *srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 	    srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, srv->cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, srv->key, MHD_OPTION_END);
+}
+
+/* Starts the daemon; says why not. */
+static int listen_on(struct as_server *srv, const struct sockaddr_storage *ss)
+{
+	int err;
+
+	errno = 0;
+	srv->d = start(srv, ss);
+	if (srv->d)
+		return 0;
+	if (srv->cert) {
+		/* the library says no more: a file that is no PEM, a key that
+		 * is not the certificate's, or the address */
+		fprintf(
+		    stderr,
+		    "allocsnoop: cannot serve HTTPS on %s: check that "
+		    "--tls-cert and --tls-key are a PEM certificate and its "
+		    "key, and that the address is free\n",
+		    srv->o.listen);
+		return -EINVAL;
+	}
+	err = errno ? -errno : -EADDRINUSE;
+	fprintf(stderr,
+		"allocsnoop: cannot serve on %s: %s; choose another --listen "
+		"address or port\n",
+		srv->o.listen, strerror(-err));
+	return err;
 }
 
 /* "Serving http://ADDR:PORT/" with the port the system chose for 0. */
@@ -714,17 +759,9 @@ int server__new(const struct as_serve_opts *o, struct as_server **out)
 	err = err ?: read_secrets(srv);
 	if (err)
 		goto fail;
-	srv->d = start(srv, &ss);
-	if (!srv->d) {
-		err = errno ? -errno : -EADDRINUSE;
-		fprintf(stderr,
-			"allocsnoop: cannot serve on %s: %s; choose another "
-			"--listen address or port%s\n",
-			o->listen, strerror(-err),
-			srv->cert ? ", and check --tls-cert and --tls-key"
-				  : "");
+	err = listen_on(srv, &ss);
+	if (err)
 		goto fail;
-	}
 	say_where(srv, &ss);
 	*out = srv;
 	return 0;

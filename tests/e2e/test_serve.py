@@ -626,3 +626,71 @@ def test_flood_loses_nothing(tmp_path):
           f"max {lat[-1]:.3f} s; statuses "
           f"{ {str(s): statuses.count(s) for s in set(statuses)} }")
     assert rss1 < rss0 + 64 * 1024, (rss0, rss1)
+
+
+def test_listen_binds_loopback_only(tmp_path):
+    srv = Served([], listen="0")
+    try:
+        port = f"{srv.port:04X}"
+        listening = []
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for row in Path(table).read_text().splitlines()[1:]:
+                f = row.split()
+                if f[1].endswith(":" + port) and f[3] == "0A":
+                    listening.append(f[1])
+        assert listening == ["0100007F:" + port]
+    finally:
+        srv.stop()
+
+
+def run_tool(*args):
+    from conftest import TOOL, require_root
+    require_root()
+    return subprocess.run([str(TOOL), *map(str, args)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_listen_errors(tmp_path):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    two = tmp_path / "two"
+    two.write_text("a b\n")
+    cases = [
+        (["--listen", "bogus"], 1, "allocsnoop: invalid --listen 'bogus': "
+         "expected [ADDR:]PORT such as 6060, 127.0.0.1:6060 or [::1]:6060"),
+        (["--listen", "127.0.0.1:65536"], 1, "allocsnoop: invalid --listen "
+         "'127.0.0.1:65536': expected [ADDR:]PORT such as 6060, "
+         "127.0.0.1:6060 or [::1]:6060"),
+        (["--listen", str(busy.getsockname()[1])], 1,
+         f"allocsnoop: cannot serve on {busy.getsockname()[1]}: Address "
+         "already in use; choose another --listen address or port"),
+        (["--listen", "0", "--listen-token-file", tmp_path / "missing"], 1,
+         f"allocsnoop: cannot read --listen-token-file {tmp_path}/missing: "
+         "No such file or directory"),
+        (["--listen", "0", "--listen-token-file", empty], 1,
+         f"allocsnoop: no token in {empty}: it must hold one word (and "
+         "maybe a newline)"),
+        (["--listen", "0", "--listen-token-file", two], 1,
+         f"allocsnoop: no token in {two}: it must hold one word (and "
+         "maybe a newline)"),
+        (["--listen", "0", "--tls-cert", empty], 1,
+         "allocsnoop: --tls-cert and --tls-key go together: give both"),
+        (["--listen", "0", "--tls-cert", empty, "--tls-key", empty], 1,
+         "allocsnoop: cannot serve HTTPS on 0: check that --tls-cert and "
+         "--tls-key are a PEM certificate and its key, and that the "
+         "address is free"),
+        (["--listen-token-file", empty], 2, "allocsnoop: "
+         "--listen-token-file, --tls-cert and --tls-key need --listen"),
+        (["--listen", "0", "--metrics-top", "0"], 2,
+         "allocsnoop: invalid --metrics-top '0': expected 1 to 100000"),
+    ]
+    try:
+        for args, rc, msg in cases:
+            p = run_tool(*args)
+            assert (p.returncode, p.stderr.splitlines()[0]) == (rc, msg), args
+            assert "Tracing" not in p.stderr
+    finally:
+        busy.close()
