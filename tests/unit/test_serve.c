@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "profile/pprof.h"
+#include "serve/endpoint.h"
 #include "serve/proclabels.h"
 #include "serve/profsel.h"
 #include "serve/query.h"
@@ -233,13 +234,55 @@ static void test_profsel(void **state)
 	proclabels__free(pl);
 }
 
+/* Names a traced program chose are escaped in both text formats. */
+static void test_escaping(void **state)
+{
+	struct as_snapshot *s = moment(4000001, 1, false);
+	struct as_proclabels *pl;
+	struct as_served *st;
+	struct as_reply r;
+	int i;
+
+	(void)state;
+	free(s->processes[0].comm);
+	s->processes[0].comm = strdup("a\"b\\<i>\n\xff");
+	i = snapshot__add_process(s, 4000002, "second");
+	assert_true(i > 0);
+	s->processes[i].current_bytes = 5;
+	assert_int_equal(proclabels__new(&pl), 0);
+	assert_int_equal(served__new(s, 1.0, pl, &st), 0);
+
+	assert_int_equal(ep_metrics__reply(st, 1, &r), 0);
+	assert_int_equal(r.status, 200);
+	r.body[r.len] = 0;
+	assert_non_null(strstr(r.body, "allocsnoop_live_bytes{pid=\"4000001\","
+				       "comm=\"a\\\"b\\\\<i>\\n?\"} 100\n"));
+	/* the top 1 only, then the total */
+	assert_null(strstr(r.body, "pid=\"4000002\""));
+	assert_non_null(strstr(r.body, "allocsnoop_live_bytes{pid=\"all\"} "
+				       "105\n"));
+	assert_non_null(strstr(r.body, "allocsnoop_lost_total{reason=\""
+				       "events_lost\"} 3\n"));
+	free(r.body);
+
+	assert_int_equal(ep_index__reply(st, &r), 0);
+	r.body[r.len] = 0;
+	assert_non_null(strstr(r.body, "<td>a&quot;b\\&lt;i&gt;\n\xef\xbf\xbd"
+				       "</td>"));
+	assert_non_null(
+	    strstr(r.body, "href=\"debug/pprof/heap?pid=4000002\""));
+	assert_null(strstr(r.body, "<script"));
+	free(r.body);
+	served__put(st);
+	proclabels__free(pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cgroup),
-	    cmocka_unit_test(test_container),
-	    cmocka_unit_test(test_query),
-	    cmocka_unit_test(test_profsel),
+	    cmocka_unit_test(test_cgroup),   cmocka_unit_test(test_container),
+	    cmocka_unit_test(test_query),    cmocka_unit_test(test_profsel),
+	    cmocka_unit_test(test_escaping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
