@@ -19,6 +19,7 @@ int reply__text(struct as_reply *r, unsigned status, const char *why)
 			     : status == 405 ? "Method Not Allowed"
 			     : status == 503 ? "Service Unavailable"
 					     : "Error";
+	size_t i;
 	int n;
 
 	r->status = status;
@@ -30,6 +31,11 @@ int reply__text(struct as_reply *r, unsigned status, const char *why)
 		return -ENOMEM;
 	}
 	r->len = (size_t)n;
+	/* one line, whatever a client put in the path or query it names */
+	for (i = 0; i + 1 < r->len; i++)
+		if ((unsigned char)r->body[i] < 0x20 ||
+		    (unsigned char)r->body[i] >= 0x7f)
+			r->body[i] = '?';
 	return 0;
 }
 

@@ -438,6 +438,8 @@ BAD = [
     ("/debug/pprof/heap?debug=1", 400,
      "400 Bad Request: unknown parameter 'debug': expected pid, comm, "
      "cgroup or seconds"),
+    ("/a%0ab%1b[31m%C3%A9", 404,
+     "404 Not Found: no endpoint /a?b?[31m??; see / for the endpoints"),
     ("/metrics?x=1", 400,
      "400 Bad Request: unknown parameter 'x': this endpoint takes none"),
 ]
