@@ -82,6 +82,13 @@ int query__param(struct as_prof_query *q, unsigned *seen, const char *key,
 	if (!strcmp(key, "gc") ||
 	    (!strcmp(key, "debug") && value && !strcmp(value, "0")))
 		return 0;
+	if (!strcmp(key, "debug")) {
+		snprintf(why, len,
+			 "debug=%.32s is not served: only the binary profile "
+			 "(debug=0); read it with go tool pprof",
+			 value ?: "");
+		return -EINVAL;
+	}
 	for (i = 0; i < 4; i++)
 		if (!strcmp(key, keys[i]))
 			break;

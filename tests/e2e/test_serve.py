@@ -436,7 +436,10 @@ BAD = [
      "400 Bad Request: invalid cgroup: expected a path starting with / of "
      "at most 4096 bytes"),
     ("/debug/pprof/heap?debug=1", 400,
-     "400 Bad Request: unknown parameter 'debug': expected pid, comm, "
+     "400 Bad Request: debug=1 is not served: only the binary profile "
+     "(debug=0); read it with go tool pprof"),
+    ("/debug/pprof/heap?x=1", 400,
+     "400 Bad Request: unknown parameter 'x': expected pid, comm, "
      "cgroup or seconds"),
     ("/a%0ab%1b[31m%C3%A9", 404,
      "404 Not Found: no endpoint /a?b?[31m??; see / for the endpoints"),

@@ -123,7 +123,11 @@ static void test_query(void **state)
 	big[sizeof(big) - 1] = 0;
 	assert_int_equal(bad(&q, "cgroup", big, why), -EINVAL);
 	assert_int_equal(bad(&q, "debug", "2", why), -EINVAL);
-	assert_string_equal(why, "unknown parameter 'debug': expected pid, "
+	assert_string_equal(why, "debug=2 is not served: only the binary "
+				 "profile (debug=0); read it with go tool "
+				 "pprof");
+	assert_int_equal(bad(&q, "pids", "1", why), -EINVAL);
+	assert_string_equal(why, "unknown parameter 'pids': expected pid, "
 				 "comm, cgroup or seconds");
 }
 
