@@ -691,6 +691,16 @@ static int listen_on(struct as_server *srv, const struct sockaddr_storage *ss)
 	return err;
 }
 
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+	return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+}
+
 /* "Serving http://ADDR:PORT/" with the port the system chose for 0. */
 static void say_where(const struct as_server *srv,
 		      const struct sockaddr_storage *ss)
@@ -710,6 +720,13 @@ static void say_where(const struct as_server *srv,
 	fprintf(stderr, "Serving %s://%s%s%s:%u/ (see / for the endpoints)\n",
 		srv->cert ? "https" : "http", v6 ? "[" : "", addr,
 		v6 ? "]" : "", info ? info->port : 0);
+	/* profiles name code paths, files and command lines */
+	if (!srv->token && !is_loopback(ss))
+		fprintf(stderr,
+			"allocsnoop: warning: %s is not a loopback address "
+			"and no --listen-token-file is given: whoever reaches "
+			"it reads the profiles\n",
+			addr);
 }
 
 static int check_opts(const struct as_serve_opts *o)

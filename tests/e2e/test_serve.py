@@ -31,10 +31,11 @@ class Served:
 
     def __init__(self, args, listen="127.0.0.1:0"):
         self.tr = Tracer(["--listen", listen, *args])
-        m = re.search(r"^Serving (https?)://127\.0\.0\.1:(\d+)/ ",
-                      self.tr.stderr, re.M)
+        m = re.search(r"^Serving (https?)://(\S+):(\d+)/ ", self.tr.stderr,
+                      re.M)
         assert m, self.tr.stderr
-        self.scheme, self.port = m.group(1), int(m.group(2))
+        self.scheme, self.addr, self.port = m.group(1), m.group(2), \
+            int(m.group(3))
 
     def url(self, path):
         return f"{self.scheme}://127.0.0.1:{self.port}{path}"
@@ -644,6 +645,24 @@ def test_listen_binds_loopback_only(tmp_path):
                 if f[1].endswith(":" + port) and f[3] == "0A":
                     listening.append(f[1])
         assert listening == ["0100007F:" + port]
+    finally:
+        srv.stop()
+
+
+def test_exposed_without_token_is_warned(tmp_path):
+    srv = Served([], listen="0.0.0.0:0")
+    try:
+        assert srv.addr == "0.0.0.0"
+        assert ("allocsnoop: warning: 0.0.0.0 is not a loopback address and "
+                "no --listen-token-file is given: whoever reaches it reads "
+                "the profiles\n") in srv.tr.stderr
+        assert srv.get("/metrics")[0] == 200
+    finally:
+        srv.stop()
+    srv = Served([])
+    try:
+        assert srv.addr == "127.0.0.1"
+        assert "warning" not in srv.tr.stderr
     finally:
         srv.stop()
 
