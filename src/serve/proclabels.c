@@ -230,7 +230,8 @@ void proclabels__keep(struct as_proclabels *pl, const uint32_t *pids, size_t n)
 	sorted = malloc((n ?: 1) * sizeof(*sorted));
 	k.gone = malloc((u64map__count(pl->by_pid) ?: 1) * sizeof(*k.gone));
 	if (sorted && k.gone) {
-		memcpy(sorted, pids, n * sizeof(*sorted));
+		if (n)
+			memcpy(sorted, pids, n * sizeof(*sorted));
 		qsort(sorted, n, sizeof(*sorted), cmp_u32);
 		k.pids = sorted;
 		u64map__for_each(pl->by_pid, note_gone, &k);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -73,6 +74,38 @@ static void test_container(void **state)
 	expect_str(proclabels__container("/process_api/63417ff549cf7afe9c08"
 					 "4814d9aefe06"),
 		   NULL);
+}
+
+/* Labels read from /proc, kept while the process lives or is in view. */
+static void test_proclabels_cache(void **state)
+{
+	const struct as_proc_labels *l, *again;
+	struct as_proclabels *pl;
+	char exe[4096];
+	ssize_t n;
+	uint32_t self = (uint32_t)getpid(), fake = 4000001;
+
+	(void)state;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = 0;
+	assert_int_equal(proclabels__new(&pl), 0);
+	l = proclabels__get(pl, self);
+	assert_non_null(l);
+	assert_string_equal(l->exe, exe);
+	assert_ptr_equal(proclabels__get(pl, self), l);
+	l = proclabels__get(pl, fake);
+	assert_non_null(l);
+	assert_null(l->exe);
+	assert_null(l->cgroup);
+	/* kept while in view, or alive */
+	proclabels__keep(pl, &fake, 1);
+	proclabels__keep(pl, NULL, 0);
+	again = proclabels__get(pl, self);
+	assert_string_equal(again->exe, exe);
+	proclabels__refresh(pl, self);
+	assert_string_equal(proclabels__get(pl, self)->exe, exe);
+	proclabels__free(pl);
 }
 
 static int param(struct as_prof_query *q, unsigned *seen, const char *k,
@@ -284,8 +317,11 @@ static void test_escaping(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cgroup),   cmocka_unit_test(test_container),
-	    cmocka_unit_test(test_query),    cmocka_unit_test(test_profsel),
+	    cmocka_unit_test(test_cgroup),
+	    cmocka_unit_test(test_container),
+	    cmocka_unit_test(test_proclabels_cache),
+	    cmocka_unit_test(test_query),
+	    cmocka_unit_test(test_profsel),
 	    cmocka_unit_test(test_escaping),
 	};
 
