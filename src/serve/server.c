@@ -24,6 +24,9 @@
 
 enum route { R_HEAP, R_ALLOCS, R_METRICS, R_INDEX };
 
+/* Process events between two prunes of the labels of processes gone. */
+#define AS_SERVE_PRUNE_EVERY 4096
+
 static const struct {
 	const char *path;
 	enum route route;
@@ -64,6 +67,7 @@ struct as_server {
 	/* main thread only */
 	double last_taken;
 	struct as_proclabels *pl;
+	unsigned events; /* process events since the last prune */
 	uint64_t seq;	 /* states published */
 	int live_states; /* states not yet freed (atomic) */
 	/* HTTP thread only */
@@ -391,6 +395,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 
 void server__process_event(struct as_server *srv, uint32_t pid, bool exec)
 {
+	/* without requests nothing is published: the labels of processes
+	 * gone are dropped every so many new ones */
+	if (++srv->events >= AS_SERVE_PRUNE_EVERY) {
+		srv->events = 0;
+		proclabels__keep(srv->pl, NULL, 0);
+	}
 	if (exec)
 		proclabels__refresh(srv->pl, pid);
 	else
