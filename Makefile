@@ -19,7 +19,8 @@ Q          := @
 say         = @printf '  %-6s %s\n' "$(1)" "$(2)"
 endif
 
-PKGS       := libbpf libdw libelf json-c libprotobuf-c capstone zlib
+PKGS       := libbpf libdw libelf json-c libprotobuf-c capstone zlib \
+              libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -24,6 +24,7 @@
 #include "cli/view_opts.h"
 #include "collect/collector.h"
 #include "profile/pprof.h"
+#include "serve/server.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
 #include "trace/child.h"
@@ -46,6 +47,7 @@ struct trace_ctx {
 	struct timespec start;
 	struct as_snapout *out;	    /* snapshot files */
 	struct as_snapout *oom_out; /* --on-oom's, NULL without */
+	struct as_server *srv;	    /* --listen, else NULL */
 	/* OOM victims told by events, snapshotted once the ring buffer is
 	 * drained (a snapshot drains it: not from inside its callback) */
 	uint32_t oom_pids[16];
@@ -67,9 +69,13 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 		/* Read the maps now: the process may be short-lived. */
 		procmaps__refresh(c->pm, ev->tgid);
 		targets__scan_process(c->targets, ev->tgid, true);
+		if (c->srv) /* its labels too, while /proc has them */
+			server__process_event(c->srv, ev->tgid, false);
 		break;
 	case AS_EV_EXEC:
 		collector__set_comm(c->col, ev->tgid, comm);
+		if (c->srv)
+			server__process_event(c->srv, ev->tgid, true);
 		collector__exec(c->col, &c->maps, ev->tgid);
 		targets__scan_process(c->targets, ev->tgid, true);
 		break;
@@ -163,7 +169,7 @@ static struct as_snapshot *timed_snapshot(struct trace_ctx *c)
 	struct as_snapshot *s;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	s = take_snapshot(c, c->o->output != NULL);
+	s = take_snapshot(c, c->o->output || c->srv);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (s && c->o->verbose)
 		fprintf(stderr,
@@ -176,6 +182,53 @@ static struct as_snapshot *timed_snapshot(struct trace_ctx *c)
 	return s;
 }
 
+static double now_s(void);
+
+/* --listen without printing: each interval's snapshot is published
+ * (then the exited processes dropped, as after a printed report). */
+static int serve_report(struct trace_ctx *c, bool final)
+{
+	double t0 = now_s();
+	struct as_snapshot *s = timed_snapshot(c);
+
+	if (!s)
+		return -ENOMEM;
+	c->seq++;
+	if (c->o->output)
+		snapout__write(c->out, s);
+	if (final) {
+		snapshot__free(s);
+		return 0;
+	}
+	purge(c, s);
+	return server__publish(c->srv, s, t0);
+}
+
+/* Collects for the requests that wait when it is time (the server keeps
+ * it to once a second); returns @left, or less when they wait longer. */
+static double serve_wait(struct trace_ctx *c, double left)
+{
+	double due = server__due(c->srv), t0 = now_s();
+	struct as_snapshot *s;
+
+	if (due >= 0 && due <= t0) {
+		s = take_snapshot(c, true); /* served as a snapshot file is */
+		if (!s || server__publish(c->srv, s, t0))
+			server__fail(c->srv, t0);
+		due = server__due(c->srv);
+	}
+	if (due >= 0 && due - now_s() < left)
+		left = due - now_s();
+	return left;
+}
+
+/* --listen: a bad address or file is said before probes are attached;
+ * requests wait for the loop's first collection. */
+static int serve_start(struct trace_ctx *c)
+{
+	return c->o->serve.listen ? server__new(&c->o->serve, &c->srv) : 0;
+}
+
 static int report(struct trace_ctx *c, bool final)
 {
 	struct as_stats *stats = NULL;
@@ -185,6 +238,8 @@ static int report(struct trace_ctx *c, bool final)
 	struct as_snapshot *s;
 	int err;
 
+	if (!c->o->print)
+		return serve_report(c, final);
 	s = timed_snapshot(c);
 	if (!s)
 		return -ENOMEM;
@@ -374,6 +429,10 @@ static int loop_fds(struct trace_ctx *c, int sfd, int *pfd)
 		ev.data.fd = *pfd;
 		epoll_ctl(efd, EPOLL_CTL_ADD, *pfd, &ev);
 	}
+	if (c->srv) { /* readable when a request waits */
+		ev.data.fd = server__wake_fd(c->srv);
+		epoll_ctl(efd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	return efd;
 }
 
@@ -395,6 +454,8 @@ static int run_loop(struct trace_ctx *c, int sfd)
 		done = true;
 	while (!done) {
 		left = (next < tick ? next : tick) - now_s();
+		if (c->srv)
+			left = serve_wait(c, left);
 		n = epoll_wait(efd, evs, 4,
 			       left > 0 ? (int)(left * 1000) + 1 : 0);
 		if (n < 0 && errno != EINTR) {
@@ -436,6 +497,7 @@ static int run_loop(struct trace_ctx *c, int sfd)
 
 static void ctx_free(struct trace_ctx *c)
 {
+	server__free(c->srv);
 	stats__free(c->prev_stats);
 	snapshot__free(c->prev);
 	targets__free(c->targets);
@@ -536,7 +598,7 @@ static int start(struct trace_ctx *c)
 	collector__set_time(c->col, c->o->older_than_ns,
 			    c->o->tracer.temporary_ns ?: AS_TEMPORARY_NS);
 	tracer__maps(c->tracer, &c->maps);
-	err = attach(c);
+	err = serve_start(c) ?: attach(c);
 	if (!err && c->child)
 		err = child__release(c->child);
 	if (!err)

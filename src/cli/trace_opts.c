@@ -21,6 +21,11 @@ enum {
 	OPT_TEMPORARY,
 	OPT_ON_OOM,
 	OPT_FLOOR,
+	OPT_LISTEN,
+	OPT_TOKEN_FILE,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_METRICS_TOP,
 };
 
 static const char doc[] =
@@ -51,6 +56,8 @@ static const char doc[] =
     "    allocsnoop -p 4242 --lifetimes --sort temporary  # lines that "
     "churn\n"
     "    allocsnoop -c ./server --on-oom oom.pb.gz # a snapshot at OOM\n"
+    "    allocsnoop --listen 6060          # serve /debug/pprof/heap and "
+    "/metrics\n"
     "\v"
     "Snapshot file names may contain %n (report number), %p (pid) and %t "
     "(time, YYYYmmdd-HHMMSS). SIGUSR1 writes a snapshot at once. Live "
@@ -100,8 +107,56 @@ static const struct argp_option options[] = {
      "Sample one allocation per N bytes on average (Poisson, unbiased "
      "totals; K/M/G suffixes); default 0 = trace every allocation",
      1},
+    {0, 0, 0, 0, "Serving options:", 3},
+    {"listen", OPT_LISTEN, "[ADDR:]PORT", 0,
+     "Serve live profiles (/debug/pprof/heap, /debug/pprof/allocs), "
+     "/metrics and / over HTTP instead of printing reports (add -v, -T or "
+     "an interval to print too); loopback unless ADDR is given",
+     3},
+    {"listen-token-file", OPT_TOKEN_FILE, "FILE", 0,
+     "Answer only requests with 'Authorization: Bearer TOKEN', TOKEN "
+     "read from FILE",
+     3},
+    {"tls-cert", OPT_TLS_CERT, "FILE", 0,
+     "Serve HTTPS with this PEM certificate (with --tls-key)", 3},
+    {"tls-key", OPT_TLS_KEY, "FILE", 0, "The PEM private key of --tls-cert", 3},
+    {"metrics-top", OPT_METRICS_TOP, "N", 0,
+     "Processes in /metrics, the most live bytes first (default 20); the "
+     "totals count every process",
+     3},
     {0},
 };
+
+/* --listen and its options. */
+static int parse_serve(int key, char *arg, struct argp_state *state,
+		       struct as_trace_opts *o)
+{
+	uint64_t v;
+
+	switch (key) {
+	case OPT_LISTEN:
+		o->serve.listen = arg;
+		return 0;
+	case OPT_TOKEN_FILE:
+		o->serve.token_file = arg;
+		return 0;
+	case OPT_TLS_CERT:
+		o->serve.tls_cert = arg;
+		return 0;
+	case OPT_TLS_KEY:
+		o->serve.tls_key = arg;
+		return 0;
+	case OPT_METRICS_TOP:
+		if (parse__uint(arg, 100000, &v) || v == 0)
+			argp_error(state,
+				   "invalid --metrics-top '%s': expected 1 to "
+				   "100000",
+				   arg);
+		o->serve.metrics_top = (unsigned)v;
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
 
 /* -p, -c, -o, -v, --follow-forks: what is traced and where it goes. */
 static int parse_target(int key, char *arg, struct argp_state *state,
@@ -248,6 +303,10 @@ static void check_opts(struct argp_state *state, struct as_trace_opts *o)
 				  "other");
 	if (o->older_than_ns)
 		o->view.ages = true; /* what was kept is worth its age */
+	if (!o->serve.listen &&
+	    (o->serve.token_file || o->serve.tls_cert || o->serve.tls_key))
+		argp_error(state, "--listen-token-file, --tls-cert and "
+				  "--tls-key need --listen");
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -264,11 +323,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case ARGP_KEY_END:
 		check_opts(state, o);
+		o->print = !o->serve.listen || o->verbose || o->npositional ||
+			   o->view.top_given;
+		o->serve.verbose = o->verbose;
 		return 0;
 	}
 	err = parse_target(key, arg, state, o);
 	if (err == ARGP_ERR_UNKNOWN)
 		err = parse_time(key, arg, state, o);
+	err = err == ARGP_ERR_UNKNOWN ? parse_serve(key, arg, state, o) : err;
 	return err == ARGP_ERR_UNKNOWN ? parse_tracer(key, arg, state, o) : err;
 }
 
@@ -290,6 +353,7 @@ int trace_opts__parse(int argc, char **argv, struct as_trace_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->interval = 5;
 	o->tracer.stack_depth = AS_MAX_STACK_DEPTH;
+	o->serve.metrics_top = AS_SERVE_METRICS_TOP;
 	view_opts__init(&o->view);
 	return argp_parse(&argp, argc, argv, 0, NULL, o) ? 2 : 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "cli/view_opts.h"
+#include "serve/server.h"
 #include "trace/tracer.h"
 
 struct as_trace_opts {
@@ -27,6 +28,10 @@ struct as_trace_opts {
 	bool verbose;
 	struct as_tracer_opts tracer;
 	struct as_view_opts view;
+	struct as_serve_opts serve; /* --listen and its options */
+	/* Reports are printed: not serving, or -v, -T or an interval
+	 * given too (set when parsing ends). */
+	bool print;
 	int npositional;
 };
 

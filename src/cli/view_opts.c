@@ -224,6 +224,7 @@ static int parse_value(int key, char *arg, struct argp_state *state,
 	case 'T':
 		if (!parse__uint(arg, INT_MAX, &v)) {
 			o->top = (int)v;
+			o->top_given = true;
 			return 0;
 		}
 		argp_error(state, "invalid --top '%s': expected a number >= 0",

@@ -31,6 +31,7 @@
 struct as_view_opts {
 	enum as_group_by group_by; /* default lineno */
 	int top;		   /* rows per report, 0 = all; default 10 */
+	bool top_given;		   /* -T was given */
 	/* The output format: --format NAME, or its aliases --json and
 	 * --folded (flags below); text when none was given. Set when parsing
 	 * ends; NULL before. */

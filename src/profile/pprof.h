@@ -43,6 +43,35 @@
 int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
 		    size_t errlen);
 
+/* At most this many labels of a process's own (struct as_pprof_opts). */
+#define AS_PPROF_MAX_LABELS 4
+
+/* A string label every sample of a process carries. */
+struct as_pprof_label {
+	const char *key, *value;
+};
+
+/* What an encoded profile adds to a snapshot file's content. */
+struct as_pprof_opts {
+	/* the sample type readers show first (one of the four); NULL:
+	 * inuse_space, as in files */
+	const char *default_type;
+	/* Fills @out (room for AS_PPROF_MAX_LABELS) with the labels of
+	 * process @pid's samples and returns how many; NULL: none. The
+	 * strings must live until the encode returns. */
+	size_t (*labels)(void *arg, uint32_t pid, struct as_pprof_label *out);
+	void *arg;
+};
+
+/*
+ * @s as a gzipped profile in memory (what snapshot__write() writes, with
+ * @opts, which may be NULL). Returns 0 and a malloc'd buffer in *@out of
+ * *@len bytes, or a negative errno with a message in @err.
+ */
+int snapshot__encode(const struct as_snapshot *s,
+		     const struct as_pprof_opts *opts, uint8_t **out,
+		     size_t *len, char *err, size_t errlen);
+
 /*
  * Reads a snapshot (or any gzipped or plain pprof heap profile). Returns 0
  * and a new snapshot in @out, or a negative errno with a one-line message

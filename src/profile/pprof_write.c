@@ -44,10 +44,14 @@ struct pid_comm {
 	uint32_t pid;
 	const char *str;
 	int64_t comm; /* string table index of str */
+	/* the caller's labels of this process (struct as_pprof_opts) */
+	struct as_pprof_label extra[AS_PPROF_MAX_LABELS];
+	size_t nextra;
 };
 
 struct writer {
 	const struct as_snapshot *s;
+	const struct as_pprof_opts *opts; /* never NULL */
 	/* string table: sorted, unique, strs[0] == "" */
 	const char **strs;
 	size_t nstrs, capstrs;
@@ -374,6 +378,10 @@ static int collect_pids(struct writer *w)
 	for (i = 0; i < s->nprocesses; i++) {
 		w->pids[i].pid = s->processes[i].pid;
 		w->pids[i].str = s->processes[i].comm;
+		if (w->opts->labels)
+			w->pids[i].nextra =
+			    w->opts->labels(w->opts->arg, s->processes[i].pid,
+					    w->pids[i].extra);
 	}
 	qsort(w->pids, s->nprocesses, sizeof(*w->pids), cmp_pid);
 	return 0;
@@ -390,6 +398,8 @@ static int collect_strings(struct writer *w)
 	size_t i, j;
 	int ret = 0;
 
+	if (w->opts->default_type)
+		ret = add_str(w, w->opts->default_type);
 	for (i = 0; i < 4 && !ret; i++)
 		ret = add_str(w, sample_types[i][0])
 			  ?: add_str(w, sample_types[i][1]);
@@ -404,6 +414,9 @@ static int collect_strings(struct writer *w)
 		proc = find_pid(w, s->samples[i].pid);
 		if (proc && !ret)
 			ret = add_str(w, "comm") ?: add_str(w, proc->str);
+		for (j = 0; proc && !ret && j < proc->nextra; j++)
+			ret = add_str(w, proc->extra[j].key)
+				  ?: add_str(w, proc->extra[j].value);
 		if (!ret && s->samples[i].kind != AS_KIND_MALLOC)
 			ret = add_str(w, "kind")
 				  ?: add_str(w, sample_kind__name(
@@ -686,7 +699,8 @@ static void build_functions(const struct writer *w, struct pb *pb)
 
 /* Labels a sample has at most: pid, comm, kind, and its time facts:
  * temporary, oldest_age, lifetimes, ages. */
-#define LABELS 7
+/* pid, comm, kind, 4 time labels, the caller's */
+#define LABELS (7 + AS_PPROF_MAX_LABELS)
 
 /* Adds the time labels of sample @i to @ps, from @lb on. */
 static void time_labels(const struct writer *w, size_t i, pb_sample *ps,
@@ -768,6 +782,12 @@ static void build_samples(const struct writer *w, struct pb *pb)
 			ps->label[ps->n_label++] = &lb[2];
 		}
 		time_labels(w, i, ps, &lb[3]);
+		for (j = 0; proc && j < proc->nextra; j++) {
+			perftools__profiles__label__init(&lb[7 + j]);
+			lb[7 + j].key = str_idx(w, proc->extra[j].key);
+			lb[7 + j].str = str_idx(w, proc->extra[j].value);
+			ps->label[ps->n_label++] = &lb[7 + j];
+		}
 		pb->samplep[i] = ps;
 	}
 	pb->prof.n_sample = s->nsamples;
@@ -824,7 +844,8 @@ static void build_header(const struct writer *w, struct pb *pb)
 	}
 	pb->prof.n_sample_type = 4;
 	pb->prof.sample_type = pb->vtp;
-	pb->prof.default_sample_type = str_idx(w, "inuse_space");
+	pb->prof.default_sample_type =
+	    str_idx(w, w->opts->default_type ?: "inuse_space");
 	pb->vt[4].type = str_idx(w, "space");
 	pb->vt[4].unit = str_idx(w, "bytes");
 	pb->prof.period_type = &pb->vt[4];
@@ -879,19 +900,16 @@ static int pack(const struct writer *w, struct pb *pb, uint8_t **out,
 	return 0;
 }
 
-/* The packed profile, for gzip_to_fd. */
-struct packed {
-	const uint8_t *data;
-	size_t len;
-};
+/* Where gzip() puts its output: a file or memory. */
+typedef int (*gz_sink)(void *arg, const uint8_t *data, size_t len);
 
-/* Writes @arg's data as one gzip member (what gzopen()/gunzip read). */
-static int gzip_to_fd(int fd, void *arg)
+/* Compresses @len bytes of @data as one gzip member (what gzopen() and
+ * gunzip read) into @sink. */
+static int gzip(const uint8_t *data, size_t len, gz_sink sink, void *arg)
 {
-	const struct packed *pk = arg;
 	z_stream z = {0};
 	uint8_t *out;
-	size_t outsz = 1 << 16, left = pk->len;
+	size_t outsz = 1 << 16, left = len;
 	int flush, ret = 0;
 
 	out = malloc(outsz);
@@ -902,7 +920,7 @@ static int gzip_to_fd(int fd, void *arg)
 		free(out);
 		return -ENOMEM;
 	}
-	z.next_in = pk->data;
+	z.next_in = data;
 	do {
 		/* avail_in is 32 bits: feed larger buffers in pieces */
 		z.avail_in = left > UINT_MAX ? UINT_MAX : (uInt)left;
@@ -915,8 +933,7 @@ static int gzip_to_fd(int fd, void *arg)
 				ret = -EIO;
 				goto cleanup;
 			}
-			ret = atomic_file__write_all(fd, out,
-						     outsz - z.avail_out);
+			ret = sink(arg, out, outsz - z.avail_out);
 			if (ret)
 				goto cleanup;
 		} while (z.avail_out == 0);
@@ -927,48 +944,130 @@ cleanup:
 	return ret;
 }
 
-int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
-		    size_t errlen)
+/* The packed profile, for gzip_to_fd. */
+struct packed {
+	const uint8_t *data;
+	size_t len;
+};
+
+static int fd_sink(void *arg, const uint8_t *data, size_t len)
 {
-	struct writer w = {.s = s};
+	return atomic_file__write_all(*(int *)arg, data, len);
+}
+
+static int gzip_to_fd(int fd, void *arg)
+{
+	const struct packed *pk = arg;
+
+	return gzip(pk->data, pk->len, fd_sink, &fd);
+}
+
+static int mem_sink(void *arg, const uint8_t *data, size_t len)
+{
+	return strbuf__addn(arg, (const char *)data, len);
+}
+
+static void writer_free(struct writer *w, struct pb *pb)
+{
+	size_t i;
+
+	pb_free(pb);
+	for (i = 0; i < w->ncomments; i++)
+		free(w->comments[i]);
+	free(w->comments);
+	free(w->strs);
+	free(w->fns);
+	free(w->pids);
+	free(w->has);
+	for (i = 0; w->hists && i < w->s->nsamples; i++) {
+		free(w->hists[i][0]);
+		free(w->hists[i][1]);
+	}
+	free(w->hists);
+}
+
+static bool is_sample_type(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (!strcmp(name, sample_types[i][0]))
+			return true;
+	return false;
+}
+
+/* @s as a packed (not yet compressed) profile in *@buf, *@len. */
+static int encode(const struct as_snapshot *s, const struct as_pprof_opts *o,
+		  uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+	static const struct as_pprof_opts none;
+	struct writer w = {.s = s, .opts = o ?: &none};
 	struct pb pb = {0};
-	uint8_t *buf = NULL;
-	struct packed pk;
-	size_t len = 0, i;
+	size_t i;
 	int ret;
 
 	ret = check_model(s, err, errlen);
 	if (ret)
 		return ret;
+	if (w.opts->default_type && !is_sample_type(w.opts->default_type))
+		return pprof__error(err, errlen, -EINVAL,
+				    "cannot write snapshot: no sample type "
+				    "'%s'; this is a bug in allocsnoop",
+				    w.opts->default_type);
 	for (i = 0; i < s->nsamples && !w.empty_loc; i++)
 		if (!s->samples[i].nlocs)
 			w.empty_loc = s->nlocations + 1;
 	ret = make_comments(&w);
 	ret = ret ?: collect(&w);
 	ret = ret ?: build(&w, &pb);
-	ret = ret ?: pack(&w, &pb, &buf, &len);
+	ret = ret ?: pack(&w, &pb, buf, len);
+	writer_free(&w, &pb);
+	if (ret)
+		pprof__error(err, errlen, ret, "cannot write snapshot: %s",
+			     strerror(-ret));
+	return ret;
+}
+
+int snapshot__encode(const struct as_snapshot *s,
+		     const struct as_pprof_opts *opts, uint8_t **out,
+		     size_t *outlen, char *err, size_t errlen)
+{
+	struct as_strbuf sb = {0};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = encode(s, opts, &buf, &len, err, errlen);
+	if (ret)
+		return ret;
+	ret = gzip(buf, len, mem_sink, &sb);
+	free(buf);
 	if (ret) {
-		pprof__error(err, errlen, ret, "cannot write snapshot %s: %s",
-			     path, strerror(-ret));
-		goto cleanup;
+		strbuf__free(&sb);
+		return pprof__error(err, errlen, ret,
+				    "cannot compress snapshot: %s",
+				    strerror(-ret));
 	}
+	*out = (uint8_t *)sb.s;
+	*outlen = sb.len;
+	return 0;
+}
+
+int snapshot__write(const struct as_snapshot *s, const char *path, char *err,
+		    size_t errlen)
+{
+	uint8_t *buf = NULL;
+	struct packed pk;
+	size_t len = 0;
+	int ret;
+
+	/* its errors say "cannot write snapshot" */
+	ret = encode(s, NULL, &buf, &len, err, errlen);
+	if (ret)
+		return ret;
 	pk = (struct packed){buf, len};
 	ret =
 	    atomic_file__write(path, "snapshot", gzip_to_fd, &pk, err, errlen);
-cleanup:
 	free(buf);
-	pb_free(&pb);
-	for (i = 0; i < w.ncomments; i++)
-		free(w.comments[i]);
-	free(w.comments);
-	free(w.strs);
-	free(w.fns);
-	free(w.pids);
-	free(w.has);
-	for (i = 0; w.hists && i < s->nsamples; i++) {
-		free(w.hists[i][0]);
-		free(w.hists[i][1]);
-	}
-	free(w.hists);
 	return ret;
 }

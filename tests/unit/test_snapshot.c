@@ -413,6 +413,77 @@ static void test_write_errors(void **state)
 	snapshot__free(s);
 }
 
+static size_t test_labels(void *arg, uint32_t pid, struct as_pprof_label *out)
+{
+	(void)arg;
+	out[0] = (struct as_pprof_label){"exe", "/usr/bin/orders"};
+	if (pid % 2)
+		return 1;
+	out[1] = (struct as_pprof_label){"cgroup", "/ctr/a"};
+	return 2;
+}
+
+/* The in-memory profile: the file's content, read back the same; with
+ * options, the default type and each process's labels. */
+static void test_encode(void **state)
+{
+	struct as_pprof_opts o = {.default_type = "alloc_space",
+				  .labels = test_labels};
+	struct as_snapshot *s = example(), *r = NULL;
+	uint8_t *buf = NULL, raw[1 << 16];
+	uLongf rawlen = sizeof(raw);
+	z_stream z = {0};
+	Perftools__Profiles__Profile *p;
+	char err[512] = "";
+	size_t len = 0, i, j, nlabels = 0;
+
+	(void)state;
+	assert_int_equal(snapshot__encode(s, NULL, &buf, &len, err, 512), 0);
+	assert_int_equal(snapshot__read_mem(buf, len, &r, err, 512), 0);
+	assert_same(s, r);
+	snapshot__free(r);
+	free(buf);
+
+	assert_int_equal(snapshot__encode(s, &o, &buf, &len, err, 512), 0);
+	assert_int_equal(snapshot__read_mem(buf, len, &r, err, 512), 0);
+	assert_same(s, r);
+	snapshot__free(r);
+	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = buf;
+	z.avail_in = (uInt)len;
+	z.next_out = raw;
+	z.avail_out = (uInt)rawlen;
+	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+	rawlen = z.total_out;
+	inflateEnd(&z);
+	p = perftools__profiles__profile__unpack(NULL, rawlen, raw);
+	assert_non_null(p);
+	assert_string_equal(p->string_table[p->default_sample_type],
+			    "alloc_space");
+	for (i = 0; i < p->n_sample; i++)
+		for (j = 0; j < p->sample[i]->n_label; j++) {
+			const char *k =
+			    p->string_table[p->sample[i]->label[j]->key];
+			const char *v =
+			    p->string_table[p->sample[i]->label[j]->str];
+
+			if (!strcmp(k, "exe"))
+				assert_string_equal(v, "/usr/bin/orders"),
+				    nlabels++;
+			if (!strcmp(k, "cgroup"))
+				assert_string_equal(v, "/ctr/a"), nlabels++;
+		}
+	assert_true(nlabels > p->n_sample);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	free(buf);
+
+	/* a default type that is not one of the four is refused */
+	o.default_type = "cpu";
+	assert_int_equal(snapshot__encode(s, &o, &buf, &len, err, 512),
+			 -EINVAL);
+	snapshot__free(s);
+}
+
 static void test_read_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -874,6 +945,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_round_trip_empty, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
+	    cmocka_unit_test(test_encode),
 	    cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_byte_flips, setup, teardown),
