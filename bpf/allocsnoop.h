@@ -201,11 +201,11 @@ static inline __attribute__((always_inline)) __u32 as_life_bucket(__u64 ns)
 }
 
 struct as_stat_val {
-	__s64 size;	   /* live bytes */
-	__s64 count;	   /* live allocations */
-	__u64 alloc_size;  /* bytes allocated since attach */
-	__u64 alloc_count; /* allocations since attach */
-	__u64 temporary;   /* freed within the temporary threshold */
+	__s64 size;		     /* live bytes */
+	__s64 count;		     /* live allocations */
+	__u64 alloc_size;	     /* bytes allocated since attach */
+	__u64 alloc_count;	     /* allocations since attach */
+	__u64 temporary;	     /* freed within the temporary threshold */
 	__u32 life[AS_LIFE_BUCKETS]; /* freed blocks by lifetime */
 };
 
@@ -336,6 +336,39 @@ struct as_vma_cache {
 	__u32 next; /* slot to replace next */
 	__u32 pad;
 	struct as_vma v[AS_VMA_SLOTS];
+};
+
+/*
+ * CPython frames (python_frames.h): a stack's entries after its native
+ * frames, one per Python frame, innermost first, each tagged
+ * AS_PY_TAG | instruction index << AS_PY_INSTR_SHIFT | code object
+ * address (user addresses are below 2^47). The instruction index counts
+ * code units from co_code_adaptive; a bigger one is clamped.
+ */
+#define AS_PY_TAG	  (1ULL << 63)
+#define AS_PY_INSTR_SHIFT 47
+#define AS_PY_INSTR_MAX	  0xffffULL
+#define AS_PY_ADDR_MASK	  ((1ULL << AS_PY_INSTR_SHIFT) - 1)
+#define AS_PY_NO_CFRAME	  0xffff /* 3.13+: the thread state holds the frame */
+#define AS_PY_NO_OWNER	  0xff	 /* no frames to skip by owner */
+#define AS_PY_FRAME_READ  80	 /* bytes of a frame read: its fields' span */
+
+/* py_procs: how to find the Python frames of one process (by tgid). */
+struct as_py_proc {
+	__u64 tsd_off;	/* fs base + tsd_off holds the thread's
+			   PyThreadState * (glibc's thread-specific data of
+			   the interpreter's TSS key) */
+	__u16 ts_frame; /* PyThreadState: cframe (3.11, 3.12), else
+			   current_frame */
+	__u16 cf_frame; /* _PyCFrame.current_frame, or AS_PY_NO_CFRAME */
+	__u16 fr_code;	/* _PyInterpreterFrame: f_code / f_executable */
+	__u16 fr_previous;
+	__u16 fr_instr;	     /* prev_instr (3.11, 3.12), instr_ptr (3.13) */
+	__u16 fr_owner;	     /* char owner */
+	__u16 code_adaptive; /* PyCodeObject.co_code_adaptive */
+	__u8 owner_cstack;   /* owner of C-stack shim frames, or
+				AS_PY_NO_OWNER */
+	__u8 pad;
 };
 
 #endif

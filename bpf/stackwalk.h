@@ -100,6 +100,7 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 	if (ret < ts->user_start || ret >= ts->user_end)
 		n = runtime_steps(tgid, ts, w, n);
 	n = fp_walk(w, n, w->slot, &flags);
+	n = python_frames(tgid, w, n, &flags);
 	if (flags & AS_STACK_F_TRUNCATED)
 		count_lost(AS_LOST_STACK_TRUNCATED);
 

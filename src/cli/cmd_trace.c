@@ -30,6 +30,7 @@
 #include "trace/privs.h"
 #include "trace/targets.h"
 #include "trace/tracer.h"
+#include "unwind/python.h"
 #include "view/pipeline.h"
 
 struct trace_ctx {
@@ -38,6 +39,7 @@ struct trace_ctx {
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
 	struct as_collector *col;
+	struct as_python *py; /* NULL with --native */
 	struct as_child *child;
 	struct as_targets *targets;
 	struct as_tracer_maps maps;
@@ -62,15 +64,24 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 		/* Read the maps now: the process may be short-lived. */
 		procmaps__refresh(c->pm, ev->tgid);
 		targets__scan_process(c->targets, ev->tgid, true);
+		if (c->py)
+			python__scan(c->py, ev->tgid);
 		break;
 	case AS_EV_EXEC:
 		collector__set_comm(c->col, ev->tgid, comm);
 		collector__exec(c->col, &c->maps, ev->tgid);
 		targets__scan_process(c->targets, ev->tgid, true);
+		if (c->py) {
+			python__forget(c->py, ev->tgid);
+			python__scan(c->py, ev->tgid);
+		}
 		break;
 	case AS_EV_MAPS:
-		/* a library loaded: maybe an allocator not probed yet */
+		/* a library loaded: maybe an allocator not probed yet, or
+		 * libpython */
 		targets__scan_process(c->targets, ev->tgid, true);
+		if (c->py)
+			python__scan(c->py, ev->tgid);
 		break;
 	case AS_EV_MMAP:
 	case AS_EV_MUNMAP:
@@ -127,6 +138,8 @@ static void purge(struct trace_ctx *c, const struct as_snapshot *s)
 	for (i = 0; i < s->nprocesses; i++)
 		if (s->processes[i].exited)
 			pids[n++] = s->processes[i].pid;
+	for (i = 0; c->py && i < n; i++)
+		python__forget(c->py, (pid_t)pids[i]);
 	err = collector__purge(c->col, &c->maps, pids, n);
 cleanup:
 	if (err)
@@ -238,6 +251,8 @@ static int attach_pid(struct trace_ctx *c)
 	if (n < 0)
 		return n;
 	procmaps__refresh(c->pm, c->o->pid);
+	if (c->py)
+		python__scan(c->py, c->o->pid);
 	return 0;
 }
 
@@ -336,6 +351,10 @@ static int run_loop(struct trace_ctx *c, int sfd)
 		done = true;
 	while (!done) {
 		left = next - now_s();
+		/* an interpreter about to make its thread-state key is
+		 * looked at every 10 ms until it has */
+		if (c->py && python__pending(c->py) && left > 0.01)
+			left = 0.01;
 		n = epoll_wait(efd, evs, 4,
 			       left > 0 ? (int)(left * 1000) + 1 : 0);
 		if (n < 0 && errno != EINTR) {
@@ -343,6 +362,8 @@ static int run_loop(struct trace_ctx *c, int sfd)
 			break;
 		}
 		tracer__drain(c->tracer);
+		if (c->py)
+			python__poll(c->py);
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == sfd)
 				handle_signal(c, sfd, &done);
@@ -376,6 +397,7 @@ static void ctx_free(struct trace_ctx *c)
 	snapout__free(c->out);
 	tracer__free(c->tracer);
 	collector__free(c->col);
+	python__free(c->py);
 	symbolizer__free(c->sym);
 	procmaps__free(c->pm);
 	child__free(c->child);
@@ -456,6 +478,12 @@ static int trace(struct as_trace_opts *o)
 	if (err)
 		goto cleanup;
 	tracer__maps(c.tracer, &c.maps);
+	if (!o->native) {
+		err = python__new(c.maps.py_procs, o->verbose, &c.py);
+		if (err)
+			goto cleanup;
+		collector__set_python(c.col, c.py);
+	}
 	err = attach(&c);
 	if (err)
 		goto cleanup;

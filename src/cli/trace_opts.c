@@ -17,6 +17,7 @@ enum {
 	OPT_SAMPLE_BYTES,
 	OPT_FOLLOW_FORKS,
 	OPT_MMAP_FILES,
+	OPT_NATIVE,
 };
 
 static const char doc[] =
@@ -68,6 +69,11 @@ static const struct argp_option options[] = {
      "With -p or -c, also trace the processes it forks, each with its own "
      "counts",
      0},
+    {"native", OPT_NATIVE, NULL, 0,
+     "Do not walk Python frames: CPython processes' allocations are "
+     "charged to native frames, as for any program",
+     0},
+    {"no-python", OPT_NATIVE, NULL, OPTION_ALIAS, NULL, 0},
     {"mmap-files", OPT_MMAP_FILES, NULL, 0,
      "Count file mappings made with mmap too, not only anonymous memory", 1},
     {"sample-bytes", OPT_SAMPLE_BYTES, "N", 0,
@@ -106,6 +112,9 @@ static int parse_target(int key, char *arg, struct argp_state *state,
 		return 0;
 	case OPT_MMAP_FILES:
 		o->tracer.mmap_files = true;
+		return 0;
+	case OPT_NATIVE:
+		o->native = true;
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;

@@ -26,6 +26,7 @@
 #include "collect/regions.h"
 #include "collect/stack_cache.h"
 #include "collect/timeline.h"
+#include "unwind/python.h"
 #include "util/buf.h"
 #include "util/u64map.h"
 
@@ -53,6 +54,8 @@ struct as_collector {
 	struct as_stack_cache *stacks;
 	struct as_comm_cache *comms;
 	struct as_purge_rules *rules;
+	struct as_python *py; /* not owned; NULL: no Python frames */
+	int py_module;	      /* this collect's "[python]" module, -1 none */
 };
 
 int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
@@ -88,6 +91,11 @@ void collector__free(struct as_collector *c)
 	comm_cache__free(c->comms);
 	purge_rules__free(c->rules);
 	free(c);
+}
+
+void collector__set_python(struct as_collector *c, struct as_python *py)
+{
+	c->py = py;
 }
 
 int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm)
@@ -294,6 +302,40 @@ static int add_lines(struct as_collector *c, struct as_snapshot *snap,
 	return 0;
 }
 
+/*
+ * The location of a Python frame (a tagged entry): one Line with the
+ * qualified name, file and line, in the module "[python]", which tells
+ * the frames of the interpreted program from native ones in a snapshot.
+ */
+static int python_location(struct as_collector *c, struct as_loc_index *li,
+			   struct as_snapshot *snap, uint32_t pid,
+			   uint64_t entry)
+{
+	struct as_py_frame fr;
+	int loc, err;
+
+	if (c->py_module < 0) {
+		c->py_module =
+		    snapshot__add_module(snap, AS_PYTHON_MODULE, NULL, 0, 0, 0);
+		if (c->py_module < 0)
+			return c->py_module;
+	}
+	loc = snapshot__new_location(
+	    snap, entry & AS_PY_ADDR_MASK, c->py_module,
+	    entry >> AS_PY_INSTR_SHIFT & AS_PY_INSTR_MAX);
+	if (loc < 0)
+		return loc;
+	if (c->py && python__resolve(c->py, (pid_t)pid, entry, &fr) == 0) {
+		err = snapshot__add_line(snap, (uint32_t)loc, fr.function,
+					 fr.file, fr.line);
+		if (err)
+			return err;
+	}
+	if (loc_index__set(li, pid, entry, (uint32_t)loc))
+		return -ENOMEM;
+	return loc;
+}
+
 /* Creates (or finds) the symbolized location of @addr in process @pid. */
 static int location_of(struct as_collector *c, struct as_loc_index *li,
 		       struct as_snapshot *snap, uint32_t pid, uint64_t addr)
@@ -304,6 +346,8 @@ static int location_of(struct as_collector *c, struct as_loc_index *li,
 
 	if (loc_index__get(li, pid, addr, &idx))
 		return (int)idx;
+	if (addr & AS_PY_TAG)
+		return python_location(c, li, snap, pid, addr);
 	err = lookup_addr(c, li, pid, addr, &ai);
 	if (err && err != -ENOENT)
 		return err;
@@ -570,6 +614,7 @@ int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 
 	snap->older_than_ns = c->older_ns;
 	snap->temporary_ns = c->temporary_ns;
+	c->py_module = -1;
 	err = read_procs(c, m, snap, now);
 	err = err ?: ages__new(now, c->older_ns, &ages);
 	err = err ?: read_ages(m, ages);
@@ -815,6 +860,8 @@ static bool loader_only(struct as_collector *c, const struct as_tracer_maps *m,
 	if (!ips || !nr)
 		return false;
 	for (i = 0; i < nr; i++) {
+		if (ips[i] & AS_PY_TAG)
+			return false;
 		if (procmaps__lookup(c->pm, pid, ips[i], &ai) &&
 		    (procmaps__refresh(c->pm, pid) ||
 		     procmaps__lookup(c->pm, pid, ips[i], &ai)))

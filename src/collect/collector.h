@@ -22,8 +22,18 @@ int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 		   struct as_collector **out);
 void collector__free(struct as_collector *c);
 
+/* Python frames (tagged stack entries) are resolved through @py, which
+ * the collector does not own; without it they stay unsymbolized. */
+struct as_python;
+void collector__set_python(struct as_collector *c, struct as_python *py);
+
 /* Records a process's name (from an event: survives the process). */
 int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm);
+/* Python frames (tagged stack entries) are resolved through @py, which
+ * the collector does not own; without it they stay unsymbolized. */
+struct as_python;
+void collector__set_python(struct as_collector *c, struct as_python *py);
+
 /* Records a process's name as /proc says it is now (before it is gone:
  * the -c command held at its exit). Returns 0 or a negative errno. */
 int collector__read_comm(struct as_collector *c, uint32_t pid);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * python_offsets.h - where CPython keeps what a frame walk and a code
+ * object reader need, per interpreter version (x86-64, release builds).
+ *
+ * Owned by the python_offsets module: a table per minor version (3.11 to
+ * 3.13), whose frame and thread-state layouts do not change within a
+ * minor version. Read by the CPython support (python.h) and the code
+ * object reader (pycode.h).
+ */
+#ifndef ALLOCSNOOP_PYTHON_OFFSETS_H
+#define ALLOCSNOOP_PYTHON_OFFSETS_H
+
+#include <stdint.h>
+
+struct as_py_layout {
+	int minor;	      /* 3.minor */
+	uint32_t runtime_tss; /* _PyRuntime: autoTSSkey (Py_tss_t) */
+	/* frames (struct as_py_proc's meaning) */
+	uint16_t ts_frame, cf_frame, fr_code, fr_previous, fr_instr, fr_owner;
+	uint8_t owner_cstack;
+	/* PyCodeObject */
+	uint16_t co_filename, co_name, co_qualname, co_linetable;
+	uint16_t co_firstlineno, co_code_adaptive;
+	/* str: the state bits, the length, where compact data starts */
+	uint16_t str_length, str_state, str_ascii_data, str_compact_data;
+	/* bytes: ob_size and ob_sval */
+	uint16_t bytes_size, bytes_data;
+	const char *source; /* where these came from, for -v */
+};
+
+/* The layout of CPython 3.@minor; -ENOTSUP for a version not known. */
+int python_offsets__get(int minor, struct as_py_layout *out);
+
+#endif
