@@ -279,6 +279,9 @@ static int proc_detect(struct as_python *py, pid_t pid,
 				  "glibc's thread-specific data was not found",
 				  -ENOTSUP);
 	err = elfsym__lookup_object(c->path, "_PyRuntime", &rt);
+	/* an executable without it maps a libpython, maybe not yet */
+	if (err == -ENOENT && !c->lib)
+		return -ENOENT;
 	err = err ?: offset_to_addr(pid, c->dev, c->ino, rt.file_offset, &addr);
 	if (err)
 		return not_walked(py, pid, "_PyRuntime was not found", err);
@@ -299,7 +302,7 @@ int python__scan(struct as_python *py, pid_t pid)
 		return 0;
 	err = proc_detect(py, pid, &c, &p);
 	if (err)
-		return err;
+		return err == -ENOENT ? 0 : err;
 	if (BUF_RESERVE(py->procs, py->cap_procs, py->nprocs + 1))
 		return -ENOMEM;
 	slot = &py->procs[py->nprocs++];

@@ -15,8 +15,8 @@
 /* Fields every 3.11+ shares: PyVarObject, the str and bytes headers. */
 #define PY_COMMON                                                              \
 	.co_filename = 0x70, .co_name = 0x78, .co_qualname = 0x80,             \
-	.co_linetable = 0x88, .co_firstlineno = 0x48, .str_length = 0x10,      \
-	.str_state = 0x20, .bytes_size = 0x10, .bytes_data = 0x20
+	.co_linetable = 0x88, .str_length = 0x10, .str_state = 0x20,           \
+	.bytes_size = 0x10, .bytes_data = 0x20
 
 static const struct as_py_layout layouts[] = {
     {
@@ -29,6 +29,7 @@ static const struct as_py_layout layouts[] = {
 	.fr_instr = 0x38, /* prev_instr */
 	.fr_owner = 0x45,
 	.owner_cstack = AS_PY_NO_OWNER, /* 3.11 has no shim frames */
+	.co_firstlineno = 0x48,
 	.co_code_adaptive = 0xb8,
 	.str_ascii_data = 48, /* sizeof(PyASCIIObject), with wstr */
 	.str_compact_data = 72,
@@ -44,6 +45,7 @@ static const struct as_py_layout layouts[] = {
 	.fr_instr = 0x38, /* prev_instr */
 	.fr_owner = 0x46,
 	.owner_cstack = 3, /* FRAME_OWNED_BY_CSTACK */
+	.co_firstlineno = 0x44,
 	.co_code_adaptive = 0xc0,
 	.str_ascii_data = 40,
 	.str_compact_data = 56,
@@ -59,6 +61,7 @@ static const struct as_py_layout layouts[] = {
 	.fr_instr = 0x38, /* instr_ptr */
 	.fr_owner = 0x46,
 	.owner_cstack = 3,
+	.co_firstlineno = 0x44,
 	.co_code_adaptive = 0xc8,
 	.str_ascii_data = 40,
 	.str_compact_data = 56,
