@@ -47,7 +47,10 @@ static __always_inline __u32 fp_walk(struct walk *w, __u32 n, __u64 prev,
 		/* A window pays off when frames are small: most are then
 		 * in it. After a big step, read just the frame record. */
 		want = fp - prev <= WIN_BYTES / 2 ? WIN_BYTES : 16;
-		if (stack_words(w, fp, &next, &ret, want) || ret < 4096)
+		/* a return address is a user address: below 2^47, which
+		 * leaves the top bit to tag Python frames (AS_PY_TAG) */
+		if (stack_words(w, fp, &next, &ret, want) || ret < 4096 ||
+		    ret >= AS_PY_ADDR_MASK)
 			break;
 		n = walk_push(w, n, ret);
 		prev = fp;

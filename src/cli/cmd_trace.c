@@ -226,6 +226,7 @@ static void child_at_exit(pid_t pid, void *arg)
 	tracer__drain(c->tracer);
 	procmaps__refresh(c->pm, pid);
 	collector__read_comm(c->col, pid);
+	collector__warm_python(c->col, &c->maps, (uint32_t)pid);
 }
 
 /* -p: the process's own files, after the system's. */
@@ -284,7 +285,14 @@ static int attach(struct trace_ctx *c)
 		return err;
 	if (c->o->pid)
 		return attach_pid(c);
-	return c->child ? 0 : targets__scan_all(c->targets);
+	if (c->child)
+		return 0;
+	err = targets__scan_all(c->targets);
+	/* the interpreters running now: their next allocation may come
+	 * before the event that would have us look */
+	if (!err && c->py)
+		python__scan_all(c->py);
+	return err;
 }
 
 static int handle_signal(struct trace_ctx *c, int sfd, bool *done)

@@ -872,6 +872,46 @@ static bool loader_only(struct as_collector *c, const struct as_tracer_maps *m,
 	return true;
 }
 
+/* What a warm-up of the Python frames reads. */
+struct warm_ctx {
+	struct as_collector *c;
+	const struct as_tracer_maps *m;
+	uint32_t pid;
+};
+
+static int warm_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct as_stat_key *k = keys;
+	struct warm_ctx *wc = arg;
+	struct as_py_frame fr;
+	const __u64 *ips;
+	__u32 i, j, nr;
+
+	(void)vals;
+	for (i = 0; i < n; i++) {
+		if (k[i].tgid != wc->pid || k[i].stack == AS_STACK_NONE)
+			continue;
+		nr = 0;
+		ips = stack_get(wc->c, wc->m->stacks, k[i].stack, &nr);
+		for (j = 0; ips && j < nr; j++)
+			if (ips[j] & AS_PY_TAG)
+				python__resolve(wc->c->py, (pid_t)wc->pid,
+						ips[j], &fr);
+	}
+	return 0;
+}
+
+int collector__warm_python(struct as_collector *c,
+			   const struct as_tracer_maps *m, uint32_t pid)
+{
+	struct warm_ctx wc = {c, m, pid};
+
+	if (!c->py)
+		return 0;
+	return for_each_batch(m->stats, sizeof(struct as_stat_key),
+			      sizeof(struct as_stat_val), warm_batch, &wc);
+}
+
 void collector__set_time(struct as_collector *c, uint64_t older_ns,
 			 uint64_t temporary_ns)
 {

@@ -27,6 +27,14 @@ void collector__free(struct as_collector *c);
 struct as_python;
 void collector__set_python(struct as_collector *c, struct as_python *py);
 
+/*
+ * Reads the code objects of @pid's Python frames now, while it can be
+ * read (the -c command held at its exit): later reports still name them.
+ * 0 or a negative errno.
+ */
+int collector__warm_python(struct as_collector *c,
+			   const struct as_tracer_maps *m, uint32_t pid);
+
 /* Records a process's name (from an event: survives the process). */
 int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm);
 /* Python frames (tagged stack entries) are resolved through @py, which

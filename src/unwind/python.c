@@ -4,6 +4,7 @@
  * their code objects.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -309,6 +311,24 @@ int python__scan(struct as_python *py, pid_t pid)
 	*slot = p;
 	err = proc_setup(py, slot);
 	return err < 0 ? not_walked(py, pid, strerror(-err), err) : 0;
+}
+
+int python__scan_all(struct as_python *py)
+{
+	struct dirent *de;
+	char *end;
+	long pid;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		pid = strtol(de->d_name, &end, 10);
+		if (!*end && pid > 0 && pid != getpid())
+			python__scan(py, (pid_t)pid);
+	}
+	closedir(d);
+	return 0;
 }
 
 bool python__pending(const struct as_python *py)

@@ -33,6 +33,8 @@ void python__free(struct as_python *py);
  * -v).
  */
 int python__scan(struct as_python *py, pid_t pid);
+/* python__scan() of every process there is (system-wide tracing). */
+int python__scan_all(struct as_python *py);
 /* True while a CPython process waits for its TSS key. */
 bool python__pending(const struct as_python *py);
 /* Sets up the waiting processes whose key now exists. */
