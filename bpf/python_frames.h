@@ -49,10 +49,10 @@ static __always_inline __u64 py_first_frame(const struct as_py_proc *cfg)
 
 /* The state of a Python frame walk, one bpf_loop step per frame. */
 struct py_walk {
-	__u32 tgid;
-	__u32 n;     /* frames in the stack */
-	__u32 flags; /* AS_STACK_F_* */
-	__u64 frame; /* the next _PyInterpreterFrame, 0 at the end */
+	struct as_py_proc cfg; /* a copy: no map lookup per frame */
+	__u32 n;	       /* frames in the stack */
+	__u32 flags;	       /* AS_STACK_F_* */
+	__u64 frame;	       /* the next _PyInterpreterFrame, 0 at the end */
 };
 
 /*
@@ -64,15 +64,13 @@ struct py_walk {
 static long py_step(__u32 i, void *arg)
 {
 	struct py_walk *pw = arg;
-	const struct as_py_proc *cfg;
+	const struct as_py_proc *cfg = &pw->cfg;
 	__u64 code, instr, idx;
 	__u32 zero = 0, owner;
 	struct walk *w;
 
 	w = bpf_map_lookup_elem(&scratch, &zero);
-	cfg = bpf_map_lookup_elem(&py_procs, &pw->tgid);
-	if (!w || !cfg || !pw->frame ||
-	    win_load(w, pw->frame, AS_PY_FRAME_READ) ||
+	if (!w || !pw->frame || win_load(w, pw->frame, AS_PY_FRAME_READ) ||
 	    w->win_len < AS_PY_FRAME_READ)
 		return 1;
 	code = win_word(w, cfg->fr_code);
@@ -109,13 +107,14 @@ __noinline __u32 python_frames(__u32 tgid, struct walk *w, __u32 n,
 			       __u32 *flags)
 {
 	const struct as_py_proc *cfg;
-	struct py_walk pw = {.tgid = tgid, .n = n};
+	struct py_walk pw = {.n = n};
 
 	if (!w || !flags)
 		return n;
 	cfg = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (!cfg)
 		return n;
+	pw.cfg = *cfg;
 	pw.frame = py_first_frame(cfg);
 	if (!pw.frame)
 		return n;

@@ -34,9 +34,21 @@
 
 struct py_proc {
 	pid_t pid;
-	bool ready; /* its py_procs entry is written */
-	bool gone;  /* forgotten: its slot is free */
+	bool ready;   /* its py_procs entry is written */
+	bool gone;    /* forgotten: its slot is free */
+	bool refined; /* the layout was checked against DWARF */
 	uint64_t tss_addr;
+	struct as_py_layout layout;
+	char path[PATH_MAX]; /* the interpreter file, to read its DWARF */
+	dev_t dev;
+	ino_t ino;
+};
+
+/* An interpreter file's layout from its DWARF, read once. */
+struct py_file {
+	dev_t dev;
+	ino_t ino;
+	int err; /* of python_offsets__from_dwarf */
 	struct as_py_layout layout;
 };
 
@@ -53,6 +65,8 @@ struct as_python {
 	size_t nprocs, cap_procs;
 	struct py_code *codes;
 	size_t ncodes, cap_codes;
+	struct py_file *files;
+	size_t nfiles, cap_files;
 	struct as_u64map *code_idx; /* hash(pid, address) -> codes[] */
 };
 
@@ -109,6 +123,7 @@ void python__free(struct as_python *py)
 	free(py->codes);
 	u64map__free(py->code_idx);
 	free(py->procs);
+	free(py->files);
 	free(py);
 }
 
@@ -261,6 +276,18 @@ static int not_walked(struct as_python *py, pid_t pid, const char *why, int err)
 	return err;
 }
 
+/* 3.13+: the layouts from _Py_DebugOffsets, whose initial value is in the
+ * file, at _PyRuntime @rt. The table's stay when it cannot be read. */
+static void debug_layout(const struct find_ctx *c, const struct as_elfsym *rt,
+			 struct as_py_layout *l)
+{
+	uint8_t buf[AS_PY_DEBUG_OFFSETS_SIZE];
+
+	if (l->minor >= 13 &&
+	    elfsym__read(c->path, rt->file_offset, buf, sizeof(buf)) == 0)
+		python_offsets__from_debug(buf, sizeof(buf), l);
+}
+
 /* A CPython 3.11+ in @c: its state, not yet set up, into @p. */
 static int proc_detect(struct as_python *py, pid_t pid,
 		       const struct find_ctx *c, struct py_proc *p)
@@ -288,6 +315,13 @@ static int proc_detect(struct as_python *py, pid_t pid,
 	if (err)
 		return not_walked(py, pid, "_PyRuntime was not found", err);
 	p->tss_addr = addr + p->layout.runtime_tss;
+	debug_layout(c, &rt, &p->layout);
+	/* DWARF is read later (python__poll): it can take 0.3 s, and
+	 * the table walks the frames meanwhile */
+	p->refined = strcmp(p->layout.source, "_Py_DebugOffsets") == 0;
+	snprintf(p->path, sizeof(p->path), "%s", c->path);
+	p->dev = c->dev;
+	p->ino = c->ino;
 	return 0;
 }
 
@@ -334,9 +368,61 @@ int python__scan_all(struct as_python *py)
 bool python__pending(const struct as_python *py)
 {
 	for (size_t i = 0; i < py->nprocs; i++)
-		if (!py->procs[i].ready && !py->procs[i].gone)
+		if ((!py->procs[i].ready || !py->procs[i].refined) &&
+		    !py->procs[i].gone)
 			return true;
 	return false;
+}
+
+/* The DWARF layout of @p's file over @l, read once per file. */
+static int file_layout(struct as_python *py, const struct py_proc *p,
+		       struct as_py_layout *l)
+{
+	struct py_file *f;
+
+	for (size_t i = 0; i < py->nfiles; i++) {
+		f = &py->files[i];
+		if (f->dev == p->dev && f->ino == p->ino) {
+			if (!f->err)
+				*l = f->layout;
+			return f->err;
+		}
+	}
+	if (BUF_RESERVE(py->files, py->cap_files, py->nfiles + 1))
+		return -ENOMEM;
+	f = &py->files[py->nfiles++];
+	f->dev = p->dev;
+	f->ino = p->ino;
+	f->layout = *l;
+	f->err = python_offsets__from_dwarf(p->path, &f->layout);
+	if (!f->err)
+		*l = f->layout;
+	return f->err;
+}
+
+/* Replaces the table's layout of @p by its interpreter's DWARF, and its
+ * py_procs entry when they differ. */
+static void proc_refine(struct as_python *py, struct py_proc *p)
+{
+	struct as_py_layout l = p->layout;
+
+	p->refined = true;
+	if (file_layout(py, p, &l))
+		return;
+	l.source = p->layout.source;
+	if (memcmp(&l, &p->layout, sizeof(l)) != 0) {
+		l.source = "interpreter's DWARF (not the table)";
+		p->layout = l;
+		p->ready = false;
+		proc_setup(py, p);
+		return;
+	}
+	p->layout.source = "built-in table, as the interpreter's DWARF says";
+	if (py->verbose)
+		fprintf(stderr,
+			"allocsnoop: pid %d: CPython 3.%d: offsets checked "
+			"against the interpreter's DWARF\n",
+			(int)p->pid, p->layout.minor);
 }
 
 void python__poll(struct as_python *py)
@@ -346,8 +432,13 @@ void python__poll(struct as_python *py)
 
 	for (size_t i = 0; i < py->nprocs; i++) {
 		p = &py->procs[i];
-		if (p->ready || p->gone)
+		if (p->gone)
 			continue;
+		if (p->ready) {
+			if (!p->refined)
+				proc_refine(py, p);
+			continue;
+		}
 		err = proc_setup(py, p);
 		if (err < 0) {
 			/* gone, or a key we cannot follow: stop asking */

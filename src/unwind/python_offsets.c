@@ -6,6 +6,8 @@
  * a minor version).
  */
 #include <errno.h>
+#include <stddef.h>
+#include <string.h>
 
 #include <linux/types.h>
 
@@ -79,4 +81,66 @@ int python_offsets__get(int minor, struct as_py_layout *out)
 		return 0;
 	}
 	return -ENOTSUP;
+}
+
+/* The field at byte @off of _Py_DebugOffsets: an offset of 16 bits. */
+static int debug_field(const uint8_t *buf, size_t off, uint16_t *out)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + off, sizeof(v));
+	if (v > 0xffff)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int python_offsets__from_debug(const uint8_t *buf, size_t len,
+			       struct as_py_layout *out)
+{
+	/* where 3.13's _Py_DebugOffsets keeps each offset (its
+	 * thread_state, interpreter_frame, code_object, bytes_object and
+	 * unicode_object parts) */
+	static const struct {
+		size_t at;
+		size_t field;
+	} map[] = {
+	    {184, offsetof(struct as_py_layout, ts_frame)},
+	    {232, offsetof(struct as_py_layout, fr_previous)},
+	    {240, offsetof(struct as_py_layout, fr_code)},
+	    {248, offsetof(struct as_py_layout, fr_instr)},
+	    {264, offsetof(struct as_py_layout, fr_owner)},
+	    {280, offsetof(struct as_py_layout, co_filename)},
+	    {288, offsetof(struct as_py_layout, co_name)},
+	    {296, offsetof(struct as_py_layout, co_qualname)},
+	    {304, offsetof(struct as_py_layout, co_linetable)},
+	    {312, offsetof(struct as_py_layout, co_firstlineno)},
+	    {344, offsetof(struct as_py_layout, co_code_adaptive)},
+	    {520, offsetof(struct as_py_layout, bytes_size)},
+	    {528, offsetof(struct as_py_layout, bytes_data)},
+	    {544, offsetof(struct as_py_layout, str_state)},
+	    {552, offsetof(struct as_py_layout, str_length)},
+	    {560, offsetof(struct as_py_layout, str_ascii_data)},
+	};
+	struct as_py_layout l = *out;
+	uint64_t version, free_threaded;
+
+	if (len < AS_PY_DEBUG_OFFSETS_SIZE || memcmp(buf, "xdebugpy", 8))
+		return -EINVAL;
+	memcpy(&version, buf + 8, sizeof(version));
+	memcpy(&free_threaded, buf + 16, sizeof(free_threaded));
+	if ((version >> 24) != 3 || (version >> 16 & 0xff) != 13 ||
+	    free_threaded)
+		return -ENOTSUP;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (debug_field(buf, map[i].at,
+				(uint16_t *)((char *)&l + map[i].field)))
+			return -EINVAL;
+	/* PyCompactUnicodeObject: PyASCIIObject, utf8_length, utf8 */
+	l.str_compact_data = l.str_ascii_data + 16;
+	l.minor = 13;
+	l.cf_frame = AS_PY_NO_CFRAME;
+	l.source = "_Py_DebugOffsets";
+	*out = l;
+	return 0;
 }

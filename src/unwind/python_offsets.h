@@ -32,4 +32,26 @@ struct as_py_layout {
 /* The layout of CPython 3.@minor; -ENOTSUP for a version not known. */
 int python_offsets__get(int minor, struct as_py_layout *out);
 
+/* Bytes of 3.13's _Py_DebugOffsets, at the start of _PyRuntime. */
+#define AS_PY_DEBUG_OFFSETS_SIZE 584
+
+/*
+ * Takes the frame, code object, str and bytes layouts from @buf, the
+ * _Py_DebugOffsets at the start of a 3.13 _PyRuntime (its cookie
+ * "xdebugpy"), over the table's @out (which keeps the TSS key's place,
+ * not in it). -ENOTSUP for another version or a free-threaded build,
+ * -EINVAL when @buf is not one.
+ */
+int python_offsets__from_debug(const uint8_t *buf, size_t len,
+			       struct as_py_layout *out);
+
+/*
+ * Takes the layouts from the DWARF of the interpreter file @path (or its
+ * debug file, found by build-id) over the table's @out: structs
+ * _PyRuntimeState, PyThreadState, _PyCFrame, _PyInterpreterFrame,
+ * PyCodeObject, PyASCIIObject and PyBytesObject. -ENOENT when it has no
+ * such DWARF.
+ */
+int python_offsets__from_dwarf(const char *path, struct as_py_layout *out);
+
 #endif
