@@ -337,7 +337,7 @@ static double now_s(void)
 static int run_loop(struct trace_ctx *c, int sfd)
 {
 	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
-	double next = now_s() + c->o->interval, left;
+	double next = now_s() + c->o->interval, left, next_warm = 0;
 	bool done = false;
 	int efd, pfd, err = 0, n, i;
 
@@ -363,6 +363,8 @@ static int run_loop(struct trace_ctx *c, int sfd)
 		 * looked at every 10 ms until it has */
 		if (c->py && python__pending(c->py) && left > 0.01)
 			left = 0.01;
+		if (c->py && python__any(c->py) && left > 1)
+			left = 1;
 		n = epoll_wait(efd, evs, 4,
 			       left > 0 ? (int)(left * 1000) + 1 : 0);
 		if (n < 0 && errno != EINTR) {
@@ -372,6 +374,11 @@ static int run_loop(struct trace_ctx *c, int sfd)
 		tracer__drain(c->tracer);
 		if (c->py)
 			python__poll(c->py);
+		if (c->py && python__any(c->py) && now_s() >= next_warm) {
+			/* code objects read while their process lives */
+			collector__warm_python(c->col, &c->maps, 0);
+			next_warm = now_s() + 1;
+		}
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == sfd)
 				handle_signal(c, sfd, &done);

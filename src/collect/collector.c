@@ -883,20 +883,20 @@ static int warm_batch(const void *keys, const void *vals, __u32 n, void *arg)
 {
 	const struct as_stat_key *k = keys;
 	struct warm_ctx *wc = arg;
-	struct as_py_frame fr;
 	const __u64 *ips;
 	__u32 i, j, nr;
 
 	(void)vals;
 	for (i = 0; i < n; i++) {
-		if (k[i].tgid != wc->pid || k[i].stack == AS_STACK_NONE)
+		if ((wc->pid && k[i].tgid != wc->pid) ||
+		    k[i].stack == AS_STACK_NONE)
 			continue;
 		nr = 0;
 		ips = stack_get(wc->c, wc->m->stacks, k[i].stack, &nr);
 		for (j = 0; ips && j < nr; j++)
 			if (ips[j] & AS_PY_TAG)
-				python__resolve(wc->c->py, (pid_t)wc->pid,
-						ips[j], &fr);
+				python__prefetch(wc->c->py, (pid_t)k[i].tgid,
+						 ips[j]);
 	}
 	return 0;
 }

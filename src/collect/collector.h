@@ -28,9 +28,10 @@ struct as_python;
 void collector__set_python(struct as_collector *c, struct as_python *py);
 
 /*
- * Reads the code objects of @pid's Python frames now, while it can be
- * read (the -c command held at its exit): later reports still name them.
- * 0 or a negative errno.
+ * Reads the code objects of @pid's Python frames (0: every process's)
+ * that were not read yet, while the process can be read (the -c command
+ * held at its exit; every second meanwhile): later reports still name
+ * them after the process is gone. 0 or a negative errno.
  */
 int collector__warm_python(struct as_collector *c,
 			   const struct as_tracer_maps *m, uint32_t pid);

@@ -506,9 +506,10 @@ static bool still_valid(pid_t pid, const struct as_py_layout *l,
 	       head.firstlineno == c->firstlineno;
 }
 
-/* The code object at @addr of @pid, read now or before. */
+/* The code object at @addr of @pid, read now or before; checked against
+ * the process when @check. */
 static const struct as_pycode *code_get(struct as_python *py, pid_t pid,
-					uint64_t addr)
+					uint64_t addr, bool check)
 {
 	const struct as_py_layout *l = layout_of(py, pid);
 	struct code_key k = {py, pid, addr};
@@ -521,7 +522,7 @@ static const struct as_pycode *code_get(struct as_python *py, pid_t pid,
 	if (u64map__find(py->code_idx, code_hash(pid, addr), code_is, &k,
 			 &idx)) {
 		c = &py->codes[idx];
-		if (!still_valid(pid, l, &c->code) &&
+		if (check && !still_valid(pid, l, &c->code) &&
 		    pycode__read(pid, l, addr, &fresh) == 0) {
 			pycode__clear(&c->code);
 			c->code = fresh;
@@ -541,10 +542,24 @@ static const struct as_pycode *code_get(struct as_python *py, pid_t pid,
 	return &c->code;
 }
 
+void python__prefetch(struct as_python *py, pid_t pid, uint64_t entry)
+{
+	code_get(py, pid, entry & AS_PY_ADDR_MASK, false);
+}
+
+bool python__any(const struct as_python *py)
+{
+	for (size_t i = 0; i < py->nprocs; i++)
+		if (py->procs[i].ready && !py->procs[i].gone)
+			return true;
+	return false;
+}
+
 int python__resolve(struct as_python *py, pid_t pid, uint64_t entry,
 		    struct as_py_frame *out)
 {
-	const struct as_pycode *c = code_get(py, pid, entry & AS_PY_ADDR_MASK);
+	const struct as_pycode *c =
+	    code_get(py, pid, entry & AS_PY_ADDR_MASK, true);
 	uint32_t idx = (uint32_t)(entry >> AS_PY_INSTR_SHIFT & AS_PY_INSTR_MAX);
 
 	if (!c)

@@ -37,6 +37,8 @@ int python__scan(struct as_python *py, pid_t pid);
 int python__scan_all(struct as_python *py);
 /* True while a CPython process waits for its TSS key. */
 bool python__pending(const struct as_python *py);
+/* True when a CPython process's frames are walked. */
+bool python__any(const struct as_python *py);
 /* Sets up the waiting processes whose key now exists. */
 void python__poll(struct as_python *py);
 /* @pid exec'd or exited: its entry and code objects are dropped. */
@@ -48,6 +50,9 @@ struct as_py_frame {
 	const char *file;     /* co_filename */
 	int line;	      /* 0 when unknown */
 };
+
+/* Reads the code object of @entry of @pid unless it was read before. */
+void python__prefetch(struct as_python *py, pid_t pid, uint64_t entry);
 
 /* 0, or -ENOENT when the code object cannot be read (nor was before). */
 int python__resolve(struct as_python *py, pid_t pid, uint64_t entry,

@@ -6,6 +6,7 @@ on Debian's python3.11 always and on each pyenv build present
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,18 @@ def test_snapshot_keeps_python_lines(tmp_path):
     shown = reports(p.stdout)[-1]
     check_rows(shown, "/usr/bin/python3.11", None)
     assert script_rows(shown).keys() == script_rows(final).keys()
+
+
+def test_lines_outlive_the_process():
+    """-p on a script that exits before the report: its code objects were
+    read while it lived (once a second), so the rows keep their lines."""
+    wl = Workload("py_allocs", argv=["/usr/bin/python3.11", str(SCRIPT)])
+    try:
+        tr = Tracer(["-p", str(wl.pid), "--json", "-T", "0", "3600"])
+        wl.go()
+        time.sleep(3)  # three passes of the once-a-second read
+    finally:
+        wl.finish()
+    reps = tr.stop()
+    assert reps and reps[-1]["processes"][0]["exited"], tr.stderr
+    check_rows(reps[-1], "/usr/bin/python3.11", wl.pid)
