@@ -183,6 +183,10 @@ def test_lines_outlive_the_process():
         time.sleep(3)  # three passes of the once-a-second read
     finally:
         wl.finish()
-    reps = tr.stop()
-    assert reps and reps[-1]["processes"][0]["exited"], tr.stderr
+    # -p ends on its own when its process has exited
+    out, err = tr.proc.communicate(timeout=60)
+    tr.kill()
+    assert tr.proc.returncode == 0, err
+    reps = reports(out)
+    assert reps and reps[-1]["processes"][0]["exited"], err
     check_rows(reps[-1], "/usr/bin/python3.11", wl.pid)
