@@ -4,6 +4,7 @@ made them, with exact bytes and counts, in -c, -p and system-wide modes,
 on Debian's python3.11 always and on each pyenv build present
 (DESIGN.md: Language runtimes)."""
 import os
+import random
 import re
 import subprocess
 import time
@@ -190,3 +191,50 @@ def test_lines_outlive_the_process():
     reps = reports(out)
     assert reps and reps[-1]["processes"][0]["exited"], err
     check_rows(reps[-1], "/usr/bin/python3.11", wl.pid)
+
+
+def orders_csv(path, rows=100_000):
+    """The tutorial's orders: id, customer, amount, date."""
+    rnd = random.Random(1)
+    with open(path, "w") as f:
+        f.write("order_id,customer,amount,date\n")
+        for i in range(rows):
+            f.write("%d,cust%d,%.2f,2024-%02d-%02d\n" % (
+                i, rnd.randrange(5000), rnd.random() * 500,
+                rnd.randrange(1, 13), rnd.randrange(1, 29)))
+
+
+def test_pandas_matches_tracemalloc(tmp_path):
+    """The tutorial's pandas processing phase: allocsnoop attached to the
+    running script names the same top two file:line pairs as tracemalloc
+    run on the same script, with the same bytes but for the small objects
+    pymalloc serves, which uprobes cannot see: exactly tracemalloc's
+    traces over 512 bytes at each line."""
+    csv = tmp_path / "orders.csv"
+    orders_csv(csv)
+    script = str(WL_SRC / "py_orders.py")
+    tm = subprocess.run(["/usr/bin/python3.11", script, str(csv),
+                         "--tracemalloc"], capture_output=True, text=True,
+                        timeout=120)
+    assert tm.returncode == 0, tm.stderr
+    top = [(l.split()[1], int(l.split()[2]), int(l.split()[3]))
+           for l in tm.stdout.splitlines() if l.startswith("TM ")]
+    traces = {(l.split()[1], int(l.split()[2])):
+              [int(x) for x in l.split()[3:]]
+              for l in tm.stdout.splitlines() if l.startswith("TS ")}
+    assert len(top) == 2, tm.stdout
+
+    wl = Workload("py_orders", argv=["/usr/bin/python3.11", script, str(csv)])
+    try:
+        tr = Tracer(["-p", str(wl.pid), "--json", "-T", "2", "3600"])
+        wl.go()
+        reps = tr.stop()
+    finally:
+        wl.finish()
+    rows = reps[-1]["top"]
+    assert [(r["file"], r["line"]) for r in rows] == \
+        [(f, line) for f, line, _ in top], (rows, top)
+    for r, (f, line, size) in zip(rows, top):
+        big = [s for s in traces[(f, line)] if s > 512]
+        assert (r["size"], r["count"]) == (sum(big), len(big)), (r, big)
+        assert abs(r["size"] - size) <= size / 100, (r["size"], size)
