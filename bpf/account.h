@@ -32,8 +32,8 @@ static __always_inline int stat_add(__u32 tgid, __u32 gen, __u64 stack,
 
 	v = bpf_map_lookup_elem(&stats, &key);
 	if (!v) {
-		err = bpf_map_update_elem(&stats, &key, &stat_zero,
-					  BPF_NOEXIST);
+		err =
+		    bpf_map_update_elem(&stats, &key, &stat_zero, BPF_NOEXIST);
 		if (err && err != -EEXIST) {
 			count_lost(AS_LOST_STAT_MAP_FULL);
 			return -1;

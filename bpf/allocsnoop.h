@@ -266,7 +266,18 @@ enum as_event_type {
 	AS_EV_MMAP, /* struct as_mmap_event: anonymous memory mapped */
 	AS_EV_MUNMAP,
 	AS_EV_MREMAP,
-	AS_EV_OOM, /* the kernel chose a traced process as OOM victim */
+	AS_EV_OOM,	/* the kernel chose a traced process as OOM victim */
+	AS_EV_PY_STACK, /* struct as_py_stack_event: a new stack with Python
+			   frames, whose code objects to read now */
+};
+
+/* AS_EV_PY_STACK: the code objects of a module's body live only while it
+ * runs; userspace reads them as soon as it can. */
+struct as_py_stack_event {
+	__u32 type;
+	__u32 tgid;
+	__u64 stack; /* key into stacks */
+	__u64 pad;   /* events are at least struct as_event's size */
 };
 
 struct as_event {

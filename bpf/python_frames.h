@@ -20,6 +20,25 @@ struct {
 	__type(value, struct as_py_proc);
 } py_procs SEC(".maps");
 
+/*
+ * Tells userspace of a new stack with Python frames. A full ring buffer
+ * costs only that wait: the code objects are read later then, which is
+ * no count that could be wrong, so it is not a loss.
+ */
+static __always_inline void py_stack_emit(__u32 tgid, __u64 stack)
+{
+	struct as_py_stack_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	e->type = AS_EV_PY_STACK;
+	e->tgid = tgid;
+	e->stack = stack;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* The word of the window at byte @off (8-aligned). */
 static __always_inline __u64 win_word(const struct walk *w, __u32 off)
 {

@@ -87,7 +87,7 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 			     __u64 sp, __u64 fp)
 {
 	__u64 ret = ip, h;
-	__u32 zero = 0, n = 1, flags = 0;
+	__u32 zero = 0, n = 1, flags = 0, native;
 	struct walk *w;
 	long err;
 
@@ -103,6 +103,7 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 	if (ret < ts->user_start || ret >= ts->user_end)
 		n = runtime_steps(tgid, ts, w, n);
 	n = fp_walk(w, n, w->slot, &flags);
+	native = n;
 	n = python_frames(tgid, w, n, &flags);
 	if (flags & AS_STACK_F_TRUNCATED)
 		count_lost(AS_LOST_STACK_TRUNCATED);
@@ -117,6 +118,8 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 		count_lost(AS_LOST_STACK_MAP_FULL);
 		return AS_STACK_NONE;
 	}
+	if (!err && n > native)
+		py_stack_emit(tgid, h);
 	return h;
 }
 

@@ -83,6 +83,12 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 		if (c->py)
 			python__scan(c->py, ev->tgid);
 		break;
+	case AS_EV_PY_STACK:
+		if (size >= sizeof(struct as_py_stack_event))
+			collector__warm_stack(
+			    c->col, &c->maps, ev->tgid,
+			    ((const struct as_py_stack_event *)ev)->stack);
+		break;
 	case AS_EV_MMAP:
 	case AS_EV_MUNMAP:
 	case AS_EV_MREMAP:

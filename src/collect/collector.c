@@ -896,9 +896,25 @@ static int warm_batch(const void *keys, const void *vals, __u32 n, void *arg)
 		for (j = 0; ips && j < nr; j++)
 			if (ips[j] & AS_PY_TAG)
 				python__prefetch(wc->c->py, (pid_t)k[i].tgid,
-						 ips[j]);
+						 ips[j], false);
 	}
 	return 0;
+}
+
+int collector__warm_stack(struct as_collector *c,
+			  const struct as_tracer_maps *m, uint32_t pid,
+			  uint64_t stack)
+{
+	const __u64 *ips;
+	__u32 j, nr = 0;
+
+	if (!c->py)
+		return 0;
+	ips = stack_get(c, m->stacks, stack, &nr);
+	for (j = 0; ips && j < nr; j++)
+		if (ips[j] & AS_PY_TAG)
+			python__prefetch(c->py, (pid_t)pid, ips[j], true);
+	return ips ? 0 : -ENOENT;
 }
 
 int collector__warm_python(struct as_collector *c,

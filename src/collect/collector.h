@@ -36,6 +36,12 @@ void collector__set_python(struct as_collector *c, struct as_python *py);
 int collector__warm_python(struct as_collector *c,
 			   const struct as_tracer_maps *m, uint32_t pid);
 
+/* The same for the one stack @stack of @pid, just stored (an
+ * AS_EV_PY_STACK event). */
+int collector__warm_stack(struct as_collector *c,
+			  const struct as_tracer_maps *m, uint32_t pid,
+			  uint64_t stack);
+
 /* Records a process's name (from an event: survives the process). */
 int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm);
 /* Python frames (tagged stack entries) are resolved through @py, which

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -34,9 +35,10 @@
 
 struct py_proc {
 	pid_t pid;
-	bool ready;   /* its py_procs entry is written */
-	bool gone;    /* forgotten: its slot is free */
-	bool refined; /* the layout was checked against DWARF */
+	bool ready;	 /* its py_procs entry is written */
+	bool gone;	 /* forgotten: its slot is free */
+	bool refined;	 /* the layout was checked against DWARF */
+	double ready_at; /* CLOCK_MONOTONIC seconds its entry was written */
 	uint64_t tss_addr;
 	struct as_py_layout layout;
 	char path[PATH_MAX]; /* the interpreter file, to read its DWARF */
@@ -69,6 +71,14 @@ struct as_python {
 	size_t nfiles, cap_files;
 	struct as_u64map *code_idx; /* hash(pid, address) -> codes[] */
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /*
  * Where glibc keeps a key's value, measured on this process: a value set
@@ -256,6 +266,7 @@ static int proc_setup(struct as_python *py, struct py_proc *p)
 	if (bpf_map_update_elem(py->map_fd, &key, &cfg, BPF_ANY))
 		return -errno;
 	p->ready = true;
+	p->ready_at = mono_s();
 	if (py->verbose)
 		fprintf(
 		    stderr,
@@ -435,7 +446,9 @@ void python__poll(struct as_python *py)
 		if (p->gone)
 			continue;
 		if (p->ready) {
-			if (!p->refined)
+			/* not while it starts: the event loop is needed
+			 * then, for the code objects of its imports */
+			if (!p->refined && mono_s() - p->ready_at >= 1)
 				proc_refine(py, p);
 			continue;
 		}
@@ -542,9 +555,10 @@ static const struct as_pycode *code_get(struct as_python *py, pid_t pid,
 	return &c->code;
 }
 
-void python__prefetch(struct as_python *py, pid_t pid, uint64_t entry)
+void python__prefetch(struct as_python *py, pid_t pid, uint64_t entry,
+		      bool check)
 {
-	code_get(py, pid, entry & AS_PY_ADDR_MASK, false);
+	code_get(py, pid, entry & AS_PY_ADDR_MASK, check);
 }
 
 bool python__any(const struct as_python *py)

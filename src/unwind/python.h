@@ -51,8 +51,13 @@ struct as_py_frame {
 	int line;	      /* 0 when unknown */
 };
 
-/* Reads the code object of @entry of @pid unless it was read before. */
-void python__prefetch(struct as_python *py, pid_t pid, uint64_t entry);
+/*
+ * Reads the code object of @entry of @pid unless it was read before; with
+ * @check, also when what was read before is not at that address any more
+ * (a new stack: the address may be a freed code object's).
+ */
+void python__prefetch(struct as_python *py, pid_t pid, uint64_t entry,
+		      bool check);
 
 /* 0, or -ENOENT when the code object cannot be read (nor was before). */
 int python__resolve(struct as_python *py, pid_t pid, uint64_t entry,

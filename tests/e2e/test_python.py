@@ -238,3 +238,29 @@ def test_pandas_matches_tracemalloc(tmp_path):
         big = [s for s in traces[(f, line)] if s > 512]
         assert (r["size"], r["count"]) == (sum(big), len(big)), (r, big)
         assert abs(r["size"] - size) <= size / 100, (r["size"], size)
+
+
+def test_module_body_line():
+    """An allocation made by a module's body while it is imported is
+    charged to that line, though its code object is freed after the
+    import (allocsnoop reads it as soon as the stack is new)."""
+    final, _ = run_script(WL_SRC / "py_import.py")
+    body = WL_SRC / "py_module_body.py"
+    line = [n for n, l in enumerate(body.read_text().splitlines(), 1)
+            if "@module_body" in l][0]
+    rows = [r for r in final["top"] if r["alloc_size"] == 654_322]
+    assert len(rows) == 1, [(r["file"], r["alloc_size"])
+                            for r in final["top"][:10]]
+    assert (rows[0]["file"], rows[0]["line"], rows[0]["function"]) == \
+        (str(body), line, "<module>"), rows[0]
+
+
+def run_script(script):
+    require_root()
+    p = subprocess.run([str(TOOL), "-c", f"/usr/bin/python3.11 {script}",
+                        "--json", "-T", "0", "3600"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    reps = reports(p.stdout)
+    assert reps, p.stderr
+    return reps[-1], None
