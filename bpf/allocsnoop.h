@@ -8,8 +8,11 @@
 #ifndef ALLOCSNOOP_ABI_H
 #define ALLOCSNOOP_ABI_H
 
-#define AS_MAX_STACK_DEPTH 64
-#define AS_TASK_COMM_LEN   16
+#define AS_MAX_STACK_DEPTH 64 /* native frames of a stack */
+/* entries of a stack record: its native frames, then up to
+ * AS_MAX_STACK_DEPTH interpreted (CPython) frames */
+#define AS_MAX_STACK_ENTRIES 128
+#define AS_TASK_COMM_LEN     16
 
 /*
  * What an allocator function does, and where its arguments are: carried in
@@ -158,7 +161,7 @@ struct as_bucket {
 struct as_stack {
 	__u32 nr;
 	__u32 flags;
-	__u64 ips[AS_MAX_STACK_DEPTH];
+	__u64 ips[AS_MAX_STACK_ENTRIES];
 };
 
 #define AS_STACK_F_TRUNCATED 1

@@ -70,6 +70,7 @@ static __always_inline __u64 py_first_frame(const struct as_py_proc *cfg)
 struct py_walk {
 	struct as_py_proc cfg; /* a copy: no map lookup per frame */
 	__u32 n;	       /* frames in the stack */
+	__u32 native;	       /* of which native */
 	__u32 flags;	       /* AS_STACK_F_* */
 	__u64 frame;	       /* the next _PyInterpreterFrame, 0 at the end */
 };
@@ -99,7 +100,8 @@ static long py_step(__u32 i, void *arg)
 	pw->frame = win_word(w, cfg->fr_previous);
 	if (owner == cfg->owner_cstack || !code)
 		return 0;
-	if (pw->n >= stack_depth || pw->n >= AS_MAX_STACK_DEPTH) {
+	if (pw->n - pw->native >= stack_depth ||
+	    pw->n >= AS_MAX_STACK_ENTRIES) {
 		pw->flags |= AS_STACK_F_TRUNCATED;
 		return 1;
 	}
@@ -117,8 +119,9 @@ static long py_step(__u32 i, void *arg)
 /*
  * Appends the Python frames of the current thread of process @tgid to
  * @w's stack of @n frames, innermost first, leaving out the C stack's
- * shim frames. Sets AS_STACK_F_TRUNCATED in *@flags when frames were left
- * over at the depth limit. Returns the new depth; @n when the process is
+ * shim frames, up to stack_depth of them (they have room of their own,
+ * after the native frames). Sets AS_STACK_F_TRUNCATED in *@flags when
+ * frames were left over. Returns the new depth; @n when the process is
  * not CPython or the thread runs no Python code. A global function,
  * verified once.
  */
@@ -126,7 +129,7 @@ __noinline __u32 python_frames(__u32 tgid, struct walk *w, __u32 n,
 			       __u32 *flags)
 {
 	const struct as_py_proc *cfg;
-	struct py_walk pw = {.n = n};
+	struct py_walk pw = {.n = n, .native = n};
 
 	if (!w || !flags)
 		return n;

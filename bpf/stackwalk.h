@@ -65,7 +65,7 @@ static __always_inline __u64 stack_hash(const struct as_stack *st, __u32 n)
 	__u64 h = 0xcbf29ce484222325ULL;
 	__u32 i;
 
-	for (i = 0; i < AS_MAX_STACK_DEPTH; i++) {
+	for (i = 0; i < AS_MAX_STACK_ENTRIES; i++) {
 		if (i >= n)
 			break;
 		h ^= st->ips[i];

@@ -258,8 +258,8 @@ static const __u64 *stack_get(struct as_collector *c, int fd, __u64 hash,
 		return ips;
 	if (bpf_map_lookup_elem(fd, &hash, &st))
 		return NULL;
-	if (st.nr > AS_MAX_STACK_DEPTH)
-		st.nr = AS_MAX_STACK_DEPTH;
+	if (st.nr > AS_MAX_STACK_ENTRIES)
+		st.nr = AS_MAX_STACK_ENTRIES;
 	if (stack_cache__add(c->stacks, hash, st.ips, st.nr, &ips))
 		return NULL;
 	*nr = st.nr;
@@ -378,7 +378,7 @@ static int add_sample(struct as_collector *c, struct as_loc_index *li,
 		      uint32_t pid, uint64_t stack, uint32_t kind,
 		      const struct as_stat_val *v)
 {
-	uint32_t locs[AS_MAX_STACK_DEPTH], n = 0, i;
+	uint32_t locs[AS_MAX_STACK_ENTRIES], n = 0, i;
 	const __u64 *ips = NULL;
 	__u32 nr = 0;
 	int loc;

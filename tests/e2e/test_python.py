@@ -255,12 +255,25 @@ def test_module_body_line():
         (str(body), line, "<module>"), rows[0]
 
 
-def run_script(script):
+def run_script(script, extra=()):
     require_root()
     p = subprocess.run([str(TOOL), "-c", f"/usr/bin/python3.11 {script}",
-                        "--json", "-T", "0", "3600"],
+                        "--json", "-T", "0", *extra, "3600"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     reps = reports(p.stdout)
     assert reps, p.stderr
     return reps[-1], None
+
+
+def test_64_python_frames():
+    """A stack 100 Python frames deep keeps its 64 innermost, after its
+    native frames, and says it was truncated."""
+    final, _ = run_script(WL_SRC / "py_deep.py", ["-g", "traceback"])
+    rows = [r for r in final["top"] if r["alloc_size"] == 77_778]
+    assert len(rows) == 1, rows
+    py = [f for f in rows[0]["stack"] if f["module"] == "[python]"]
+    assert len(py) == 64, len(py)
+    assert py[0]["function"] == "leaf"
+    assert all(f["function"] == "dive" for f in py[1:])
+    assert final["lost"]["stacks_truncated"] >= 1
