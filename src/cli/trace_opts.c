@@ -64,7 +64,8 @@ static const struct argp_option options[] = {
     {"max-threads", OPT_MAX_THREADS, "N", 0, "Threads tracked (default 16384)",
      1},
     {"stack-depth", OPT_STACK_DEPTH, "N", 0,
-     "Frames kept per stack, 1-64 (default 64)", 1},
+     "Frames kept per stack, 1-64 (default 64); as many Python frames again",
+     1},
     {"follow-forks", OPT_FOLLOW_FORKS, NULL, 0,
      "With -p or -c, also trace the processes it forks, each with its own "
      "counts",
