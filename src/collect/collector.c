@@ -469,6 +469,44 @@ static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	return 0;
 }
 
+/* Does a frame of @sm run CPython's arena allocator (pymalloc's)? */
+static bool is_arena(const struct as_snapshot *snap, const struct as_sample *sm)
+{
+	static const char *const fns[] = {"_PyObject_ArenaMmap",
+					  "_PyMem_ArenaAlloc"};
+	const struct as_location *l;
+	const char *f;
+
+	for (uint32_t i = 0; i < sm->nlocs; i++) {
+		l = &snap->locations[sm->locs[i]];
+		for (uint32_t j = 0; j < l->nlines; j++) {
+			f = l->lines[j].function;
+			for (size_t k = 0;
+			     f && k < sizeof(fns) / sizeof(fns[0]); k++)
+				if (strncmp(f, fns[k], strlen(fns[k])) == 0)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Each process's live bytes in pymalloc's arenas, from its mmap rows. */
+static void add_arena_bytes(struct as_snapshot *snap)
+{
+	const struct as_sample *sm;
+	struct as_process *p;
+
+	for (size_t i = 0; i < snap->nsamples; i++) {
+		sm = &snap->samples[i];
+		if (sm->kind != AS_KIND_MMAP || sm->size <= 0 ||
+		    !is_arena(snap, sm))
+			continue;
+		p = (struct as_process *)snapshot__find_process(snap, sm->pid);
+		if (p)
+			p->pymalloc_bytes += sm->size;
+	}
+}
+
 /* The mmap'd regions: a sample per stack, the totals per process. */
 static int add_regions(struct as_collector *c, struct as_loc_index *li,
 		       const struct as_tracer_maps *m, struct as_snapshot *snap)
@@ -500,6 +538,7 @@ static int add_regions(struct as_collector *c, struct as_loc_index *li,
 		snap->processes[i].mmap_bytes = rp->current;
 		snap->processes[i].mmap_peak = rp->peak;
 	}
+	add_arena_bytes(snap);
 	return 0;
 }
 

@@ -94,8 +94,11 @@ struct as_process {
 	uint64_t unmatched_free_count;
 	uint64_t alloc_bytes;
 	uint64_t free_bytes;
-	int64_t mmap_bytes;	   /* mapped with mmap directly, now */
-	int64_t mmap_peak;	   /* the most mapped at once */
+	int64_t mmap_bytes; /* mapped with mmap directly, now */
+	int64_t mmap_peak;  /* the most mapped at once */
+	/* of mmap_bytes, CPython's pymalloc arenas (which hold the small
+	 * objects that no row breaks down) */
+	int64_t pymalloc_bytes;
 	struct timespec peak_time; /* CLOCK_REALTIME of the peak; 0 unknown */
 	/* Its memory over time, oldest first (none: ntimeline 0). */
 	size_t ntimeline;

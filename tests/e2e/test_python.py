@@ -277,3 +277,24 @@ def test_64_python_frames():
     assert py[0]["function"] == "leaf"
     assert all(f["function"] == "dive" for f in py[1:])
     assert final["lost"]["stacks_truncated"] >= 1
+
+
+def test_pymalloc_arena_bytes(tmp_path):
+    """Each process says how many of its bytes are in pymalloc's arenas:
+    the mmap rows whose stack runs the arena allocator, also in its
+    snapshot."""
+    snap = tmp_path / "arenas.pb.gz"
+    final, _ = run("/usr/bin/python3.11", "command",
+                   ["-g", "traceback", "-o", str(snap)])
+    proc = final["processes"][0]
+    arenas = sum(r["size"] for r in final["top"] if r["kind"] == "mmap" and
+                 any((f["function"] or "").startswith("_PyObject_ArenaMmap")
+                     for f in r["stack"]))
+    assert arenas >= 1 << 20
+    assert proc["pymalloc_arena_bytes"] == arenas
+    assert arenas <= proc["mmap_bytes"]
+    p = subprocess.run([str(TOOL), "show", str(snap), "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert reports(p.stdout)[-1]["processes"][0]["pymalloc_arena_bytes"] \
+        == arenas
