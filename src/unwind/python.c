@@ -35,11 +35,12 @@
 
 struct py_proc {
 	pid_t pid;
-	bool ready;	 /* its py_procs entry is written */
-	bool gone;	 /* forgotten: its slot is free */
-	bool refined;	 /* the layout was checked against DWARF */
-	double ready_at; /* CLOCK_MONOTONIC seconds its entry was written */
-	uint64_t tss_addr;
+	bool ready;	    /* its py_procs entry is written */
+	bool gone;	    /* forgotten: its slot is free */
+	bool refined;	    /* the layout was checked against DWARF */
+	double ready_at;    /* CLOCK_MONOTONIC seconds its entry was written */
+	uint64_t rt_offset; /* of _PyRuntime in the interpreter file */
+	unsigned tries;	    /* reads of a Py_tss_t that was not one */
 	struct as_py_layout layout;
 	char path[PATH_MAX]; /* the interpreter file, to read its DWARF */
 	dev_t dev;
@@ -238,20 +239,48 @@ static struct py_proc *proc_find(struct as_python *py, pid_t pid)
 	return NULL;
 }
 
+/*
+ * The interpreter's TSS key of @p into *@key: 1 when it exists, 0 while
+ * it does not yet, or a negative errno. Where _PyRuntime is, is read
+ * again each time: the loader may have been mapping the file at the last
+ * look.
+ */
+static int tss_key(const struct py_proc *p, uint32_t *key)
+{
+	uint32_t tss[2]; /* Py_tss_t: _is_initialized, _key */
+	struct iovec local = {tss, sizeof(tss)};
+	struct iovec remote = {NULL, sizeof(tss)};
+	uint64_t rt;
+	int err;
+
+	err = offset_to_addr(p->pid, p->dev, p->ino, p->rt_offset, &rt);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	remote.iov_base = (void *)(uintptr_t)(rt + p->layout.runtime_tss);
+	if (process_vm_readv(p->pid, &local, 1, &remote, 1, 0) != sizeof(tss))
+		return -errno;
+	*key = tss[1];
+	if (tss[0] > 1)
+		return -EPROTO; /* not a Py_tss_t: not mapped yet, or the
+				   layout is wrong */
+	return (int)tss[0];
+}
+
 /* Writes @p's py_procs entry once its TSS key exists. 1 when written. */
 static int proc_setup(struct as_python *py, struct py_proc *p)
 {
 	struct as_py_proc cfg = {0};
 	const struct as_py_layout *l = &p->layout;
-	uint32_t tss[2]; /* Py_tss_t: _is_initialized, _key */
-	struct iovec local = {tss, sizeof(tss)};
-	struct iovec remote = {(void *)(uintptr_t)p->tss_addr, sizeof(tss)};
+	uint32_t tss[2] = {0};
 	__u32 key = (__u32)p->pid;
+	int err;
 
-	if (process_vm_readv(p->pid, &local, 1, &remote, 1, 0) != sizeof(tss))
-		return -errno;
-	if (!tss[0])
+	err = tss_key(p, &tss[1]);
+	/* a few hundred polls (seconds) to get past the loader's work */
+	if (err == -EPROTO && ++p->tries < 500)
 		return 0;
+	if (err <= 0)
+		return err;
 	if (tss[1] >= TSD_FIRST_KEYS)
 		return -ENOTSUP;
 	cfg.tsd_off = (uint64_t)(py->tsd_first + TSD_KEY_STRIDE * tss[1]);
@@ -304,7 +333,6 @@ static int proc_detect(struct as_python *py, pid_t pid,
 		       const struct find_ctx *c, struct py_proc *p)
 {
 	struct as_elfsym rt;
-	uint64_t addr;
 	int minor = version_of(c), err;
 
 	memset(p, 0, sizeof(*p));
@@ -322,14 +350,14 @@ static int proc_detect(struct as_python *py, pid_t pid,
 	/* an executable without it maps a libpython, maybe not yet */
 	if (err == -ENOENT && !c->lib)
 		return -ENOENT;
-	err = err ?: offset_to_addr(pid, c->dev, c->ino, rt.file_offset, &addr);
 	if (err)
 		return not_walked(py, pid, "_PyRuntime was not found", err);
-	p->tss_addr = addr + p->layout.runtime_tss;
+	p->rt_offset = rt.file_offset;
 	debug_layout(c, &rt, &p->layout);
 	/* DWARF is read later (python__poll): it can take 0.3 s, and
 	 * the table walks the frames meanwhile */
-	p->refined = strcmp(p->layout.source, "_Py_DebugOffsets") == 0;
+	/* (3.13's _Py_DebugOffsets lack the TSS key: DWARF checks it) */
+	p->refined = false;
 	snprintf(p->path, sizeof(p->path), "%s", c->path);
 	p->dev = c->dev;
 	p->ino = c->ino;
