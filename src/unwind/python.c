@@ -39,6 +39,7 @@ struct py_proc {
 	bool gone;	    /* forgotten: its slot is free */
 	bool refined;	    /* the layout was checked against DWARF */
 	double ready_at;    /* CLOCK_MONOTONIC seconds its entry was written */
+	double seen_at;	    /* and it was recognised */
 	uint64_t rt_offset; /* of _PyRuntime in the interpreter file */
 	unsigned tries;	    /* reads of a Py_tss_t that was not one */
 	struct as_py_layout layout;
@@ -382,6 +383,7 @@ int python__scan(struct as_python *py, pid_t pid)
 		return -ENOMEM;
 	slot = &py->procs[py->nprocs++];
 	*slot = p;
+	slot->seen_at = mono_s();
 	err = proc_setup(py, slot);
 	return err < 0 ? not_walked(py, pid, strerror(-err), err) : 0;
 }
@@ -406,10 +408,16 @@ int python__scan_all(struct as_python *py)
 
 bool python__pending(const struct as_python *py)
 {
-	for (size_t i = 0; i < py->nprocs; i++)
-		if ((!py->procs[i].ready || !py->procs[i].refined) &&
-		    !py->procs[i].gone)
+	const struct py_proc *p;
+
+	/* one that has not made its key in 10 s is looked at less often:
+	 * at every wake-up of the event loop */
+	for (size_t i = 0; i < py->nprocs; i++) {
+		p = &py->procs[i];
+		if (!p->gone && (!p->ready || !p->refined) &&
+		    mono_s() - p->seen_at < 10)
 			return true;
+	}
 	return false;
 }
 

@@ -35,7 +35,8 @@ void python__free(struct as_python *py);
 int python__scan(struct as_python *py, pid_t pid);
 /* python__scan() of every process there is (system-wide tracing). */
 int python__scan_all(struct as_python *py);
-/* True while a CPython process waits for its TSS key. */
+/* True while a CPython process recognised in the last 10 s waits for its
+ * TSS key or its DWARF check: the caller then polls often. */
 bool python__pending(const struct as_python *py);
 /* True when a CPython process's frames are walked. */
 bool python__any(const struct as_python *py);
