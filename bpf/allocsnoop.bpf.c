@@ -9,6 +9,7 @@
  *   sample.h          which calls --sample-bytes records
  *   stackwin.h        reading the user stack a window at a time
  *   runtime_frames.h  stepping through the C/C++ runtime's frames (CFI)
+ *   python_frames.h   the CPython frames of the allocating thread
  *   stackwalk.h       the stack walk, stored once per distinct stack
  *   account.h         the per-stack and per-process counters
  *   alloc_call.h      the entry and return halves of an allocator call
@@ -48,6 +49,7 @@ extern bool bpf_session_is_return(void) __ksym __weak;
 #include "sample.h"
 #include "stackwin.h"
 #include "runtime_frames.h"
+#include "python_frames.h"
 #include "stackwalk.h"
 #include "account.h"
 #include "alloc_call.h"

@@ -8,8 +8,11 @@
 #ifndef ALLOCSNOOP_ABI_H
 #define ALLOCSNOOP_ABI_H
 
-#define AS_MAX_STACK_DEPTH 64
-#define AS_TASK_COMM_LEN   16
+#define AS_MAX_STACK_DEPTH 64 /* native frames of a stack */
+/* entries of a stack record: its native frames, then up to
+ * AS_MAX_STACK_DEPTH interpreted (CPython) frames */
+#define AS_MAX_STACK_ENTRIES 128
+#define AS_TASK_COMM_LEN     16
 
 /*
  * What an allocator function does, and where its arguments are: carried in
@@ -158,7 +161,7 @@ struct as_bucket {
 struct as_stack {
 	__u32 nr;
 	__u32 flags;
-	__u64 ips[AS_MAX_STACK_DEPTH];
+	__u64 ips[AS_MAX_STACK_ENTRIES];
 };
 
 #define AS_STACK_F_TRUNCATED 1
@@ -269,7 +272,18 @@ enum as_event_type {
 	AS_EV_MMAP, /* struct as_mmap_event: anonymous memory mapped */
 	AS_EV_MUNMAP,
 	AS_EV_MREMAP,
-	AS_EV_OOM, /* the kernel chose a traced process as OOM victim */
+	AS_EV_OOM,	/* the kernel chose a traced process as OOM victim */
+	AS_EV_PY_STACK, /* struct as_py_stack_event: a new stack with Python
+			   frames, whose code objects to read now */
+};
+
+/* AS_EV_PY_STACK: the code objects of a module's body live only while it
+ * runs; userspace reads them as soon as it can. */
+struct as_py_stack_event {
+	__u32 type;
+	__u32 tgid;
+	__u64 stack; /* key into stacks */
+	__u64 pad;   /* events are at least struct as_event's size */
 };
 
 struct as_event {
@@ -340,6 +354,39 @@ struct as_vma_cache {
 	__u32 next; /* slot to replace next */
 	__u32 pad;
 	struct as_vma v[AS_VMA_SLOTS];
+};
+
+/*
+ * CPython frames (python_frames.h): a stack's entries after its native
+ * frames, one per Python frame, innermost first, each tagged
+ * AS_PY_TAG | instruction index << AS_PY_INSTR_SHIFT | code object
+ * address (user addresses are below 2^47). The instruction index counts
+ * code units from co_code_adaptive; a bigger one is clamped.
+ */
+#define AS_PY_TAG	  (1ULL << 63)
+#define AS_PY_INSTR_SHIFT 47
+#define AS_PY_INSTR_MAX	  0xffffULL
+#define AS_PY_ADDR_MASK	  ((1ULL << AS_PY_INSTR_SHIFT) - 1)
+#define AS_PY_NO_CFRAME	  0xffff /* 3.13+: the thread state holds the frame */
+#define AS_PY_NO_OWNER	  0xff	 /* no frames to skip by owner */
+#define AS_PY_FRAME_READ  80	 /* bytes of a frame read: its fields' span */
+
+/* py_procs: how to find the Python frames of one process (by tgid). */
+struct as_py_proc {
+	__u64 tsd_off;	/* fs base + tsd_off holds the thread's
+			   PyThreadState * (glibc's thread-specific data of
+			   the interpreter's TSS key) */
+	__u16 ts_frame; /* PyThreadState: cframe (3.11, 3.12), else
+			   current_frame */
+	__u16 cf_frame; /* _PyCFrame.current_frame, or AS_PY_NO_CFRAME */
+	__u16 fr_code;	/* _PyInterpreterFrame: f_code / f_executable */
+	__u16 fr_previous;
+	__u16 fr_instr;	     /* prev_instr (3.11, 3.12), instr_ptr (3.13) */
+	__u16 fr_owner;	     /* char owner */
+	__u16 code_adaptive; /* PyCodeObject.co_code_adaptive */
+	__u8 owner_cstack;   /* owner of C-stack shim frames, or
+				AS_PY_NO_OWNER */
+	__u8 pad;
 };
 
 #endif

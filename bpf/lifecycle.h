@@ -23,6 +23,8 @@ int handle_exec(void *ctx)
 	struct as_proc_val *p;
 
 	bpf_map_delete_elem(&vmas, &tgid);
+	/* a new interpreter, or none: userspace looks again */
+	bpf_map_delete_elem(&py_procs, &tgid);
 	/* the new image maps other files at other places */
 	ts = bpf_map_lookup_elem(&threads, &tid);
 	if (ts) {
@@ -102,6 +104,8 @@ int handle_exit(void *ctx)
 		return 0;
 	bpf_map_delete_elem(&vmas, &tgid);
 	bpf_map_delete_elem(&follow, &tgid);
+	/* its pid may be another program's soon: no Python walk there */
+	bpf_map_delete_elem(&py_procs, &tgid);
 	if (bpf_map_lookup_elem(&procs, &tgid))
 		emit(AS_EV_EXIT, tgid);
 	return 0;

@@ -47,7 +47,10 @@ static __always_inline __u32 fp_walk(struct walk *w, __u32 n, __u64 prev,
 		/* A window pays off when frames are small: most are then
 		 * in it. After a big step, read just the frame record. */
 		want = fp - prev <= WIN_BYTES / 2 ? WIN_BYTES : 16;
-		if (stack_words(w, fp, &next, &ret, want) || ret < 4096)
+		/* a return address is a user address: below 2^47, which
+		 * leaves the top bit to tag Python frames (AS_PY_TAG) */
+		if (stack_words(w, fp, &next, &ret, want) || ret < 4096 ||
+		    ret >= AS_PY_ADDR_MASK)
 			break;
 		n = walk_push(w, n, ret);
 		prev = fp;
@@ -62,7 +65,7 @@ static __always_inline __u64 stack_hash(const struct as_stack *st, __u32 n)
 	__u64 h = 0xcbf29ce484222325ULL;
 	__u32 i;
 
-	for (i = 0; i < AS_MAX_STACK_DEPTH; i++) {
+	for (i = 0; i < AS_MAX_STACK_ENTRIES; i++) {
 		if (i >= n)
 			break;
 		h ^= st->ips[i];
@@ -84,7 +87,7 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 			     __u64 sp, __u64 fp)
 {
 	__u64 ret = ip, h;
-	__u32 zero = 0, n = 1, flags = 0;
+	__u32 zero = 0, n = 1, flags = 0, native;
 	struct walk *w;
 	long err;
 
@@ -100,6 +103,8 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 	if (ret < ts->user_start || ret >= ts->user_end)
 		n = runtime_steps(tgid, ts, w, n);
 	n = fp_walk(w, n, w->slot, &flags);
+	native = n;
+	n = python_frames(tgid, w, n, &flags);
 	if (flags & AS_STACK_F_TRUNCATED)
 		count_lost(AS_LOST_STACK_TRUNCATED);
 
@@ -113,6 +118,8 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 		count_lost(AS_LOST_STACK_MAP_FULL);
 		return AS_STACK_NONE;
 	}
+	if (!err && n > native)
+		py_stack_emit(tgid, h);
 	return h;
 }
 

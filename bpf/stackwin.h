@@ -79,13 +79,13 @@ static __always_inline __u32 walk_push(struct walk *w, __u32 n, __u64 ip)
 {
 	__u32 idx;
 
-	if (n >= AS_MAX_STACK_DEPTH)
+	if (n >= AS_MAX_STACK_ENTRIES)
 		return n;
-	idx = n & (AS_MAX_STACK_DEPTH - 1);
+	idx = n & (AS_MAX_STACK_ENTRIES - 1);
 	/* keep the mask: an index the compiler turns into a running
 	 * pointer has no bound the verifier can see */
 	asm volatile("" : "+r"(idx));
-	w->st.ips[idx & (AS_MAX_STACK_DEPTH - 1)] = ip;
+	w->st.ips[idx & (AS_MAX_STACK_ENTRIES - 1)] = ip;
 	return n + 1;
 }
 

@@ -31,6 +31,7 @@
 #include "trace/privs.h"
 #include "trace/targets.h"
 #include "trace/tracer.h"
+#include "unwind/python.h"
 #include "view/pipeline.h"
 
 struct trace_ctx {
@@ -39,6 +40,7 @@ struct trace_ctx {
 	struct as_procmaps *pm;
 	struct as_symbolizer *sym;
 	struct as_collector *col;
+	struct as_python *py; /* NULL with --native */
 	struct as_child *child;
 	struct as_targets *targets;
 	struct as_tracer_maps maps;
@@ -71,6 +73,8 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 		targets__scan_process(c->targets, ev->tgid, true);
 		if (c->srv) /* its labels too, while /proc has them */
 			server__process_event(c->srv, ev->tgid, false);
+		if (c->py)
+			python__scan(c->py, ev->tgid);
 		break;
 	case AS_EV_EXEC:
 		collector__set_comm(c->col, ev->tgid, comm);
@@ -78,10 +82,23 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 			server__process_event(c->srv, ev->tgid, true);
 		collector__exec(c->col, &c->maps, ev->tgid);
 		targets__scan_process(c->targets, ev->tgid, true);
+		if (c->py) {
+			python__forget(c->py, ev->tgid);
+			python__scan(c->py, ev->tgid);
+		}
 		break;
 	case AS_EV_MAPS:
-		/* a library loaded: maybe an allocator not probed yet */
+		/* a library loaded: maybe an allocator not probed yet, or
+		 * libpython */
 		targets__scan_process(c->targets, ev->tgid, true);
+		if (c->py)
+			python__scan(c->py, ev->tgid);
+		break;
+	case AS_EV_PY_STACK:
+		if (size >= sizeof(struct as_py_stack_event))
+			collector__warm_stack(
+			    c->col, &c->maps, ev->tgid,
+			    ((const struct as_py_stack_event *)ev)->stack);
 		break;
 	case AS_EV_OOM:
 		fprintf(stderr,
@@ -151,6 +168,8 @@ static void purge(struct trace_ctx *c, const struct as_snapshot *s)
 	for (i = 0; i < s->nprocesses; i++)
 		if (s->processes[i].exited)
 			pids[n++] = s->processes[i].pid;
+	for (i = 0; c->py && i < n; i++)
+		python__forget(c->py, (pid_t)pids[i]);
 	err = collector__purge(c->col, &c->maps, pids, n);
 cleanup:
 	if (err)
@@ -312,6 +331,7 @@ static void child_at_exit(pid_t pid, void *arg)
 	tracer__drain(c->tracer);
 	procmaps__refresh(c->pm, pid);
 	collector__read_comm(c->col, pid);
+	collector__warm_python(c->col, &c->maps, (uint32_t)pid);
 }
 
 /* -p: the process's own files, after the system's. */
@@ -337,6 +357,8 @@ static int attach_pid(struct trace_ctx *c)
 	if (n < 0)
 		return n;
 	procmaps__refresh(c->pm, c->o->pid);
+	if (c->py)
+		python__scan(c->py, c->o->pid);
 	return 0;
 }
 
@@ -368,7 +390,14 @@ static int attach(struct trace_ctx *c)
 		return err;
 	if (c->o->pid)
 		return attach_pid(c);
-	return c->child ? 0 : targets__scan_all(c->targets);
+	if (c->child)
+		return 0;
+	err = targets__scan_all(c->targets);
+	/* the interpreters running now: their next allocation may come
+	 * before the event that would have us look */
+	if (!err && c->py)
+		python__scan_all(c->py);
+	return err;
 }
 
 static int handle_signal(struct trace_ctx *c, int sfd, bool *done)
@@ -442,6 +471,7 @@ static int loop_fds(struct trace_ctx *c, int sfd, int *pfd)
 static int run_loop(struct trace_ctx *c, int sfd)
 {
 	double next = now_s() + c->o->interval, tick = now_s(), left;
+	double next_warm = 0;
 	struct epoll_event evs[4];
 	bool done = false;
 	int efd, pfd, err = 0, n, i;
@@ -456,6 +486,12 @@ static int run_loop(struct trace_ctx *c, int sfd)
 		left = (next < tick ? next : tick) - now_s();
 		if (c->srv)
 			left = serve_wait(c, left);
+		/* an interpreter about to make its thread-state key is
+		 * looked at every 10 ms until it has */
+		if (c->py && python__pending(c->py) && left > 0.01)
+			left = 0.01;
+		if (c->py && python__any(c->py) && left > 1)
+			left = 1;
 		n = epoll_wait(efd, evs, 4,
 			       left > 0 ? (int)(left * 1000) + 1 : 0);
 		if (n < 0 && errno != EINTR) {
@@ -464,6 +500,13 @@ static int run_loop(struct trace_ctx *c, int sfd)
 		}
 		tracer__drain(c->tracer);
 		write_oom_snapshots(c);
+		if (c->py)
+			python__poll(c->py);
+		if (c->py && python__any(c->py) && now_s() >= next_warm) {
+			/* code objects read while their process lives */
+			collector__warm_python(c->col, &c->maps, 0);
+			next_warm = now_s() + 1;
+		}
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == sfd)
 				handle_signal(c, sfd, &done);
@@ -505,6 +548,7 @@ static void ctx_free(struct trace_ctx *c)
 	snapout__free(c->oom_out);
 	tracer__free(c->tracer);
 	collector__free(c->col);
+	python__free(c->py);
 	symbolizer__free(c->sym);
 	procmaps__free(c->pm);
 	child__free(c->child);
@@ -598,6 +642,12 @@ static int start(struct trace_ctx *c)
 	collector__set_time(c->col, c->o->older_than_ns,
 			    c->o->tracer.temporary_ns ?: AS_TEMPORARY_NS);
 	tracer__maps(c->tracer, &c->maps);
+	if (!c->o->native) {
+		err = python__new(c->maps.py_procs, c->o->verbose, &c->py);
+		if (err)
+			return err;
+		collector__set_python(c->col, c->py);
+	}
 	err = serve_start(c) ?: attach(c);
 	if (!err && c->child)
 		err = child__release(c->child);

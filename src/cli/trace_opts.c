@@ -26,6 +26,7 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
 	OPT_METRICS_TOP,
+	OPT_NATIVE,
 };
 
 static const char doc[] =
@@ -91,11 +92,17 @@ static const struct argp_option options[] = {
     {"max-threads", OPT_MAX_THREADS, "N", 0, "Threads tracked (default 16384)",
      1},
     {"stack-depth", OPT_STACK_DEPTH, "N", 0,
-     "Frames kept per stack, 1-64 (default 64)", 1},
+     "Frames kept per stack, 1-64 (default 64); as many Python frames again",
+     1},
     {"follow-forks", OPT_FOLLOW_FORKS, NULL, 0,
      "With -p or -c, also trace the processes it forks, each with its own "
      "counts",
      0},
+    {"native", OPT_NATIVE, NULL, 0,
+     "Do not walk Python frames: CPython processes' allocations are "
+     "charged to native frames, as for any program",
+     0},
+    {"no-python", OPT_NATIVE, NULL, OPTION_ALIAS, NULL, 0},
     {"mmap-files", OPT_MMAP_FILES, NULL, 0,
      "Count file mappings made with mmap too, not only anonymous memory", 1},
     {"floor", OPT_FLOOR, NULL, 0,
@@ -193,6 +200,9 @@ static int parse_target(int key, char *arg, struct argp_state *state,
 		return 0;
 	case OPT_FLOOR:
 		o->tracer.floor_only = true;
+		return 0;
+	case OPT_NATIVE:
+		o->native = true;
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;

@@ -26,6 +26,7 @@ struct as_trace_opts {
 	double interval;	/* seconds */
 	long count;		/* reports, 0 = until stopped */
 	bool verbose;
+	bool native; /* --native: no Python frames */
 	struct as_tracer_opts tracer;
 	struct as_view_opts view;
 	struct as_serve_opts serve; /* --listen and its options */

@@ -26,6 +26,7 @@
 #include "collect/regions.h"
 #include "collect/stack_cache.h"
 #include "collect/timeline.h"
+#include "unwind/python.h"
 #include "util/buf.h"
 #include "util/u64map.h"
 
@@ -54,6 +55,8 @@ struct as_collector {
 	struct as_stack_cache *stacks;
 	struct as_comm_cache *comms;
 	struct as_purge_rules *rules;
+	struct as_python *py; /* not owned; NULL: no Python frames */
+	int py_module;	      /* this collect's "[python]" module, -1 none */
 };
 
 int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
@@ -89,6 +92,11 @@ void collector__free(struct as_collector *c)
 	comm_cache__free(c->comms);
 	purge_rules__free(c->rules);
 	free(c);
+}
+
+void collector__set_python(struct as_collector *c, struct as_python *py)
+{
+	c->py = py;
 }
 
 int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm)
@@ -251,8 +259,8 @@ static const __u64 *stack_get(struct as_collector *c, int fd, __u64 hash,
 		return ips;
 	if (bpf_map_lookup_elem(fd, &hash, &st))
 		return NULL;
-	if (st.nr > AS_MAX_STACK_DEPTH)
-		st.nr = AS_MAX_STACK_DEPTH;
+	if (st.nr > AS_MAX_STACK_ENTRIES)
+		st.nr = AS_MAX_STACK_ENTRIES;
 	if (stack_cache__add(c->stacks, hash, st.ips, st.nr, &ips))
 		return NULL;
 	*nr = st.nr;
@@ -295,6 +303,40 @@ static int add_lines(struct as_collector *c, struct as_snapshot *snap,
 	return 0;
 }
 
+/*
+ * The location of a Python frame (a tagged entry): one Line with the
+ * qualified name, file and line, in the module "[python]", which tells
+ * the frames of the interpreted program from native ones in a snapshot.
+ */
+static int python_location(struct as_collector *c, struct as_loc_index *li,
+			   struct as_snapshot *snap, uint32_t pid,
+			   uint64_t entry)
+{
+	struct as_py_frame fr;
+	int loc, err;
+
+	if (c->py_module < 0) {
+		c->py_module =
+		    snapshot__add_module(snap, AS_PYTHON_MODULE, NULL, 0, 0, 0);
+		if (c->py_module < 0)
+			return c->py_module;
+	}
+	loc = snapshot__new_location(
+	    snap, entry & AS_PY_ADDR_MASK, c->py_module,
+	    entry >> AS_PY_INSTR_SHIFT & AS_PY_INSTR_MAX);
+	if (loc < 0)
+		return loc;
+	if (c->py && python__resolve(c->py, (pid_t)pid, entry, &fr) == 0) {
+		err = snapshot__add_line(snap, (uint32_t)loc, fr.function,
+					 fr.file, fr.line);
+		if (err)
+			return err;
+	}
+	if (loc_index__set(li, pid, entry, (uint32_t)loc))
+		return -ENOMEM;
+	return loc;
+}
+
 /* Creates (or finds) the symbolized location of @addr in process @pid. */
 static int location_of(struct as_collector *c, struct as_loc_index *li,
 		       struct as_snapshot *snap, uint32_t pid, uint64_t addr)
@@ -305,6 +347,8 @@ static int location_of(struct as_collector *c, struct as_loc_index *li,
 
 	if (loc_index__get(li, pid, addr, &idx))
 		return (int)idx;
+	if (addr & AS_PY_TAG)
+		return python_location(c, li, snap, pid, addr);
 	err = lookup_addr(c, li, pid, addr, &ai);
 	if (err && err != -ENOENT)
 		return err;
@@ -335,7 +379,7 @@ static int add_sample(struct as_collector *c, struct as_loc_index *li,
 		      uint32_t pid, uint64_t stack, uint32_t kind,
 		      const struct as_stat_val *v)
 {
-	uint32_t locs[AS_MAX_STACK_DEPTH], n = 0, i;
+	uint32_t locs[AS_MAX_STACK_ENTRIES], n = 0, i;
 	const __u64 *ips = NULL;
 	__u32 nr = 0;
 	int loc;
@@ -474,6 +518,45 @@ static int add_region_stat(struct as_collector *c, struct as_loc_index *li,
 	return hist__copy(&snap->samples[idx].age, &e->hist);
 }
 
+/* Does a frame of @sm run CPython's arena allocator (pymalloc's)? */
+static bool is_arena(const struct as_snapshot *snap, const struct as_sample *sm)
+{
+	static const char *const fns[] = {"_PyObject_ArenaMmap",
+					  "_PyMem_ArenaAlloc"};
+	const struct as_location *l;
+	const char *f;
+
+	for (uint32_t i = 0; i < sm->nlocs; i++) {
+		l = &snap->locations[sm->locs[i]];
+		for (uint32_t j = 0; j < l->nlines; j++) {
+			f = l->lines[j].function;
+			for (size_t k = 0;
+			     f && k < sizeof(fns) / sizeof(fns[0]); k++)
+				if (strncmp(f, fns[k], strlen(fns[k])) == 0)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Each process's live bytes in pymalloc's arenas, from its mmap rows.
+ */
+static void add_arena_bytes(struct as_snapshot *snap)
+{
+	const struct as_sample *sm;
+	struct as_process *p;
+
+	for (size_t i = 0; i < snap->nsamples; i++) {
+		sm = &snap->samples[i];
+		if (sm->kind != AS_KIND_MMAP || sm->size <= 0 ||
+		    !is_arena(snap, sm))
+			continue;
+		p = (struct as_process *)snapshot__find_process(snap, sm->pid);
+		if (p)
+			p->pymalloc_bytes += sm->size;
+	}
+}
+
 /* The mmap'd regions: a sample per stack, the totals per process. */
 static int add_regions(struct as_collector *c, struct as_loc_index *li,
 		       const struct as_tracer_maps *m, struct as_snapshot *snap)
@@ -502,6 +585,7 @@ static int add_regions(struct as_collector *c, struct as_loc_index *li,
 		snap->processes[i].mmap_bytes = rp->current;
 		snap->processes[i].mmap_peak = rp->peak;
 	}
+	add_arena_bytes(snap);
 	return 0;
 }
 
@@ -597,7 +681,8 @@ static int add_timelines(struct as_collector *c, struct as_snapshot *snap,
 		p->timeline = malloc(n * sizeof(*p->timeline));
 		if (!p->timeline)
 			return -ENOMEM;
-		/* the points' clock is the monotonic one: from the start */
+		/* the points' clock is the monotonic one: from the
+		 * start */
 		for (j = 0; j < n; j++) {
 			p->timeline[j] = pts[j];
 			p->timeline[j].t_ms += shift;
@@ -617,8 +702,10 @@ int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 
 	snap->older_than_ns = c->older_ns;
 	snap->temporary_ns = c->temporary_ns;
+	c->py_module = -1;
 	err = read_procs(c, m, snap, now);
-	/* a pass over every live block: only when something shows ages */
+	/* a pass over every live block: only when something shows ages
+	 */
 	if (!err && (c->ages || c->older_ns)) {
 		err = ages__new(now, c->older_ns, &ages);
 		err = err ?: read_ages(m, ages);
@@ -665,8 +752,8 @@ static int purge_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	const char *k = keys, *v = vals;
 	__u32 i;
 
-	/* Deleting by key keeps the iteration valid: the batch token is a
-	 * bucket position, not a key. */
+	/* Deleting by key keeps the iteration valid: the batch token is
+	 * a bucket position, not a key. */
 	for (i = 0; i < n; i++)
 		if (pc->doomed(k + i * pc->key_size, v + i * pc->val_size,
 			       pc->rules))
@@ -684,10 +771,10 @@ static int purge_map(int fd, size_t key_size, size_t val_size,
 }
 
 /*
- * Empties the table slots of doomed blocks. A slot is emptied only if it
- * still holds that block: the programs may be claiming other slots of the
- * bucket meanwhile. The table is mapped just for this: mapped, it would
- * count its whole size in the tracer's RSS.
+ * Empties the table slots of doomed blocks. A slot is emptied only if
+ * it still holds that block: the programs may be claiming other slots
+ * of the bucket meanwhile. The table is mapped just for this: mapped,
+ * it would count its whole size in the tracer's RSS.
  */
 static int purge_table(const struct as_tracer_maps *m,
 		       const struct as_purge_rules *rules)
@@ -815,7 +902,8 @@ static int purge_stacks(const struct as_tracer_maps *m,
 		}
 		dead[ndead++] = key;
 	}
-	/* deleted after the walk: deleting during it restarts the walk */
+	/* deleted after the walk: deleting during it restarts the walk
+	 */
 	for (i = 0; !ret && i < ndead; i++)
 		bpf_map_delete_elem(m->stacks, &dead[i]);
 	u64map__free(used);
@@ -848,10 +936,10 @@ static bool is_loader(const char *path)
 }
 
 /*
- * Was the mapping at @stack made by the dynamic loader alone (every frame
- * in it: the zero-filled data of the libraries it maps, its own
- * reservations)? That is the libraries' static memory, not something the
- * program allocated, and it is left out.
+ * Was the mapping at @stack made by the dynamic loader alone (every
+ * frame in it: the zero-filled data of the libraries it maps, its own
+ * reservations)? That is the libraries' static memory, not something
+ * the program allocated, and it is left out.
  */
 static bool loader_only(struct as_collector *c, const struct as_tracer_maps *m,
 			uint32_t pid, uint64_t stack)
@@ -865,6 +953,8 @@ static bool loader_only(struct as_collector *c, const struct as_tracer_maps *m,
 	if (!ips || !nr)
 		return false;
 	for (i = 0; i < nr; i++) {
+		if (ips[i] & AS_PY_TAG)
+			return false;
 		if (procmaps__lookup(c->pm, pid, ips[i], &ai) &&
 		    (procmaps__refresh(c->pm, pid) ||
 		     procmaps__lookup(c->pm, pid, ips[i], &ai)))
@@ -878,6 +968,62 @@ static bool loader_only(struct as_collector *c, const struct as_tracer_maps *m,
 void collector__want_ages(struct as_collector *c, bool on)
 {
 	c->ages = on;
+}
+
+/* What a warm-up of the Python frames reads. */
+struct warm_ctx {
+	struct as_collector *c;
+	const struct as_tracer_maps *m;
+	uint32_t pid;
+};
+
+static int warm_batch(const void *keys, const void *vals, __u32 n, void *arg)
+{
+	const struct as_stat_key *k = keys;
+	struct warm_ctx *wc = arg;
+	const __u64 *ips;
+	__u32 i, j, nr;
+
+	(void)vals;
+	for (i = 0; i < n; i++) {
+		if ((wc->pid && k[i].tgid != wc->pid) ||
+		    k[i].stack == AS_STACK_NONE)
+			continue;
+		nr = 0;
+		ips = stack_get(wc->c, wc->m->stacks, k[i].stack, &nr);
+		for (j = 0; ips && j < nr; j++)
+			if (ips[j] & AS_PY_TAG)
+				python__prefetch(wc->c->py, (pid_t)k[i].tgid,
+						 ips[j], false);
+	}
+	return 0;
+}
+
+int collector__warm_stack(struct as_collector *c,
+			  const struct as_tracer_maps *m, uint32_t pid,
+			  uint64_t stack)
+{
+	const __u64 *ips;
+	__u32 j, nr = 0;
+
+	if (!c->py)
+		return 0;
+	ips = stack_get(c, m->stacks, stack, &nr);
+	for (j = 0; ips && j < nr; j++)
+		if (ips[j] & AS_PY_TAG)
+			python__prefetch(c->py, (pid_t)pid, ips[j], true);
+	return ips ? 0 : -ENOENT;
+}
+
+int collector__warm_python(struct as_collector *c,
+			   const struct as_tracer_maps *m, uint32_t pid)
+{
+	struct warm_ctx wc = {c, m, pid};
+
+	if (!c->py)
+		return 0;
+	return for_each_batch(m->stats, sizeof(struct as_stat_key),
+			      sizeof(struct as_stat_val), warm_batch, &wc);
 }
 
 void collector__set_time(struct as_collector *c, uint64_t older_ns,

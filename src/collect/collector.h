@@ -22,8 +22,33 @@ int collector__new(struct as_procmaps *pm, struct as_symbolizer *sym,
 		   struct as_collector **out);
 void collector__free(struct as_collector *c);
 
+/* Python frames (tagged stack entries) are resolved through @py, which
+ * the collector does not own; without it they stay unsymbolized. */
+struct as_python;
+void collector__set_python(struct as_collector *c, struct as_python *py);
+
+/*
+ * Reads the code objects of @pid's Python frames (0: every process's)
+ * that were not read yet, while the process can be read (the -c command
+ * held at its exit; every second meanwhile): later reports still name
+ * them after the process is gone. 0 or a negative errno.
+ */
+int collector__warm_python(struct as_collector *c,
+			   const struct as_tracer_maps *m, uint32_t pid);
+
+/* The same for the one stack @stack of @pid, just stored (an
+ * AS_EV_PY_STACK event). */
+int collector__warm_stack(struct as_collector *c,
+			  const struct as_tracer_maps *m, uint32_t pid,
+			  uint64_t stack);
+
 /* Records a process's name (from an event: survives the process). */
 int collector__set_comm(struct as_collector *c, uint32_t pid, const char *comm);
+/* Python frames (tagged stack entries) are resolved through @py, which
+ * the collector does not own; without it they stay unsymbolized. */
+struct as_python;
+void collector__set_python(struct as_collector *c, struct as_python *py);
+
 /* Records a process's name as /proc says it is now (before it is gone:
  * the -c command held at its exit). Returns 0 or a negative errno. */
 int collector__read_comm(struct as_collector *c, uint32_t pid);

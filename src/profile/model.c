@@ -373,12 +373,33 @@ static bool location_in_runtime_headers(const struct as_location *l)
 		   l->lines[location__site_line(l)].file);
 }
 
+/* The module path of location @l, NULL when it has none. */
+static const char *location_module(const struct as_snapshot *s,
+				   const struct as_location *l)
+{
+	if (l->module >= 0 && (size_t)l->module < s->nmodules)
+		return s->modules[l->module].path;
+	return NULL;
+}
+
+bool location__is_python(const struct as_snapshot *s,
+			 const struct as_location *l)
+{
+	const char *path = location_module(s, l);
+
+	return path && strcmp(path, AS_PYTHON_MODULE) == 0;
+}
+
 int sample__site(const struct as_snapshot *s, const struct as_sample *sample)
 {
 	uint32_t i;
 
 	if (!sample->nlocs)
 		return -1;
+	/* A Python program's line is where its interpreter allocated. */
+	for (i = 0; i < sample->nlocs; i++)
+		if (location__is_python(s, &s->locations[sample->locs[i]]))
+			return (int)i;
 	for (i = 0; i < sample->nlocs; i++) {
 		const struct as_location *l = &s->locations[sample->locs[i]];
 		const char *path = NULL;

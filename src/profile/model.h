@@ -37,6 +37,13 @@ struct as_module {
 	uint64_t offset;
 };
 
+/*
+ * The module (pprof Mapping) of the frames of an interpreted Python
+ * program: their locations hold the code object's address and the
+ * instruction index, and one Line (qualified name, file, line).
+ */
+#define AS_PYTHON_MODULE "[python]"
+
 /* One frame address (pprof Location). */
 struct as_location {
 	uint64_t address; /* as seen in the process (a return address) */
@@ -87,8 +94,11 @@ struct as_process {
 	uint64_t unmatched_free_count;
 	uint64_t alloc_bytes;
 	uint64_t free_bytes;
-	int64_t mmap_bytes;	   /* mapped with mmap directly, now */
-	int64_t mmap_peak;	   /* the most mapped at once */
+	int64_t mmap_bytes; /* mapped with mmap directly, now */
+	int64_t mmap_peak;  /* the most mapped at once */
+	/* of mmap_bytes, CPython's pymalloc arenas (which hold the small
+	 * objects that no row breaks down) */
+	int64_t pymalloc_bytes;
 	struct timespec peak_time; /* CLOCK_REALTIME of the peak; 0 unknown */
 	/* Its memory over time, oldest first (none: ntimeline 0). */
 	size_t ntimeline;
@@ -188,11 +198,16 @@ uint64_t snapshot__counter(const struct as_snapshot *s, const char *name);
  */
 uint32_t location__site_line(const struct as_location *l);
 
+/* True when @l is a frame of an interpreted Python program. */
+bool location__is_python(const struct as_snapshot *s,
+			 const struct as_location *l);
+
 /*
- * Index into sample->locs of the allocation site: the innermost frame
- * outside the runtime (its module, or every line in the runtime's
- * headers), or 0 when every frame is in the runtime. Returns -1 for an
- * empty stack.
+ * Index into sample->locs of the allocation site: the innermost Python
+ * frame when the stack has one (the interpreter allocated for it), else
+ * the innermost frame outside the runtime (its module, or every line in
+ * the runtime's headers), or 0 when every frame is in the runtime.
+ * Returns -1 for an empty stack.
  */
 int sample__site(const struct as_snapshot *s, const struct as_sample *sample);
 

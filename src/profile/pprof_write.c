@@ -283,6 +283,9 @@ static int process_comment(struct writer *w, const struct as_process *p)
 	    ret ?: jset(o, "mmap_bytes", json_object_new_int64(p->mmap_bytes));
 	ret = ret ?: jset(o, "mmap_peak", json_object_new_int64(p->mmap_peak));
 	ret = ret
+		  ?: jset(o, "pymalloc_bytes",
+			  json_object_new_int64(p->pymalloc_bytes));
+	ret = ret
 		  ?: jset(o, "peak_time_ns",
 			  json_object_new_int64(ts_nanos(p->peak_time)));
 	if (!ret && p->ntimeline)

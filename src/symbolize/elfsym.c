@@ -46,9 +46,9 @@ static bool is_defined_global(const GElf_Sym *sym)
 	       sym->st_shndx != SHN_UNDEF;
 }
 
-static bool is_func(const GElf_Sym *sym)
+static bool is_type(const GElf_Sym *sym, int type)
 {
-	return GELF_ST_TYPE(sym->st_info) == STT_FUNC;
+	return GELF_ST_TYPE(sym->st_info) == type;
 }
 
 /*
@@ -60,7 +60,7 @@ static bool is_func(const GElf_Sym *sym)
  */
 static enum match_rank scan_symtab(Elf *elf, Elf_Scn *scn, Elf_Data *versym,
 				   const char *name, bool allow_versioned,
-				   GElf_Sym *best)
+				   int type, GElf_Sym *best)
 {
 	enum match_rank best_rank = MATCH_NONE;
 	size_t len = strlen(name), n, i;
@@ -90,13 +90,14 @@ static enum match_rank scan_symtab(Elf *elf, Elf_Scn *scn, Elf_Data *versym,
 		    (vs & VERSYM_HIDDEN))
 			rank = MATCH_HIDDEN;
 		if (rank > best_rank ||
-		    (rank == best_rank && is_func(&sym) && !is_func(best))) {
+		    (rank == best_rank && is_type(&sym, type) &&
+		     !is_type(best, type))) {
 			best_rank = rank;
 			*best = sym;
 		}
 	}
-	return best_rank != MATCH_NONE && is_func(best) ? best_rank
-							: MATCH_NONE;
+	return best_rank != MATCH_NONE && is_type(best, type) ? best_rank
+							      : MATCH_NONE;
 }
 
 static int vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
@@ -119,7 +120,8 @@ static int vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
 	return -ENOEXEC;
 }
 
-int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out)
+static int lookup(const char *path, const char *name, int type,
+		  struct as_elfsym *out)
 {
 	Elf_Scn *scn = NULL, *dynsym = NULL, *symtab = NULL;
 	Elf_Data *versym = NULL;
@@ -157,9 +159,10 @@ int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out)
 
 	rank = MATCH_NONE;
 	if (dynsym)
-		rank = scan_symtab(elf, dynsym, versym, name, false, &sym);
+		rank =
+		    scan_symtab(elf, dynsym, versym, name, false, type, &sym);
 	if (rank == MATCH_NONE && symtab)
-		rank = scan_symtab(elf, symtab, NULL, name, true, &sym);
+		rank = scan_symtab(elf, symtab, NULL, name, true, type, &sym);
 	if (rank == MATCH_NONE) {
 		err = -ENOENT;
 		goto cleanup;
@@ -208,6 +211,17 @@ cleanup:
 }
 
 /* The section of @elf holding @vaddr, and its header. */
+int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out)
+{
+	return lookup(path, name, STT_FUNC, out);
+}
+
+int elfsym__lookup_object(const char *path, const char *name,
+			  struct as_elfsym *out)
+{
+	return lookup(path, name, STT_OBJECT, out);
+}
+
 static Elf_Scn *section_of(Elf *elf, uint64_t vaddr, GElf_Shdr *shdr)
 {
 	Elf_Scn *scn = NULL;
@@ -329,7 +343,7 @@ static const char *function_at(Elf *elf, uint64_t vaddr)
 			continue;
 		for (i = 0; i < shdr.sh_size / shdr.sh_entsize; i++)
 			if (gelf_getsym(d, (int)i, &sym) &&
-			    sym.st_value == vaddr && is_func(&sym) &&
+			    sym.st_value == vaddr && is_type(&sym, STT_FUNC) &&
 			    is_defined_global(&sym))
 				return elf_strptr(elf, shdr.sh_link,
 						  sym.st_name);

@@ -32,6 +32,10 @@ struct as_elfsym {
  */
 int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out);
 
+/* The same for a data symbol (STT_OBJECT: CPython's _PyRuntime). */
+int elfsym__lookup_object(const char *path, const char *name,
+			  struct as_elfsym *out);
+
 /*
  * Reads exactly @len bytes at @file_offset of @path into @buf. Returns 0,
  * -EIO when the file ends first, or the negative errno of open/pread.

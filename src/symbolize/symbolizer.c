@@ -457,6 +457,29 @@ static void call_site(Dwarf_Die *die, const char **file, int64_t *line)
 	*file = dwarf_filesrc(files, idx, NULL, NULL);
 }
 
+/*
+ * Cuts what GCC appends to the parts and clones of a function
+ * (".cold", ".lto_priv.0", ".part.1", ".isra.0", ".constprop.0"; " [clone
+ * .cold]" once demangled), so every part of a function has its name.
+ */
+static void strip_clone_suffix(char *name)
+{
+	static const char *const suffixes[] = {
+	    " [clone ", ".cold",       ".lto_priv.", ".part.",
+	    ".isra.",	".constprop.", ".localalias"};
+	char *cut = NULL, *p;
+
+	if (!name)
+		return;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		p = strstr(name, suffixes[i]);
+		if (p && p != name && (!cut || p < cut))
+			cut = p;
+	}
+	if (cut)
+		*cut = '\0';
+}
+
 /* Demangled name of the ELF symbol covering @pc, NULL when none. */
 static char *symbol_name(struct as_symbolizer *s, Dwfl_Module *mod,
 			 Dwarf_Addr pc)
@@ -465,8 +488,10 @@ static char *symbol_name(struct as_symbolizer *s, Dwfl_Module *mod,
 	GElf_Sym sym;
 	const char *name =
 	    dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	char *out = name && *name ? demangle(s, name) : NULL;
 
-	return name && *name ? demangle(s, name) : NULL;
+	strip_clone_suffix(out);
+	return out;
 }
 
 /*
@@ -497,52 +522,87 @@ static const char *line_row(Dwarf_Die *cudie, Dwarf_Addr pc, int64_t *line)
 	return dwarf_linesrc(dl, NULL, NULL);
 }
 
-/* The first function DIE in @scopes[@from..@n), or NULL. */
-static Dwarf_Die *first_function(Dwarf_Die *scopes, int n, int from)
+/* The function DIEs whose ranges hold an address, outermost first. */
+struct scope_chain {
+	int n;
+	Dwarf_Die die[MAX_INLINE_DEPTH];
+};
+
+/* DIEs without addresses that C++ nests functions in. */
+static bool is_container(int tag, bool cxx)
 {
-	for (int i = from; i < n; i++)
-		if (is_function(&scopes[i]))
-			return &scopes[i];
-	return NULL;
+	return tag == DW_TAG_namespace ||
+	       (cxx &&
+		(tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+		 tag == DW_TAG_union_type));
 }
 
 /*
- * Adds the line of @inner (at @src:@line) and, while the function is an
- * inlined instance, the call site in the function it was inlined into.
+ * Descends from @parent through the children whose ranges hold @pc,
+ * appending the function DIEs met to @c. Returns whether a child held it.
+ * Not dwarf_getscopes(): for an inlined instance whose abstract origin is
+ * in another CU (GCC's LTO units) it returns nothing, and the frame was
+ * then named after the nearest ELF symbol, the .cold part of whatever
+ * function happened to precede it.
  */
-static int add_inline_chain(struct as_symbolizer *s, Dwarf_Die *cudie,
-			    Dwarf_Die *inner, const char *src, int64_t line,
-			    struct line_buf *lb)
+static bool descend(Dwarf_Die *parent, Dwarf_Addr pc, bool cxx, int depth,
+		    struct scope_chain *c)
 {
-	Dwarf_Die *chain = NULL, *die = inner, *next, *caller;
-	char *file = full_path(cudie, src);
-	int n, err = 0;
+	Dwarf_Die child;
+	int tag;
 
-	for (int depth = 0;; depth++) {
-		err = line_add(lb, die_function(s, die), file, line);
-		if (err || dwarf_tag(die) != DW_TAG_inlined_subroutine ||
-		    depth >= MAX_INLINE_DEPTH)
-			break;
-		call_site(die, &src, &line);
-		free(file);
-		file = full_path(cudie, src);
-		/* The scopes around this inlined instance name its caller. */
-		next = NULL;
-		n = dwarf_getscopes_die(die, &next);
-		caller = first_function(next, n, 1);
-		if (!caller) {
-			free(next);
-			err = line_add(lb, NULL, file, line);
-			break;
+	if (depth >= MAX_INLINE_DEPTH || dwarf_child(parent, &child) != 0)
+		return false;
+	do {
+		tag = dwarf_tag(&child);
+		if (is_container(tag, cxx)) {
+			if (descend(&child, pc, cxx, depth + 1, c))
+				return true;
+			continue;
 		}
-		/* Keep the caller at index 0 of the array we own. */
-		memmove(&next[0], caller, sizeof(*caller));
-		free(chain);
-		chain = next;
-		die = &chain[0];
+		if (dwarf_haspc(&child, pc) <= 0)
+			continue;
+		if (is_function(&child) && c->n < MAX_INLINE_DEPTH)
+			c->die[c->n++] = child;
+		descend(&child, pc, cxx, depth + 1, c);
+		return true;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+static bool is_cxx(Dwarf_Die *cudie)
+{
+	int lang = dwarf_srclang(cudie);
+
+	return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
+	       lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14;
+}
+
+/*
+ * Adds the line of the innermost function of @c (at @src:@line) and, for
+ * each inlined instance, its call site in the function around it.
+ */
+static int add_chain(struct as_symbolizer *s, Dwarf_Die *cudie,
+		     struct scope_chain *c, const char *src, int64_t line,
+		     struct line_buf *lb)
+{
+	char *file;
+	int err = 0;
+
+	for (int i = c->n - 1; i >= 0 && !err; i--) {
+		file = full_path(cudie, src);
+		err = line_add(lb, die_function(s, &c->die[i]), file, line);
+		free(file);
+		if (err || dwarf_tag(&c->die[i]) != DW_TAG_inlined_subroutine)
+			break;
+		call_site(&c->die[i], &src, &line);
+		if (i == 0) {
+			/* an inlined instance outside any function */
+			file = full_path(cudie, src);
+			err = line_add(lb, NULL, file, line);
+			free(file);
+		}
 	}
-	free(file);
-	free(chain);
 	return err;
 }
 
@@ -555,30 +615,33 @@ static int add_inline_chain(struct as_symbolizer *s, Dwarf_Die *cudie,
 static int resolve_dwarf(struct as_symbolizer *s, Dwfl_Module *mod,
 			 Dwarf_Addr pc, struct line_buf *lb)
 {
-	Dwarf_Die *scopes = NULL, *inner, *cudie;
+	struct scope_chain *c;
+	Dwarf_Die *cudie;
 	Dwarf_Addr bias;
 	const char *src;
 	char *file;
 	int64_t line;
-	int n, err = 0;
+	int err = 0;
 
 	cudie = dwfl_module_addrdie(mod, pc, &bias);
 	if (!cudie)
 		cudie = scan_cus(mod, pc, &bias);
 	if (!cudie)
 		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
 	src = line_row(cudie, pc - bias, &line);
-	n = dwarf_getscopes(cudie, pc - bias, &scopes);
-	inner = first_function(scopes, n, 0);
-	if (inner) {
-		err = add_inline_chain(s, cudie, inner, src, line, lb);
+	descend(cudie, pc - bias, is_cxx(cudie), 0, c);
+	if (c->n) {
+		err = add_chain(s, cudie, c, src, line, lb);
 	} else if (src) {
 		/* In a CU but in no function DIE: name it from the symbols. */
 		file = full_path(cudie, src);
 		err = line_add(lb, symbol_name(s, mod, pc), file, line);
 		free(file);
 	}
-	free(scopes);
+	free(c);
 	return err;
 }
 

@@ -288,5 +288,6 @@ void tracer__maps(const struct as_tracer *t, struct as_tracer_maps *out)
 	out->stacks = bpf_map__fd(t->skel->maps.stacks);
 	out->stats = bpf_map__fd(t->skel->maps.stats);
 	out->procs = bpf_map__fd(t->skel->maps.procs);
+	out->py_procs = bpf_map__fd(t->skel->maps.py_procs);
 	out->lost = t->skel->bss->lost;
 }

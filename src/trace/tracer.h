@@ -47,6 +47,7 @@ struct as_tracer_maps {
 	int table;
 	__u32 table_buckets;
 	int allocs, stacks, stats, procs;
+	int py_procs; /* written by the CPython support (python.h) */
 	const volatile __u64 *lost; /* AS_LOST_MAX counters */
 };
 

@@ -387,6 +387,10 @@ static int put_footer(FILE *out, const struct as_report *r)
 					     (double)p->mmap_bytes, false),
 				size__format(b, sizeof(b), (double)p->mmap_peak,
 					     false));
+		if (p->pymalloc_bytes)
+			fprintf(out, "  pymalloc arenas=%s",
+				size__format(a, sizeof(a),
+					     (double)p->pymalloc_bytes, false));
 		if (p->exited)
 			fputs("  exited", out);
 		if (p->inexact)

@@ -238,6 +238,41 @@ static void test_site_unknown_modules(void **state)
 	snapshot__free(s);
 }
 
+/*
+ * A stack with Python frames (module "[python]") is charged to the
+ * innermost of them, past the interpreter's and an extension's frames;
+ * one without keeps its native site.
+ */
+static void test_site_python_frame(void **state)
+{
+	struct as_snapshot *s = snapshot__new();
+	int py, exe, libc, l_libc, l_exe, l_py1, l_py2;
+	uint32_t locs[4];
+
+	(void)state;
+	libc = snapshot__add_module(s, "/lib/x86_64-linux-gnu/libc.so.6", "ab",
+				    0, 0, 0);
+	exe = snapshot__add_module(s, "/usr/bin/python3.11", "cd", 0, 0, 0);
+	py = snapshot__add_module(s, AS_PYTHON_MODULE, NULL, 0, 0, 0);
+	l_libc = snapshot__new_location(s, 0x100, libc, 0x100);
+	l_exe = snapshot__new_location(s, 0x400100, exe, 0x100);
+	l_py1 = snapshot__new_location(s, 0x7f0010, py, 3);
+	l_py2 = snapshot__new_location(s, 0x7f0020, py, 9);
+	assert_int_equal(snapshot__add_line(s, l_py1, "leaf", "/app/a.py", 4),
+			 0);
+	locs[0] = l_libc;
+	locs[1] = l_exe;
+	locs[2] = l_py1;
+	locs[3] = l_py2;
+	assert_true(snapshot__add_sample(s, 1, locs, 4, 8, 1, 8, 1) >= 0);
+	assert_int_equal(sample__site(s, &s->samples[0]), 2);
+	assert_true(location__is_python(s, &s->locations[l_py2]));
+	assert_false(location__is_python(s, &s->locations[l_exe]));
+	assert_true(snapshot__add_sample(s, 1, locs, 2, 8, 1, 8, 1) >= 0);
+	assert_int_equal(sample__site(s, &s->samples[1]), 1);
+	snapshot__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_samples),
 	    cmocka_unit_test(test_processes_and_meta),
 	    cmocka_unit_test(test_site_unknown_modules),
+	    cmocka_unit_test(test_site_python_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -509,6 +509,41 @@ static void test_nothing_known(void **state)
 	symbolizer__free(s);
 }
 
+/*
+ * GCC's LTO+PGO build of Debian's python3.11 (debug info from
+ * python3.11-dbg, by build-id): an address in the .cold part of
+ * arena_map_mark_used, inside an inlined arena_map_get whose abstract
+ * origin lies in another CU, is named after the functions DWARF says it
+ * is in, not after the nearest ELF symbol.
+ */
+static void test_lto_cold_part(void **state)
+{
+	static const char exe[] = "/usr/bin/python3.11";
+	struct as_symbolizer *s;
+	struct as_module_file f;
+	struct as_symbol sym;
+	char debug[PATH_MAX];
+	uint64_t cold, off;
+
+	(void)state;
+	file_open(&f, exe, true);
+	snprintf(debug, sizeof(debug), "/usr/lib/debug/.build-id/%.2s/%s.debug",
+		 f.build_id, f.build_id + 2);
+	/* scripts/install-deps installs python3.11-dbg */
+	assert_int_equal(access(debug, R_OK), 0);
+	cold = sym_addr(debug, "arena_map_mark_used.lto_priv.0.cold");
+	off = helpers__vaddr_to_offset(exe, cold + 1);
+	assert_int_equal(symbolizer__new(&s), 0);
+	assert_int_equal(symbolizer__resolve(s, &f, off, false, &sym), 0);
+	assert_int_equal(sym.nlines, 2);
+	assert_string_equal(sym.lines[0].function, "arena_map_get");
+	assert_string_equal(sym.lines[1].function, "arena_map_mark_used");
+	assert_non_null(strstr(sym.lines[1].file, "Objects/obmalloc.c"));
+	assert_true(sym.lines[1].line > 0);
+	symbolizer__free(s);
+	file_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +553,7 @@ int main(void)
 	    cmocka_unit_test(test_cxx_demangled),
 	    cmocka_unit_test(test_libc_debuginfo),
 	    cmocka_unit_test(test_nothing_known),
+	    cmocka_unit_test(test_lto_cold_part),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * python_frames.h - the CPython frames of the allocating thread, appended
+ * to its native stack as tagged entries (allocsnoop.h: AS_PY_TAG).
+ *
+ * Owned by bpf/. Userspace (src/unwind/python.c) writes py_procs for each
+ * process it recognised as CPython 3.11+: the layouts of its version and
+ * where the thread's own PyThreadState is (the interpreter's TSS key in
+ * glibc's thread-specific data, found from the task's fs base; not the
+ * GIL holder). Per frame only the code object and the instruction index
+ * are kept: no strings are read here, userspace reads the code objects.
+ */
+#ifndef ALLOCSNOOP_BPF_PYTHON_FRAMES_H
+#define ALLOCSNOOP_BPF_PYTHON_FRAMES_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct as_py_proc);
+} py_procs SEC(".maps");
+
+/*
+ * Tells userspace of a new stack with Python frames. A full ring buffer
+ * costs only that wait: the code objects are read later then, which is
+ * no count that could be wrong, so it is not a loss.
+ */
+static __always_inline void py_stack_emit(__u32 tgid, __u64 stack)
+{
+	struct as_py_stack_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	e->type = AS_EV_PY_STACK;
+	e->tgid = tgid;
+	e->stack = stack;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The word of the window at byte @off (8-aligned). */
+static __always_inline __u64 win_word(const struct walk *w, __u32 off)
+{
+	return w->win[(off >> 3) & (WIN_WORDS - 1)];
+}
+
+/* The first Python frame of the thread, 0 when it has none. */
+static __always_inline __u64 py_first_frame(const struct as_py_proc *cfg)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 fsbase, ts = 0, frame = 0;
+
+	fsbase = BPF_CORE_READ(task, thread.fsbase);
+	if (!fsbase ||
+	    bpf_probe_read_user(&ts, sizeof(ts),
+				(void *)(fsbase + cfg->tsd_off)) ||
+	    !ts ||
+	    bpf_probe_read_user(&frame, sizeof(frame),
+				(void *)(ts + cfg->ts_frame)))
+		return 0;
+	if (cfg->cf_frame != AS_PY_NO_CFRAME &&
+	    (!frame || bpf_probe_read_user(&frame, sizeof(frame),
+					   (void *)(frame + cfg->cf_frame))))
+		return 0;
+	return frame;
+}
+
+/* The state of a Python frame walk, one bpf_loop step per frame. */
+struct py_walk {
+	struct as_py_proc cfg; /* a copy: no map lookup per frame */
+	__u32 n;	       /* frames in the stack */
+	__u32 native;	       /* of which native */
+	__u32 flags;	       /* AS_STACK_F_* */
+	__u64 frame;	       /* the next _PyInterpreterFrame, 0 at the end */
+};
+
+/*
+ * One frame: its code object and instruction index appended, unless it is
+ * a shim frame of the C stack. Returns 1 to end the walk. A bpf_loop
+ * callback, verified once for every frame (an unrolled loop of 64 frames
+ * took the verifier past its million instructions).
+ */
+static long py_step(__u32 i, void *arg)
+{
+	struct py_walk *pw = arg;
+	const struct as_py_proc *cfg = &pw->cfg;
+	__u64 code, instr, idx;
+	__u32 zero = 0, owner;
+	struct walk *w;
+
+	w = bpf_map_lookup_elem(&scratch, &zero);
+	if (!w || !pw->frame || win_load(w, pw->frame, AS_PY_FRAME_READ) ||
+	    w->win_len < AS_PY_FRAME_READ)
+		return 1;
+	code = win_word(w, cfg->fr_code);
+	instr = win_word(w, cfg->fr_instr);
+	owner = (win_word(w, cfg->fr_owner & ~7) >> ((cfg->fr_owner & 7) * 8)) &
+		0xff;
+	pw->frame = win_word(w, cfg->fr_previous);
+	if (owner == cfg->owner_cstack || !code)
+		return 0;
+	if (pw->n - pw->native >= stack_depth ||
+	    pw->n >= AS_MAX_STACK_ENTRIES) {
+		pw->flags |= AS_STACK_F_TRUNCATED;
+		return 1;
+	}
+	idx = instr > code + cfg->code_adaptive
+		  ? (instr - code - cfg->code_adaptive) / 2
+		  : 0;
+	if (idx > AS_PY_INSTR_MAX)
+		idx = AS_PY_INSTR_MAX;
+	pw->n = walk_push(w, pw->n,
+			  AS_PY_TAG | idx << AS_PY_INSTR_SHIFT |
+			      (code & AS_PY_ADDR_MASK));
+	return 0;
+}
+
+/*
+ * Appends the Python frames of the current thread of process @tgid to
+ * @w's stack of @n frames, innermost first, leaving out the C stack's
+ * shim frames, up to stack_depth of them (they have room of their own,
+ * after the native frames). Sets AS_STACK_F_TRUNCATED in *@flags when
+ * frames were left over. Returns the new depth; @n when the process is
+ * not CPython or the thread runs no Python code. A global function,
+ * verified once.
+ */
+__noinline __u32 python_frames(__u32 tgid, struct walk *w, __u32 n,
+			       __u32 *flags)
+{
+	const struct as_py_proc *cfg;
+	struct py_walk pw = {.n = n, .native = n};
+
+	if (!w || !flags)
+		return n;
+	cfg = bpf_map_lookup_elem(&py_procs, &tgid);
+	if (!cfg)
+		return n;
+	pw.cfg = *cfg;
+	pw.frame = py_first_frame(cfg);
+	if (!pw.frame)
+		return n;
+	bpf_loop(AS_MAX_STACK_DEPTH * 2, py_step, &pw, 0);
+	*flags |= pw.flags;
+	return pw.n;
+}
+
+#endif

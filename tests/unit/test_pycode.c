@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for pycode: a location table that Debian's python3.11 made
+ * (co_linetable of the function in gen_source, with the line of every code
+ * unit from co_positions()) decodes to the same lines; code objects laid
+ * out as CPython 3.11 does, built in this process, read back through
+ * process_vm_readv with their ASCII and Latin-1 names.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "symbolize/pycode.h"
+#include "unwind/python_offsets.h"
+
+/*
+ * From python3.11 on:
+ *   def f(xs):                 # line 2
+ *       total = 0
+ *       for x in xs:
+ *           if x > 3:
+ *               total += (x *
+ *                         2)
+ *           else:
+ *               total -= 1
+ *       (19 blank lines)
+ *           y = [i for i in range(3)]   # line 29
+ *       return total
+ * Short forms (codes 0-3), one-line forms (10, 11) and long forms (14,
+ * with negative and 20-line deltas).
+ */
+static const uint8_t table[] = {
+    0x80, 0x00, 0xd8, 0x0c, 0x0d, 0x80, 0x45, 0xd8, 0x0d, 0x0f, 0xf0,
+    0x00, 0x19, 0x05, 0x22, 0xf0, 0x00, 0x19, 0x05, 0x22, 0x88, 0x01,
+    0xd8, 0x0b, 0x0c, 0x88, 0x71, 0x8a, 0x35, 0x88, 0x35, 0xd8, 0x0c,
+    0x11, 0x90, 0x61, 0xd8, 0x16, 0x17, 0xf1, 0x03, 0x01, 0x17, 0x18,
+    0xf1, 0x00, 0x01, 0x0d, 0x19, 0x88, 0x45, 0x88, 0x45, 0xf0, 0x06,
+    0x00, 0x0d, 0x12, 0x90, 0x51, 0x89, 0x4a, 0x88, 0x45, 0xf0, 0x28,
+    0x00, 0x0d, 0x22, 0xd0, 0x0c, 0x21, 0x9d, 0x05, 0x98, 0x61, 0x99,
+    0x08, 0x9c, 0x08, 0xd0, 0x0c, 0x21, 0xd1, 0x0c, 0x21, 0xd4, 0x0c,
+    0x21, 0x88, 0x01, 0x88, 0x01, 0xd8, 0x0b, 0x10, 0x80, 0x4c};
+static const int lines[] = {
+    2,	3,  3,	4,  4,	4,  4,	5,  5,	5,  5,	5,  5,	6,  6,	7,  6,	6,  6,
+    6,	6,  6,	9,  9,	9,  9,	9,  29, 29, 29, 29, 29, 29, 29, 29, 29, 29, 29,
+    29, 29, 29, 29, 29, 29, 29, 29, 29, 29, 29, 29, 29, 29, 29, 30, 30};
+
+static void test_every_code_unit(void **state)
+{
+	(void)state;
+	for (uint32_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		assert_int_equal(pycode__line(table, sizeof(table), 2, i),
+				 lines[i]);
+	/* past the end, and an empty table: unknown */
+	assert_int_equal(pycode__line(table, sizeof(table), 2, 55), 0);
+	assert_int_equal(pycode__line(table, 0, 2, 0), 0);
+}
+
+static void test_other_forms(void **state)
+{
+	/* 13: no columns, delta -3 (svarint 7); 15: no location; then a
+	 * short form, still at the line of the entry before the 15 */
+	static const uint8_t t[] = {0xe8, 0x07, 0xf9, 0x81, 0x00};
+	/* a continuation byte where an entry must start: corrupt */
+	static const uint8_t bad[] = {0x05, 0x80};
+
+	(void)state;
+	assert_int_equal(pycode__line(t, sizeof(t), 10, 0), 7);
+	assert_int_equal(pycode__line(t, sizeof(t), 10, 1), 0);
+	assert_int_equal(pycode__line(t, sizeof(t), 10, 2), 0);
+	assert_int_equal(pycode__line(t, sizeof(t), 10, 3), 7);
+	assert_int_equal(pycode__line(t, sizeof(t), 10, 4), 7);
+	assert_int_equal(pycode__line(bad, sizeof(bad), 10, 0), 0);
+}
+
+/* A compact str as CPython 3.11 lays it out: header, then the data. */
+static uint8_t *make_str(const struct as_py_layout *l, const char *latin1,
+			 int ascii)
+{
+	size_t n = strlen(latin1);
+	uint16_t data = ascii ? l->str_ascii_data : l->str_compact_data;
+	uint8_t *o = calloc(1, data + n + 1);
+	/* kind 1, compact, ascii as asked */
+	uint32_t state = 1 << 2 | 1 << 5 | (ascii ? 1 << 6 : 0);
+	uint64_t len = n;
+
+	assert_non_null(o);
+	memcpy(o + l->str_length, &len, sizeof(len));
+	memcpy(o + l->str_state, &state, sizeof(state));
+	memcpy(o + data, latin1, n);
+	return o;
+}
+
+static void put_ptr(uint8_t *o, uint16_t off, const void *p)
+{
+	uint64_t v = (uint64_t)(uintptr_t)p;
+
+	memcpy(o + off, &v, sizeof(v));
+}
+
+static void test_read_own_process(void **state)
+{
+	struct as_py_layout l;
+	struct as_pycode c, head;
+	uint8_t *code, *file, *qual, *bytes;
+	uint64_t n = sizeof(table);
+	int32_t first = 2;
+
+	(void)state;
+	assert_int_equal(python_offsets__get(11, &l), 0);
+	assert_int_equal(python_offsets__get(10, &l), -ENOTSUP);
+	assert_int_equal(python_offsets__get(11, &l), 0);
+	file = make_str(&l, "/srv/app/orders.py", 1);
+	qual = make_str(&l, "Order.na\xefve", 0); /* Latin-1 i-diaeresis */
+	bytes = calloc(1, l.bytes_data + sizeof(table));
+	code = calloc(1, l.co_code_adaptive + 16);
+	assert_non_null(bytes);
+	assert_non_null(code);
+	memcpy(bytes + l.bytes_size, &n, sizeof(n));
+	memcpy(bytes + l.bytes_data, table, sizeof(table));
+	put_ptr(code, l.co_filename, file);
+	put_ptr(code, l.co_qualname, qual);
+	put_ptr(code, l.co_linetable, bytes);
+	memcpy(code + l.co_firstlineno, &first, sizeof(first));
+
+	assert_int_equal(
+	    pycode__read(getpid(), &l, (uint64_t)(uintptr_t)code, &c), 0);
+	assert_string_equal(c.filename, "/srv/app/orders.py");
+	assert_string_equal(c.qualname, "Order.na\xc3\xafve");
+	assert_int_equal(c.firstlineno, 2);
+	assert_int_equal(c.linetable_len, sizeof(table));
+	assert_int_equal(
+	    pycode__line(c.linetable, c.linetable_len, c.firstlineno, 27), 29);
+	assert_int_equal(
+	    pycode__read_head(getpid(), &l, (uint64_t)(uintptr_t)code, &head),
+	    0);
+	assert_true(head.qualname_ptr == c.qualname_ptr);
+	pycode__clear(&c);
+	/* a string that is not compact is refused */
+	memset(qual + l.str_state, 0, 4);
+	assert_int_equal(
+	    pycode__read(getpid(), &l, (uint64_t)(uintptr_t)code, &c), -EFAULT);
+	/* an unmapped address */
+	assert_int_equal(pycode__read(getpid(), &l, 8, &c), -EFAULT);
+	free(code);
+	free(bytes);
+	free(qual);
+	free(file);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_code_unit),
+	    cmocka_unit_test(test_other_forms),
+	    cmocka_unit_test(test_read_own_process),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
