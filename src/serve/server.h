@@ -13,10 +13,15 @@
  * server__due() says (never more than once a second, however many
  * requests wait: one collection answers them all) and publishes the
  * snapshot, which then is immutable and shared by reference count
- * (state.h); the HTTP thread encodes from it and resumes the request.
- * Encoding, compression and slow clients thus cost the HTTP thread only,
- * never the tracer; the only thing they share is a mutex held for list
- * and pointer updates.
+ * (state.h); the HTTP thread encodes from it (each distinct answer once
+ * per state, cache.h) and resumes the request. Encoding, compression and
+ * slow clients thus cost the HTTP thread only, never the tracer; the
+ * only thing they share is a mutex held for list and pointer updates.
+ * This was chosen over libmicrohttpd's external select mode in the main
+ * loop, which would have run every encode and TLS handshake on the
+ * tracer's thread. Memory stays bounded: a state goes as soon as its
+ * answers are queued, and no collection is made while
+ * AS_SERVE_MAX_STATES states are alive.
  */
 #ifndef ALLOCSNOOP_SERVER_H
 #define ALLOCSNOOP_SERVER_H
