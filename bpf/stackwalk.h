@@ -99,8 +99,11 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 	w->ret = ret;
 	w->slot = sp - 8; /* where the return address was */
 	w->fp = fp;
-	/* most calls come from where the last one outside the runtime did */
-	if (ret < ts->user_start || ret >= ts->user_end)
+	/* most calls come from where the last one outside the runtime did;
+	 * a CPython interpreter's frames are stepped through up to its eval
+	 * loop (userspace made it a runtime file) */
+	if (ret < ts->user_start || ret >= ts->user_end ||
+	    bpf_map_lookup_elem(&py_procs, &tgid))
 		n = runtime_steps(tgid, ts, w, n);
 	n = fp_walk(w, n, w->slot, &flags);
 	native = n;

@@ -58,6 +58,28 @@ struct trace_ctx {
 	char target[64]; /* for the snapshot's metadata */
 };
 
+/* Looks at @pid as a CPython process. */
+static void python_scan(struct trace_ctx *c, pid_t pid)
+{
+	if (c->py)
+		python__scan(c->py, pid);
+}
+
+/*
+ * Sets up what the CPython processes need now: their thread-state keys,
+ * then their interpreters' own frames stepped through with CFI, like the
+ * C runtime's, up to the eval loop (Debian's keeps no frame pointers).
+ */
+static void python_poll(struct trace_ctx *c)
+{
+	const char *interp;
+	pid_t pid;
+
+	python__poll(c->py);
+	while ((interp = python__take_interpreter(c->py, &pid)))
+		tracer__add_runtime_file_of(c->tracer, interp, pid);
+}
+
 static void on_event(const struct as_event *ev, size_t size, void *arg)
 {
 	struct trace_ctx *c = arg;
@@ -74,7 +96,7 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 		if (c->srv) /* its labels too, while /proc has them */
 			server__process_event(c->srv, ev->tgid, false);
 		if (c->py)
-			python__scan(c->py, ev->tgid);
+			python_scan(c, ev->tgid);
 		break;
 	case AS_EV_EXEC:
 		collector__set_comm(c->col, ev->tgid, comm);
@@ -84,7 +106,7 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 		targets__scan_process(c->targets, ev->tgid, true);
 		if (c->py) {
 			python__forget(c->py, ev->tgid);
-			python__scan(c->py, ev->tgid);
+			python_scan(c, ev->tgid);
 		}
 		break;
 	case AS_EV_MAPS:
@@ -92,7 +114,7 @@ static void on_event(const struct as_event *ev, size_t size, void *arg)
 		 * libpython */
 		targets__scan_process(c->targets, ev->tgid, true);
 		if (c->py)
-			python__scan(c->py, ev->tgid);
+			python_scan(c, ev->tgid);
 		break;
 	case AS_EV_PY_STACK:
 		if (size >= sizeof(struct as_py_stack_event))
@@ -358,7 +380,7 @@ static int attach_pid(struct trace_ctx *c)
 		return n;
 	procmaps__refresh(c->pm, c->o->pid);
 	if (c->py)
-		python__scan(c->py, c->o->pid);
+		python_scan(c, c->o->pid);
 	return 0;
 }
 
@@ -501,7 +523,7 @@ static int run_loop(struct trace_ctx *c, int sfd)
 		tracer__drain(c->tracer);
 		write_oom_snapshots(c);
 		if (c->py)
-			python__poll(c->py);
+			python_poll(c);
 		if (c->py && python__any(c->py) && now_s() >= next_warm) {
 			/* code objects read while their process lives */
 			collector__warm_python(c->col, &c->maps, 0);

@@ -372,6 +372,39 @@ static int location_of(struct as_collector *c, struct as_loc_index *li,
 	return loc;
 }
 
+/* Does location @loc run CPython's eval loop? */
+static bool is_eval_loop(const struct as_snapshot *snap, uint32_t loc)
+{
+	static const char fn[] = "_PyEval_EvalFrameDefault";
+	const struct as_location *l = &snap->locations[loc];
+
+	for (uint32_t j = 0; j < l->nlines; j++)
+		if (l->lines[j].function &&
+		    strncmp(l->lines[j].function, fn, sizeof(fn) - 1) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Merges a stack's Python frames, walked after its native ones (the
+ * @npy last of @n in @locs), into place: after the innermost native frame
+ * of the eval loop, before the native frames that called it.
+ */
+static void merge_python(const struct as_snapshot *snap, uint32_t *locs,
+			 uint32_t n, uint32_t npy)
+{
+	uint32_t tmp[AS_MAX_STACK_ENTRIES], native = n - npy, k;
+
+	for (k = 0; k < native && !is_eval_loop(snap, locs[k]); k++)
+		;
+	if (!npy || k + 1 >= native)
+		return;
+	/* locs: native[0..k], python, native[k+1..native) */
+	memcpy(tmp, locs + k + 1, (native - k - 1) * sizeof(*tmp));
+	memmove(locs + k + 1, locs + native, npy * sizeof(*locs));
+	memcpy(locs + k + 1 + npy, tmp, (native - k - 1) * sizeof(*tmp));
+}
+
 /* A sample of @kind for @stack of process @pid, with its counters;
  * returns its index. */
 static int add_sample(struct as_collector *c, struct as_loc_index *li,
@@ -379,7 +412,7 @@ static int add_sample(struct as_collector *c, struct as_loc_index *li,
 		      uint32_t pid, uint64_t stack, uint32_t kind,
 		      const struct as_stat_val *v)
 {
-	uint32_t locs[AS_MAX_STACK_ENTRIES], n = 0, i;
+	uint32_t locs[AS_MAX_STACK_ENTRIES], n = 0, npy = 0, i;
 	const __u64 *ips = NULL;
 	__u32 nr = 0;
 	int loc;
@@ -392,7 +425,9 @@ static int add_sample(struct as_collector *c, struct as_loc_index *li,
 		if (loc < 0)
 			return loc;
 		locs[n++] = (uint32_t)loc;
+		npy += (ips[i] & AS_PY_TAG) != 0;
 	}
+	merge_python(snap, locs, n, npy);
 	loc = snapshot__add_sample(snap, pid, locs, n, v->size, v->count,
 				   (int64_t)v->alloc_size,
 				   (int64_t)v->alloc_count);

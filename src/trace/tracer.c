@@ -268,6 +268,22 @@ void tracer__add_runtime_file(struct as_tracer *t, const char *path)
 	runtime_libs__add(t->rt, path);
 }
 
+void tracer__add_runtime_file_of(struct as_tracer *t, const char *path,
+				 pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	if (runtime_libs__add(t->rt, path))
+		return;
+	/* its mappings were cached as not the runtime's */
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.vmas), &key);
+	if (t->verbose)
+		fprintf(stderr,
+			"allocsnoop: pid %d: %s's frames are stepped through "
+			"with its CFI\n",
+			(int)pid, path);
+}
+
 int tracer__event_fd(const struct as_tracer *t)
 {
 	return ring_buffer__epoll_fd(t->rb);

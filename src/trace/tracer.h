@@ -93,6 +93,9 @@ int tracer__follow(struct as_tracer *t, pid_t pid);
 void tracer__add_runtime(struct as_tracer *t, pid_t pid, const char *libc_path);
 /* The same for one runtime library file. */
 void tracer__add_runtime_file(struct as_tracer *t, const char *path);
+/* The same for a file @pid maps already (a CPython interpreter). */
+void tracer__add_runtime_file_of(struct as_tracer *t, const char *path,
+				 pid_t pid);
 
 /* The ring buffer's epoll fd, for the caller's event loop. */
 int tracer__event_fd(const struct as_tracer *t);

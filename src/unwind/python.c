@@ -40,6 +40,7 @@ struct py_proc {
 	bool refined;	    /* the layout was checked against DWARF */
 	double ready_at;    /* CLOCK_MONOTONIC seconds its entry was written */
 	double seen_at;	    /* and it was recognised */
+	bool handed;	    /* python__take_interpreter() gave it out */
 	uint64_t rt_offset; /* of _PyRuntime in the interpreter file */
 	unsigned tries;	    /* reads of a Py_tss_t that was not one */
 	struct as_py_layout layout;
@@ -595,6 +596,22 @@ void python__prefetch(struct as_python *py, pid_t pid, uint64_t entry,
 		      bool check)
 {
 	code_get(py, pid, entry & AS_PY_ADDR_MASK, check);
+}
+
+const char *python__take_interpreter(struct as_python *py, pid_t *pid)
+{
+	struct py_proc *p;
+
+	for (size_t i = 0; i < py->nprocs; i++) {
+		p = &py->procs[i];
+		if (p->gone || !p->ready || !p->refined || p->handed ||
+		    mono_s() - p->ready_at < 1)
+			continue;
+		p->handed = true;
+		*pid = p->pid;
+		return p->path;
+	}
+	return NULL;
 }
 
 bool python__any(const struct as_python *py)

@@ -38,6 +38,14 @@ int python__scan_all(struct as_python *py);
 /* True while a CPython process recognised in the last 10 s waits for its
  * TSS key or its DWARF check: the caller then polls often. */
 bool python__pending(const struct as_python *py);
+/*
+ * A CPython process walked for a second whose interpreter file (libpython
+ * or the executable) was not handed out yet: its path, which this process
+ * can open, and *@pid; NULL when there is none. The caller loads the
+ * file's unwind table then, which takes a second or so: not while the
+ * interpreter starts.
+ */
+const char *python__take_interpreter(struct as_python *py, pid_t *pid);
 /* True when a CPython process's frames are walked. */
 bool python__any(const struct as_python *py);
 /* Sets up the waiting processes whose key now exists. */

@@ -131,23 +131,52 @@ def test_native_thread_keeps_native_site():
     assert rows[0]["count"] == 1
 
 
+def run_unwound(python, extra=()):
+    """-p on the script once allocsnoop has loaded the interpreter's
+    unwind table (-v says so), the final JSON report."""
+    wl = Workload("py_allocs", argv=[python, str(SCRIPT)])
+    try:
+        tr = Tracer(["-p", str(wl.pid), "-v", "--json", "-T", "0", *extra,
+                     "3600"])
+        while True:
+            line = tr.proc.stderr.readline()
+            assert line, tr.stderr
+            tr.stderr += line
+            if "frames are stepped through with its CFI" in line:
+                break
+        wl.go()
+        reps = tr.stop()
+    finally:
+        wl.finish()
+    assert reps, tr.stderr
+    return reps[-1]
+
+
 @pytest.mark.parametrize("python", INTERPRETERS)
 def test_traceback_merged(python):
-    """-g traceback: native frames from the allocator, then the Python
-    frames innermost first, each at its marked line."""
-    final, pid = run(python, "pid", ["-g", "traceback"])
+    """-g traceback: native frames from the allocator up to the eval loop
+    (the interpreter's frames stepped through with its CFI), then the
+    Python frames innermost first, each at its marked line, then the
+    native frames that called the eval loop."""
+    final = run_unwound(python, ["-g", "traceback"])
     m = py_markers()
     rows = [r for r in final["top"] if r["alloc_size"] == 5 * 1_000_001]
     assert len(rows) == 1, [r["alloc_size"] for r in final["top"]]
     stack = rows[0]["stack"]
     kinds = ["py" if f["module"] == "[python]" else "native" for f in stack]
     first_py = kinds.index("py")
-    assert first_py > 0 and "native" not in kinds[first_py:], kinds
-    py = [(f["function"], f["line"]) for f in stack[first_py:]]
+    last_py = len(kinds) - 1 - kinds[::-1].index("py")
+    assert "native" not in kinds[first_py:last_py], kinds
+    assert stack[first_py - 1]["function"] == "_PyEval_EvalFrameDefault", \
+        [f["function"] for f in stack]
+    py = [(f["function"], f["line"]) for f in stack[first_py:last_py + 1]]
     assert py[:3] == [("leaf", m["leaf"]), ("middle", m["middle"]),
                       ("outer", m["outer"])], py
     assert py[-1][0] == "<module>"
-    assert all(f["file"] == str(SCRIPT) for f in stack[first_py:])
+    assert all(f["file"] == str(SCRIPT)
+               for f in stack[first_py:last_py + 1])
+    # below the outermost Python frame: the C that started the interpreter
+    assert "native" in kinds[last_py:], kinds
 
 
 def test_native_option():
