@@ -29,6 +29,11 @@ struct as_reply {
 /* A reply of one line of text, "STATUS REASON: @why\n". 0 or -ENOMEM. */
 int reply__text(struct as_reply *r, unsigned status, const char *why);
 
+/* A 200 reply of @type (and @disposition, NULL for none) that takes
+ * @body (malloc'd, @len bytes). */
+void reply__ok(struct as_reply *r, const char *type, const char *disposition,
+	       char *body, size_t len);
+
 /* /debug/pprof/heap and /debug/pprof/allocs (@allocs): the profile of
  * @now, or of its change since @base. */
 int ep_pprof__reply(const struct as_served *now, const struct as_served *base,

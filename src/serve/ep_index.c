@@ -95,10 +95,6 @@ int ep_index__reply(const struct as_served *st, struct as_reply *r)
 		strbuf__free(&sb);
 		return err;
 	}
-	r->status = 200;
-	r->type = "text/html; charset=utf-8";
-	r->disposition = NULL;
-	r->body = sb.s;
-	r->len = sb.len;
+	reply__ok(r, "text/html; charset=utf-8", NULL, sb.s, sb.len);
 	return 0;
 }

@@ -184,10 +184,7 @@ int ep_metrics__reply(const struct as_served *st, unsigned top,
 		strbuf__free(&sb);
 		return err;
 	}
-	r->status = 200;
-	r->type = "text/plain; version=0.0.4; charset=utf-8";
-	r->disposition = NULL;
-	r->body = sb.s;
-	r->len = sb.len;
+	reply__ok(r, "text/plain; version=0.0.4; charset=utf-8", NULL, sb.s,
+		  sb.len);
 	return 0;
 }

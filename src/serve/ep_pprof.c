@@ -39,6 +39,16 @@ int reply__text(struct as_reply *r, unsigned status, const char *why)
 	return 0;
 }
 
+void reply__ok(struct as_reply *r, const char *type, const char *disposition,
+	       char *body, size_t len)
+{
+	r->status = 200;
+	r->type = type;
+	r->disposition = disposition;
+	r->body = body;
+	r->len = len;
+}
+
 int ep_pprof__reply(const struct as_served *now, const struct as_served *base,
 		    const struct as_prof_query *q, bool allocs,
 		    struct as_reply *r)
@@ -51,16 +61,11 @@ int ep_pprof__reply(const struct as_served *now, const struct as_served *base,
 	ret = profsel__encode(now, base, q,
 			      allocs ? "alloc_space" : "inuse_space", &buf,
 			      &len, err, sizeof(err));
-	if (ret) {
-		ret = reply__text(r, 500, err);
-		r->status = 500;
-		return ret;
-	}
-	r->status = 200;
-	r->type = "application/octet-stream";
-	r->disposition = allocs ? "attachment; filename=\"allocs\""
-				: "attachment; filename=\"heap\"";
-	r->body = (char *)buf;
-	r->len = len;
+	if (ret)
+		return reply__text(r, 500, err);
+	reply__ok(r, "application/octet-stream",
+		  allocs ? "attachment; filename=\"allocs\""
+			 : "attachment; filename=\"heap\"",
+		  (char *)buf, len);
 	return 0;
 }
