@@ -505,6 +505,12 @@ static int stats_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	return 0;
 }
 
+/* Whether collects read ages: shown or kept, or --older-than needs them. */
+static bool wants_ages(const struct as_collector *c)
+{
+	return c->ages || c->older_ns;
+}
+
 /* A live region's piece, to the regions' ages (count it once). */
 static int region_age(const struct as_region_piece *pc, void *ages)
 {
@@ -519,7 +525,7 @@ static int region_ages(struct as_collector *c, uint64_t now,
 	int err;
 
 	*out = NULL;
-	if (!c->ages && !c->older_ns)
+	if (!wants_ages(c))
 		return 0;
 	err = ages__new(now, c->older_ns, out);
 	return err ?: regions__for_each_piece(c->regions, region_age, *out);
@@ -741,7 +747,7 @@ int collector__collect(struct as_collector *c, const struct as_tracer_maps *m,
 	err = read_procs(c, m, snap, now);
 	/* a pass over every live block: only when something shows ages
 	 */
-	if (!err && (c->ages || c->older_ns)) {
+	if (!err && wants_ages(c)) {
 		err = ages__new(now, c->older_ns, &ages);
 		err = err ?: read_ages(m, ages);
 	}
