@@ -6,7 +6,6 @@ numbers, clicking zooms, search highlights, a diff shows growth and
 shrinkage where they are. Screenshots go to build/test-artifacts/."""
 import json
 import re
-import signal
 import subprocess
 
 import pytest
@@ -15,7 +14,7 @@ from chromium import Browser
 from conftest import (BUILD, TOOL, Tracer, Workload, markers, require_root,
                       trace_command)
 from pprof_comments import processes
-from test_snapshots import run_tool, wait_file
+from test_snapshots import run_tool, snapshots_of_two_phases
 
 ARTIFACTS = BUILD / "test-artifacts"
 SYNTH = BUILD / "tools" / "synthsnap"
@@ -165,26 +164,6 @@ def test_report_of_a_real_snapshot(tmp_path):
         assert frame_named(b, "all")["value"] == root["allocSize"]
         assert frame_named(b, phase1)["value"] == 100 * 1000
         assert_clean(b, page)
-
-
-def snapshots_of_two_phases(tmp_path):
-    """Snapshots after phase 1 and after phase 2 of the same process."""
-    wl = Workload("phases")
-    pattern = tmp_path / "snap-%n.pb.gz"
-    try:
-        tr = Tracer(["-p", str(wl.pid), "-o", str(pattern), "3600"])
-        wl.proc.stdin.write("go\n")
-        wl.proc.stdin.flush()
-        assert wl.proc.stdout.readline().strip() == "phase1"
-        tr.proc.send_signal(signal.SIGUSR1)
-        wait_file(tmp_path / "snap-1.pb.gz")
-        wl.go()
-        tr.proc.send_signal(signal.SIGUSR1)
-        wait_file(tmp_path / "snap-2.pb.gz")
-        tr.stop()
-    finally:
-        wl.finish()
-    return tmp_path / "snap-1.pb.gz", tmp_path / "snap-2.pb.gz"
 
 
 def test_diff_report_shows_growth_and_shrinkage(tmp_path):

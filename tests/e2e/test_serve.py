@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import WORKLOADS, Tracer, Workload, markers, reports
+from test_pprof import raw_samples
 
 GO = Path("/usr/bin/go")
 PROMETHEUS = Path("/usr/bin/prometheus")
@@ -81,19 +82,8 @@ def pprof(tmp_path, *args):
 
 def raw_totals(out):
     """{sample type: sum} and the default type of `pprof -raw`."""
-    lines = out.splitlines()
-    i = lines.index("Samples:")
-    header = lines[i + 1].split()
-    sums = [0] * len(header)
-    for line in lines[i + 2:]:
-        if line == "Locations":
-            break
-        m = re.match(r"^\s*(-?\d+(?:\s+-?\d+)*):", line)
-        if m:
-            for k, v in enumerate(m.group(1).split()):
-                sums[k] += int(v)
-    dflt = [h.split("/")[0] for h in header if h.endswith("[dflt]")]
-    return dict(zip((h.split("/")[0] for h in header), sums)), dflt
+    header, sums = raw_samples(out)
+    return sums, [h.split("/")[0] for h in header if h.endswith("[dflt]")]
 
 
 def tag_values(out):

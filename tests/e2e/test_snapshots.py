@@ -51,8 +51,8 @@ def test_output_file_is_private_gzip_and_shows_like_live(tmp_path):
         [{k: r[k] for k in FIELDS} for r in live["top"]]
 
 
-def test_numbered_snapshots_on_sigusr1_and_diff(tmp_path):
-    """diff of snapshots taken between two phases: exact diffs at lines."""
+def snapshots_of_two_phases(tmp_path):
+    """Snapshots after phase 1 and after phase 2 of the same process."""
     wl = Workload("phases")
     pattern = tmp_path / "snap-%n.pb.gz"
     try:
@@ -68,8 +68,13 @@ def test_numbered_snapshots_on_sigusr1_and_diff(tmp_path):
         tr.stop()
     finally:
         wl.finish()
-    d = json.loads(run_tool("diff", tmp_path / "snap-1.pb.gz",
-                            tmp_path / "snap-2.pb.gz", "--json",
+    return tmp_path / "snap-1.pb.gz", tmp_path / "snap-2.pb.gz"
+
+
+def test_numbered_snapshots_on_sigusr1_and_diff(tmp_path):
+    """diff of snapshots taken between two phases: exact diffs at lines."""
+    old, new = snapshots_of_two_phases(tmp_path)
+    d = json.loads(run_tool("diff", old, new, "--json",
                             "-T", "0").stdout)
     rows = rows_at(d, "phases")
     r = rows["phase1_keep"]
