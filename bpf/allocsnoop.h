@@ -360,16 +360,34 @@ struct as_vma_cache {
  * CPython frames (python_frames.h): a stack's entries after its native
  * frames, one per Python frame, innermost first, each tagged
  * AS_PY_TAG | instruction index << AS_PY_INSTR_SHIFT | code object
- * address (user addresses are below 2^47). The instruction index counts
- * code units from co_code_adaptive; a bigger one is clamped.
+ * address (user addresses are below 2^47) | guard | AS_PY_RUN_END. The
+ * instruction index counts code units from co_code_adaptive; a bigger one
+ * is clamped. Code objects are 16-aligned, which leaves the low 4 bits:
+ * AS_PY_RUN_END marks the outermost frame that one native call of the
+ * eval loop runs (so the native and Python frames merge in order), and
+ * the guard, a hash of co_firstlineno, tells a code object from another
+ * later allocated at its address (else their stacks would be one).
  */
 #define AS_PY_TAG	  (1ULL << 63)
 #define AS_PY_INSTR_SHIFT 47
 #define AS_PY_INSTR_MAX	  0xffffULL
 #define AS_PY_ADDR_MASK	  ((1ULL << AS_PY_INSTR_SHIFT) - 1)
-#define AS_PY_NO_CFRAME	  0xffff /* 3.13+: the thread state holds the frame */
-#define AS_PY_NO_OWNER	  0xff	 /* no frames to skip by owner */
-#define AS_PY_FRAME_READ  80	 /* bytes of a frame read: its fields' span */
+#define AS_PY_RUN_END	  1ULL
+#define AS_PY_GUARD_MASK  0xeULL
+#define AS_PY_CODE_MASK	  (AS_PY_ADDR_MASK & ~0xfULL)
+
+/* The guard bits of a code object whose co_firstlineno is @line. */
+static inline __attribute__((always_inline)) __u64 as_py_guard(__u32 line)
+{
+	return ((line ^ line >> 3 ^ line >> 6 ^ line >> 9) << 1) &
+	       AS_PY_GUARD_MASK;
+}
+
+#define AS_PY_NO_CFRAME	   0xffff /* 3.13+: the thread state holds the frame */
+#define AS_PY_NO_OWNER	   0xff	  /* no frames to skip by owner */
+#define AS_PY_WALK_RESUMES 4	  /* C stretches between eval loops walked */
+#define AS_PY_NO_ENTRY	   0xffff /* 3.12+: shim frames mark the runs */
+#define AS_PY_FRAME_READ   80	  /* bytes of a frame read: its fields' span */
 
 /* py_procs: how to find the Python frames of one process (by tgid). */
 struct as_py_proc {
@@ -387,6 +405,9 @@ struct as_py_proc {
 	__u8 owner_cstack;   /* owner of C-stack shim frames, or
 				AS_PY_NO_OWNER */
 	__u8 pad;
+	__u16 fr_entry;	      /* 3.11's bool is_entry, or AS_PY_NO_ENTRY */
+	__u16 co_firstlineno; /* PyCodeObject.co_firstlineno, for the guard */
+	__u32 pad2;
 };
 
 #endif

@@ -7,8 +7,9 @@
  * process it recognised as CPython 3.11+: the layouts of its version and
  * where the thread's own PyThreadState is (the interpreter's TSS key in
  * glibc's thread-specific data, found from the task's fs base; not the
- * GIL holder). Per frame only the code object and the instruction index
- * are kept: no strings are read here, userspace reads the code objects.
+ * GIL holder). Per frame only the code object, the instruction index and
+ * the code object's first line (its guard) are read: no strings are read
+ * here, userspace reads the code objects.
  */
 #ifndef ALLOCSNOOP_BPF_PYTHON_FRAMES_H
 #define ALLOCSNOOP_BPF_PYTHON_FRAMES_H
@@ -75,18 +76,35 @@ struct py_walk {
 	__u64 frame;	       /* the next _PyInterpreterFrame, 0 at the end */
 };
 
+/* The guard bits (allocsnoop.h) of the code object at @code. */
+static __always_inline __u64 py_guard(const struct as_py_proc *cfg, __u64 code)
+{
+	__u32 line = 0;
+
+	bpf_probe_read_user(&line, sizeof(line),
+			    (void *)(code + cfg->co_firstlineno));
+	return as_py_guard(line);
+}
+
+/* The byte at @off of the frame in @w's window. */
+static __always_inline __u32 win_byte(const struct walk *w, __u32 off)
+{
+	return (win_word(w, off & ~7) >> ((off & 7) * 8)) & 0xff;
+}
+
 /*
  * One frame: its code object and instruction index appended, unless it is
- * a shim frame of the C stack. Returns 1 to end the walk. A bpf_loop
- * callback, verified once for every frame (an unrolled loop of 64 frames
- * took the verifier past its million instructions).
+ * a shim frame of the C stack, which ends the run of the frame before it.
+ * Returns 1 to end the walk. A bpf_loop callback, verified once for every
+ * frame (an unrolled loop of 64 frames took the verifier past its million
+ * instructions).
  */
 static long py_step(__u32 i, void *arg)
 {
 	struct py_walk *pw = arg;
 	const struct as_py_proc *cfg = &pw->cfg;
-	__u64 code, instr, idx;
-	__u32 zero = 0, owner;
+	__u64 code, instr, idx, end = 0;
+	__u32 zero = 0, last;
 	struct walk *w;
 
 	w = bpf_map_lookup_elem(&scratch, &zero);
@@ -95,10 +113,16 @@ static long py_step(__u32 i, void *arg)
 		return 1;
 	code = win_word(w, cfg->fr_code);
 	instr = win_word(w, cfg->fr_instr);
-	owner = (win_word(w, cfg->fr_owner & ~7) >> ((cfg->fr_owner & 7) * 8)) &
-		0xff;
+	if (cfg->fr_entry != AS_PY_NO_ENTRY && win_byte(w, cfg->fr_entry))
+		end = AS_PY_RUN_END;
 	pw->frame = win_word(w, cfg->fr_previous);
-	if (owner == cfg->owner_cstack || !code)
+	if (win_byte(w, cfg->fr_owner) == cfg->owner_cstack) {
+		last = (pw->n - 1) & (AS_MAX_STACK_ENTRIES - 1);
+		if (pw->n > pw->native)
+			w->st.ips[last] |= AS_PY_RUN_END;
+		return 0;
+	}
+	if (!code)
 		return 0;
 	if (pw->n - pw->native >= stack_depth ||
 	    pw->n >= AS_MAX_STACK_ENTRIES) {
@@ -110,9 +134,10 @@ static long py_step(__u32 i, void *arg)
 		  : 0;
 	if (idx > AS_PY_INSTR_MAX)
 		idx = AS_PY_INSTR_MAX;
-	pw->n = walk_push(w, pw->n,
-			  AS_PY_TAG | idx << AS_PY_INSTR_SHIFT |
-			      (code & AS_PY_ADDR_MASK));
+	pw->n =
+	    walk_push(w, pw->n,
+		      AS_PY_TAG | idx << AS_PY_INSTR_SHIFT |
+			  (code & AS_PY_CODE_MASK) | py_guard(cfg, code) | end);
 	return 0;
 }
 

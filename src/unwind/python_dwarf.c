@@ -180,6 +180,9 @@ static int layout_from(struct py_types *t, struct as_py_layout *l)
 		  ?: field(&t->die[T_FRAME], "prev_instr", "instr_ptr",
 			   &l->fr_instr);
 	err = err ?: field(&t->die[T_FRAME], "owner", NULL, &l->fr_owner);
+	/* 3.11 marks a run's outermost frame; 3.12+ push a shim frame */
+	if (field(&t->die[T_FRAME], "is_entry", NULL, &l->fr_entry))
+		l->fr_entry = AS_PY_NO_ENTRY;
 	err =
 	    err ?: field(&t->die[T_CODE], "co_filename", NULL, &l->co_filename);
 	err = err ?: field(&t->die[T_CODE], "co_name", NULL, &l->co_name);

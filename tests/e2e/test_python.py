@@ -131,10 +131,10 @@ def test_native_thread_keeps_native_site():
     assert rows[0]["count"] == 1
 
 
-def run_unwound(python, extra=()):
-    """-p on the script once allocsnoop has loaded the interpreter's
+def run_unwound(python, extra=(), script=SCRIPT, env=None):
+    """-p on @script once allocsnoop has loaded the interpreter's
     unwind table (-v says so), the final JSON report."""
-    wl = Workload("py_allocs", argv=[python, str(SCRIPT)])
+    wl = Workload("py_allocs", argv=[python, str(script)], env=env)
     try:
         tr = Tracer(["-p", str(wl.pid), "-v", "--json", "-T", "0", *extra,
                      "3600"])
@@ -177,6 +177,95 @@ def test_traceback_merged(python):
                for f in stack[first_py:last_py + 1])
     # below the outermost Python frame: the C that started the interpreter
     assert "native" in kinds[last_py:], kinds
+
+
+CALLBACK = WL_SRC / "py_callback.py"
+
+
+def build_cbext(python, out_dir):
+    """The C extension cbext built for @python in @out_dir, with frame
+    pointers (as Fedora and Ubuntu now build everything): the walk goes
+    through its frame by them, and through the interpreter's by its CFI."""
+    cfg = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+         "['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-g",
+                    "-fno-omit-frame-pointer", f"-I{cfg[0]}",
+                    str(WL_SRC / "pyext" / "cbext.c"), "-o",
+                    str(out_dir / f"cbext{cfg[1]}")], check=True)
+
+
+def segments(stack):
+    """The stack as runs: ("py", [(function, line)]) for Python frames,
+    ("native", [function]) for the native frames between them."""
+    out = []
+    for f in stack:
+        kind = "py" if f["module"] == "[python]" else "native"
+        item = (f["function"], f["line"]) if kind == "py" else f["function"]
+        if not out or out[-1][0] != kind:
+            out.append((kind, []))
+        out[-1][1].append(item)
+    return out
+
+
+@pytest.mark.parametrize("python", INTERPRETERS)
+def test_traceback_through_c_callback(python, tmp_path):
+    """Python called back from a C extension: the traceback holds each
+    run of Python frames after the eval-loop call that runs it, with the
+    extension's C frame between the two runs, in call order."""
+    build_cbext(python, tmp_path)
+    m = {k: v for k, v in
+         ((mm.group(1), n) for n, line in
+          enumerate(CALLBACK.read_text().splitlines(), 1)
+          for mm in [re.search(r"# @(\w+)", line)] if mm)}
+    final = run_unwound(python, ["-g", "traceback"], CALLBACK,
+                        {"PYTHONPATH": str(tmp_path)})
+    rows = {r["alloc_size"]: r for r in final["top"]}
+    inner = rows[555_556]
+    assert (inner["file"], inner["line"], inner["function"]) == \
+        (str(CALLBACK), m["cb_inner"], "inner")
+    seg = segments(inner["stack"])
+    kinds = [k for k, _ in seg]
+    assert kinds[:5] == ["native", "py", "native", "py", "native"], seg
+    assert seg[0][1][-1] == "_PyEval_EvalFrameDefault", seg[0]
+    assert seg[1][1] == [("inner", m["cb_inner"]),
+                         ("callback", m["cb_callback"])], seg[1]
+    assert "call_back" in seg[2][1], seg[2]
+    assert seg[2][1][-1] == "_PyEval_EvalFrameDefault", seg[2]
+    assert seg[3][1][:2] == [("caller", m["cb_caller"]),
+                             ("main", m["cb_main"])], seg[3]
+    assert seg[3][1][-1][0] == "<module>"
+    # the extension's own block: its site is the Python line calling it,
+    # its stack the C frame, then the eval loop, then that line
+    c_row = rows[654_321]
+    assert (c_row["size"], c_row["count"]) == (654_321, 1)
+    assert (c_row["line"], c_row["function"]) == (m["cb_caller"], "caller")
+    seg = segments(c_row["stack"])
+    assert seg[0][1][0] == "call_back", seg[0]
+    assert seg[1][1][0] == ("caller", m["cb_caller"]), seg
+
+
+def test_reused_code_object_address():
+    """Code objects that live one after another at one address (the
+    workload prints it) keep their own stacks and lines: each round's
+    bytes at its own file:line, none merged into another's."""
+    script = WL_SRC / "py_reuse.py"
+    wl = Workload("py_reuse", argv=["/usr/bin/python3.11", str(script)])
+    try:
+        tr = Tracer(["-p", str(wl.pid), "--json", "-T", "0", "3600"])
+        said = wl.go()
+        reps = tr.stop()
+    finally:
+        wl.finish()
+    assert reps, tr.stderr
+    assert len(set(said)) < len(said), f"no address reused: {said}"
+    lines = [1, 2, 3, 4, 5, 6, 7, 9]  # py_reuse.py's LINES
+    got = {(r["file"], r["line"]): (r["size"], r["count"])
+           for r in reps[-1]["top"] if r["file"].startswith("<reuse-")}
+    want = {(f"<reuse-{i}>", line + 1): (20_000 + i + 1, 1)
+            for i, line in enumerate(lines)}
+    assert got == want
 
 
 def test_native_option():
