@@ -75,10 +75,12 @@ static __always_inline void on_mmap(const struct pt_regs *regs, __u32 tgid,
 /*
  * Every system call's exit: the three of interest are told by number.
  * fexit on the calls themselves would cost other calls nothing, but this
- * kernel's lockdown refuses tracing programs; the raw tracepoint it
- * allows, and its arguments are still in the saved registers.
+ * kernel's lockdown refuses fentry/fexit; the BTF raw tracepoint it
+ * allows, and its arguments are still in the saved registers. BTF-typed,
+ * the number is a plain load, not a probe read: 123 -> 76 ns a system
+ * call (bpf_stats), which every process on the machine pays.
  */
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(mmap_calls, struct pt_regs *regs, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -87,7 +89,7 @@ int BPF_PROG(mmap_calls, struct pt_regs *regs, long ret)
 
 	if (floor_only)
 		return 0;
-	nr = BPF_CORE_READ(regs, orig_ax);
+	nr = regs->orig_ax;
 	if ((nr != AS_NR_MMAP && nr != AS_NR_MUNMAP && nr != AS_NR_MREMAP) ||
 	    failed(ret) || untraced(tgid))
 		return 0;
