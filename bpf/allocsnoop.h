@@ -365,8 +365,10 @@ struct as_vma_cache {
  * is clamped. Code objects are 16-aligned, which leaves the low 4 bits:
  * AS_PY_RUN_END marks the outermost frame that one native call of the
  * eval loop runs (so the native and Python frames merge in order), and
- * the guard, a hash of co_firstlineno, tells a code object from another
- * later allocated at its address (else their stacks would be one).
+ * the guard, a hash of co_firstlineno, tells the innermost frame's code
+ * object from another later allocated at its address (else their stacks
+ * would be one). Outer frames and guards that hash to 0 carry 0: not
+ * checked.
  */
 #define AS_PY_TAG	  (1ULL << 63)
 #define AS_PY_INSTR_SHIFT 47

@@ -561,8 +561,8 @@ static bool still_valid(pid_t pid, const struct as_py_layout *l,
 
 /*
  * Reads the code object of @key (address | guard bits) of @pid into
- * @out: -ESTALE when the one there now has other guard bits, so is not
- * the one the stack saw.
+ * @out: -ESTALE when the key has guard bits and the one there now has
+ * others, so is not the one the stack saw.
  */
 static int code_read(pid_t pid, const struct as_py_layout *l, uint64_t key,
 		     struct as_pycode *out)
@@ -571,8 +571,9 @@ static int code_read(pid_t pid, const struct as_py_layout *l, uint64_t key,
 
 	if (err)
 		return err;
-	if (as_py_guard((uint32_t)out->firstlineno) !=
-	    (key & AS_PY_GUARD_MASK)) {
+	if ((key & AS_PY_GUARD_MASK) &&
+	    as_py_guard((uint32_t)out->firstlineno) !=
+		(key & AS_PY_GUARD_MASK)) {
 		pycode__clear(out);
 		return -ESTALE;
 	}
