@@ -2,9 +2,10 @@
 /*
  * Unit tests for pycode: a location table that Debian's python3.11 made
  * (co_linetable of the function in gen_source, with the line of every code
- * unit from co_positions()) decodes to the same lines; code objects laid
- * out as CPython 3.11 does, built in this process, read back through
- * process_vm_readv with their ASCII and Latin-1 names.
+ * unit from co_positions()) decodes to the same lines, and so do line
+ * tables that pyenv's python3.10 made (with the lines of co_lines());
+ * code objects laid out as CPython 3.11 does, built in this process, read
+ * back through process_vm_readv with their ASCII and Latin-1 names.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -78,6 +79,70 @@ static void test_other_forms(void **state)
 	assert_int_equal(pycode__line(t, sizeof(t), 10, 3), 7);
 	assert_int_equal(pycode__line(t, sizeof(t), 10, 4), 7);
 	assert_int_equal(pycode__line(bad, sizeof(bad), 10, 0), 0);
+}
+
+/*
+ * From python3.10 on (co_linetable; the lines from co_lines()):
+ *   def f(xs):                         # line 1
+ *       total = 0
+ *       try:
+ *           for x in xs:
+ *           (140 blank lines)
+ *               total += x             # line 145
+ *       except ValueError as e:
+ *           total = -1
+ *       (150 blank lines)
+ *       y = [i for i in range(3)]      # line 298
+ *       return total + len(y)
+ * Line deltas over 127 (split by empty ranges) both ways, -1, and the
+ * range without a line (-128) of the handler that deletes e.
+ */
+static const uint8_t table310[] = {
+    0x04, 0x01, 0x02, 0x01, 0x08, 0x01, 0x00, 0x7f, 0x0a, 0x0e,
+    0x00, 0x81, 0x04, 0xf2, 0x00, 0x7f, 0x0e, 0x0f, 0x10, 0x01,
+    0x08, 0x80, 0x02, 0xff, 0x00, 0x7f, 0x12, 0x19, 0x0c, 0x01};
+static const int lines310[] = {2,   2,	 3,   4,   4,	4,   4,	  145, 145, 145,
+			       145, 145, 4,   4,   146, 146, 146, 146, 146, 146,
+			       146, 147, 147, 147, 147, 147, 147, 147, 147, 0,
+			       0,   0,	 0,   146, 298, 298, 298, 298, 298, 298,
+			       298, 298, 298, 299, 299, 299, 299, 299, 299};
+
+static void test_310_every_code_unit(void **state)
+{
+	(void)state;
+	for (int i = 0; i < (int)(sizeof(lines310) / sizeof(lines310[0])); i++)
+		assert_int_equal(
+		    pycode__line_310(table310, sizeof(table310), 1, i),
+		    lines310[i]);
+	/* before the first instruction: the def line, as 3.10 says */
+	assert_int_equal(pycode__line_310(table310, sizeof(table310), 1, -1),
+			 1);
+	/* past the end, an empty table, an odd byte left: unknown */
+	assert_int_equal(pycode__line_310(table310, sizeof(table310), 1, 49),
+			 0);
+	assert_int_equal(pycode__line_310(table310, 0, 1, 0), 0);
+	assert_int_equal(pycode__line_310(table310, 1, 1, 0), 0);
+}
+
+static void test_310_long_range(void **state)
+{
+	/*
+	 * def f(n):                                  # line 1
+	 *     a = n
+	 *     b = (a+a+...+a)    # 150 a's: 600 bytes of code on line 3
+	 *     return b
+	 * from python3.10: the range of line 3 cut at 254 bytes, twice
+	 */
+	static const uint8_t t[] = {0x04, 0x01, 0xfe, 0x01, 0xfe,
+				    0x00, 0x5c, 0x00, 0x04, 0x01};
+
+	(void)state;
+	for (int i = 0; i < 304; i++)
+		assert_int_equal(pycode__line_310(t, sizeof(t), 1, i), i < 2 ? 2
+								       : i < 302
+									   ? 3
+									   : 4);
+	assert_int_equal(pycode__line_310(t, sizeof(t), 1, 304), 0);
 }
 
 /* A compact str as CPython 3.11 lays it out: header, then the data. */
@@ -160,6 +225,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_code_unit),
 	    cmocka_unit_test(test_other_forms),
+	    cmocka_unit_test(test_310_every_code_unit),
+	    cmocka_unit_test(test_310_long_range),
 	    cmocka_unit_test(test_read_own_process),
 	};
 
