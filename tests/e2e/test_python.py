@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """CPython from outside: allocations charged to the Python file:line that
 made them, with exact bytes and counts, in -c, -p and system-wide modes,
-on Debian's python3.11 always and on each pyenv build present
-(DESIGN.md: Language runtimes)."""
+on Debian's python3.11 always and on each pyenv build of 3.10 to 3.13
+present (DESIGN.md: Language runtimes)."""
 import os
 import random
 import re
@@ -30,7 +30,7 @@ INTERPRETERS = [pytest.param("/usr/bin/python3.11", id="debian-3.11")] + [
     pytest.param(pyenv(v), id=f"pyenv-3.{v}",
                  marks=pytest.mark.skipif(pyenv(v) is None,
                                           reason=f"no pyenv 3.{v} build"))
-    for v in (11, 12, 13)]
+    for v in (10, 11, 12, 13)]
 
 # (size, count) of each marked line; bytearray(n) asks n + 1 bytes,
 # bytes(n) n + 33 (its header), numpy.empty exactly n.
@@ -48,6 +48,11 @@ def py_markers():
     return {m.group(1): n for n, line in
             enumerate(SCRIPT.read_text().splitlines(), 1)
             for m in [re.search(r"# @(\w+)", line)] if m}
+
+
+def minor(python):
+    """N of an interpreter path ending in python3.N."""
+    return int(re.search(r"python3\.(\d+)$", python).group(1))
 
 
 def has_numpy(python):
@@ -102,7 +107,9 @@ def check_rows(final, python, pid):
         assert got == (size, count, size, count), f"@{name}: {got}"
         assert r["module"] == "[python]"
     assert rows["leaf"]["function"] == "leaf"
-    assert rows["method"]["function"] == "Buffers.make"
+    # 3.10's code objects have no co_qualname: a method is its co_name
+    assert rows["method"]["function"] == \
+        ("make" if minor(python) == 10 else "Buffers.make")
     assert rows["generator"]["function"] == "chunks"
     assert rows["thread"]["function"] == "worker"
 
@@ -133,7 +140,8 @@ def test_native_thread_keeps_native_site():
 
 def run_unwound(python, extra=()):
     """-p on the script once allocsnoop has loaded the interpreter's
-    unwind table (-v says so), the final JSON report."""
+    unwind table (-v says so): the final JSON report, -v's lines and the
+    script's pid."""
     wl = Workload("py_allocs", argv=[python, str(SCRIPT)])
     try:
         tr = Tracer(["-p", str(wl.pid), "-v", "--json", "-T", "0", *extra,
@@ -149,7 +157,20 @@ def run_unwound(python, extra=()):
     finally:
         wl.finish()
     assert reps, tr.stderr
-    return reps[-1]
+    return reps[-1], tr.stderr, wl.pid
+
+
+@pytest.mark.parametrize("python", INTERPRETERS)
+def test_version_and_offsets_said(python):
+    """-v names the interpreter's version and where its offsets came from,
+    then that they are what its DWARF says (each build here has DWARF)."""
+    _, said, pid = run_unwound(python)
+    m = minor(python)
+    source = "_Py_DebugOffsets" if m >= 13 else "built-in table"
+    assert f"pid {pid}: CPython 3.{m}, offsets from the {source}, " \
+        "thread state from TSS key" in said, said
+    assert f"pid {pid}: CPython 3.{m}: offsets checked against the " \
+        "interpreter's DWARF" in said, said
 
 
 @pytest.mark.parametrize("python", INTERPRETERS)
@@ -158,7 +179,7 @@ def test_traceback_merged(python):
     (the interpreter's frames stepped through with its CFI), then the
     Python frames innermost first, each at its marked line, then the
     native frames that called the eval loop."""
-    final = run_unwound(python, ["-g", "traceback"])
+    final, _, _ = run_unwound(python, ["-g", "traceback"])
     m = py_markers()
     rows = [r for r in final["top"] if r["alloc_size"] == 5 * 1_000_001]
     assert len(rows) == 1, [r["alloc_size"] for r in final["top"]]
