@@ -7,8 +7,9 @@
  * process it recognised as CPython 3.10+: the layouts of its version and
  * where the thread's own PyThreadState is (the interpreter's TSS key in
  * glibc's thread-specific data, found from the task's fs base; not the
- * GIL holder). Per frame only the code object and the instruction index
- * are kept: no strings are read here, userspace reads the code objects.
+ * GIL holder). Per frame only the code object, the instruction index and
+ * the code object's first line (its guard) are read: no strings are read
+ * here, userspace reads the code objects.
  */
 #ifndef ALLOCSNOOP_BPF_PYTHON_FRAMES_H
 #define ALLOCSNOOP_BPF_PYTHON_FRAMES_H
@@ -76,17 +77,42 @@ struct py_walk {
 			at the end */
 };
 
+/* The guard bits (allocsnoop.h) of the code object at @code. */
+static __always_inline __u64 py_guard(const struct as_py_proc *cfg, __u64 code)
+{
+	__u32 line = 0;
+
+	bpf_probe_read_user(&line, sizeof(line),
+			    (void *)(code + cfg->co_firstlineno));
+	return as_py_guard(line);
+}
+
+/* The byte at @off of the frame in @w's window. */
+static __always_inline __u32 win_byte(const struct walk *w, __u32 off)
+{
+	return (win_word(w, off & ~7) >> ((off & 7) * 8)) & 0xff;
+}
+
 /* Is the frame in @w a shim frame of the C stack (3.12+), by its owner? */
 static __always_inline bool py_is_shim(const struct walk *w,
 				       const struct as_py_proc *cfg)
 {
-	__u8 owner;
+	return cfg->owner_cstack != AS_PY_NO_OWNER &&
+	       win_byte(w, cfg->fr_owner) == cfg->owner_cstack;
+}
 
-	if (cfg->owner_cstack == AS_PY_NO_OWNER)
-		return false;
-	owner = (win_word(w, cfg->fr_owner & ~7) >> ((cfg->fr_owner & 7) * 8)) &
-		0xff;
-	return owner == cfg->owner_cstack;
+/*
+ * AS_PY_RUN_END when the frame in @w is the outermost one its eval loop
+ * call runs: every 3.10 frame, 3.11's is_entry ones (3.12+ say it with a
+ * shim frame after it).
+ */
+static __always_inline __u64 py_run_end(const struct walk *w,
+					const struct as_py_proc *cfg)
+{
+	if ((cfg->flags & AS_PY_F_EACH_RUN) ||
+	    (cfg->fr_entry != AS_PY_NO_ENTRY && win_byte(w, cfg->fr_entry)))
+		return AS_PY_RUN_END;
+	return 0;
 }
 
 /* The instruction index of the frame in @w, whose code object is @code,
@@ -109,16 +135,17 @@ static __always_inline __u64 py_instr_index(const struct walk *w,
 
 /*
  * One frame: its code object and instruction index appended, unless it is
- * a shim frame of the C stack. Returns 1 to end the walk. A bpf_loop
- * callback, verified once for every frame (an unrolled loop of 64 frames
- * took the verifier past its million instructions).
+ * a shim frame of the C stack, which ends the run of the frame before it.
+ * Returns 1 to end the walk. A bpf_loop callback, verified once for every
+ * frame (an unrolled loop of 64 frames took the verifier past its million
+ * instructions).
  */
 static long py_step(__u32 i, void *arg)
 {
 	struct py_walk *pw = arg;
 	const struct as_py_proc *cfg = &pw->cfg;
-	__u64 code, idx;
-	__u32 zero = 0;
+	__u64 code, idx, end;
+	__u32 zero = 0, last;
 	struct walk *w;
 
 	w = bpf_map_lookup_elem(&scratch, &zero);
@@ -126,8 +153,15 @@ static long py_step(__u32 i, void *arg)
 	    w->win_len < cfg->fr_read)
 		return 1;
 	code = win_word(w, cfg->fr_code);
+	end = py_run_end(w, cfg);
 	pw->frame = win_word(w, cfg->fr_previous);
-	if (!code || py_is_shim(w, cfg))
+	if (py_is_shim(w, cfg)) {
+		last = (pw->n - 1) & (AS_MAX_STACK_ENTRIES - 1);
+		if (pw->n > pw->native)
+			w->st.ips[last] |= AS_PY_RUN_END;
+		return 0;
+	}
+	if (!code)
 		return 0;
 	if (pw->n - pw->native >= stack_depth ||
 	    pw->n >= AS_MAX_STACK_ENTRIES) {
@@ -137,9 +171,10 @@ static long py_step(__u32 i, void *arg)
 	idx = py_instr_index(w, cfg, code);
 	if (idx > AS_PY_INSTR_MAX)
 		idx = AS_PY_INSTR_MAX;
-	pw->n = walk_push(w, pw->n,
-			  AS_PY_TAG | idx << AS_PY_INSTR_SHIFT |
-			      (code & AS_PY_ADDR_MASK));
+	pw->n =
+	    walk_push(w, pw->n,
+		      AS_PY_TAG | idx << AS_PY_INSTR_SHIFT |
+			  (code & AS_PY_CODE_MASK) | py_guard(cfg, code) | end);
 	return 0;
 }
 

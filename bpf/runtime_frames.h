@@ -128,13 +128,14 @@ static __always_inline int cfi_step(struct walk *w,
  * through frames of the runtime with their CFI rules, appending each
  * caller to @w's stack, which holds @n frames. Stops at the first frame
  * outside the runtime, which keeps frame pointers if anything does; w->fp
- * is then the rbp to walk on, and the thread remembers that frame's
- * mapping (@ts->user_start/end). Returns the new depth. A global function,
+ * is then the rbp to walk on, and, when @first (the walk's first
+ * stepping), the thread remembers that frame's mapping
+ * (@ts->user_start/end). Returns the new depth. A global function,
  * verified once: inlined, it multiplied the verifier's work on every
  * return path (0.4 s at load), for calls most of which never come here.
  */
 __noinline __u32 runtime_steps(__u32 tgid, struct as_thread_state *ts,
-			       struct walk *w, __u32 n)
+			       struct walk *w, __u32 n, __u32 first)
 {
 	struct as_unwind_key key = {};
 	const struct as_unwind_val *u;
@@ -152,7 +153,7 @@ __noinline __u32 runtime_steps(__u32 tgid, struct as_thread_state *ts,
 		if (!v)
 			break;
 		if (v->module == AS_RT_NONE) {
-			if (i == 0) {
+			if (i == 0 && first) {
 				ts->user_start = v->start;
 				ts->user_end = v->end;
 			}

@@ -27,23 +27,34 @@ struct {
  * being @prev, appending to @w's stack of @n frames. A frame must lie
  * above the last stack slot used and frames must grow upwards in small
  * steps; anything else is not a frame chain (code built without frame
- * pointers) and ends the walk. Sets AS_STACK_F_TRUNCATED in *@flags when
- * the chain went on past the depth limit. Returns the new depth.
+ * pointers) and ends the walk, leaving the cursor (w->ret, slot, fp) at
+ * the last return address found, and w->resumable set. Sets
+ * AS_STACK_F_TRUNCATED in *@flags when the chain went on past the depth
+ * limit. Returns the new depth. A global function, verified once.
  */
-static __always_inline __u32 fp_walk(struct walk *w, __u32 n, __u64 prev,
-				     __u32 *flags)
+__noinline __u32 fp_walk(struct walk *w, __u32 n, __u64 prev, __u32 *flags)
 {
-	__u64 fp = w->fp, next, ret, want;
+	__u64 fp, next, ret, want;
 	__u32 i;
 
+	if (!w || !flags)
+		return n;
+	fp = w->fp;
+	w->resumable = 0;
 	for (i = 0; i < AS_MAX_STACK_DEPTH; i++) {
 		if (n >= stack_depth || n >= AS_MAX_STACK_DEPTH) {
 			if (fp > prev && fp - prev <= (8 << 20))
 				*flags |= AS_STACK_F_TRUNCATED;
 			break;
 		}
-		if (fp <= prev || fp - prev > (8 << 20) || (fp & 7))
+		if (fp <= prev || fp - prev > (8 << 20) || (fp & 7)) {
+			if (i) { /* the frame of w->ret keeps no rbp */
+				w->slot = prev + 8;
+				w->fp = fp;
+				w->resumable = 1;
+			}
 			break;
+		}
 		/* A window pays off when frames are small: most are then
 		 * in it. After a big step, read just the frame record. */
 		want = fp - prev <= WIN_BYTES / 2 ? WIN_BYTES : 16;
@@ -53,8 +64,31 @@ static __always_inline __u32 fp_walk(struct walk *w, __u32 n, __u64 prev,
 		    ret >= AS_PY_ADDR_MASK)
 			break;
 		n = walk_push(w, n, ret);
+		w->ret = ret;
 		prev = fp;
 		fp = next;
+	}
+	return n;
+}
+
+/*
+ * A CPython process's stack goes back and forth between the interpreter
+ * (no frame pointers: its CFI steps) and extension modules that call
+ * back into Python (frame pointers, if any): each walk that ended at a
+ * runtime frame goes on with its stepper, a few times.
+ */
+static __always_inline __u32 walk_on(__u32 tgid, struct as_thread_state *ts,
+				     struct walk *w, __u32 n, __u32 *flags)
+{
+	__u32 i, m;
+
+	if (!w->resumable || !bpf_map_lookup_elem(&py_procs, &tgid))
+		return n;
+	for (i = 0; i < AS_PY_WALK_RESUMES && w->resumable; i++) {
+		m = runtime_steps(tgid, ts, w, n, 0);
+		if (m == n)
+			break;
+		n = fp_walk(w, m, w->slot, flags);
 	}
 	return n;
 }
@@ -104,8 +138,9 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 	 * loop (userspace made it a runtime file) */
 	if (ret < ts->user_start || ret >= ts->user_end ||
 	    bpf_map_lookup_elem(&py_procs, &tgid))
-		n = runtime_steps(tgid, ts, w, n);
+		n = runtime_steps(tgid, ts, w, n, 1);
 	n = fp_walk(w, n, w->slot, &flags);
+	n = walk_on(tgid, ts, w, n, &flags);
 	native = n;
 	n = python_frames(tgid, w, n, &flags);
 	if (flags & AS_STACK_F_TRUNCATED)

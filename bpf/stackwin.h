@@ -21,6 +21,9 @@ struct walk {
 	/* a runtime stepper's cursor: a return address, the stack slot it
 	 * was found in, and the frame pointer */
 	__u64 ret, slot, fp;
+	/* the frame-pointer walk ended at a frame that keeps none: the
+	 * cursor is at its return address, which a stepper may go on from */
+	__u64 resumable;
 };
 
 struct {

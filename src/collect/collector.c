@@ -322,7 +322,7 @@ static int python_location(struct as_collector *c, struct as_loc_index *li,
 			return c->py_module;
 	}
 	loc = snapshot__new_location(
-	    snap, entry & AS_PY_ADDR_MASK, c->py_module,
+	    snap, entry & AS_PY_CODE_MASK, c->py_module,
 	    entry >> AS_PY_INSTR_SHIFT & AS_PY_INSTR_MAX);
 	if (loc < 0)
 		return loc;
@@ -387,22 +387,35 @@ static bool is_eval_loop(const struct as_snapshot *snap, uint32_t loc)
 
 /*
  * Merges a stack's Python frames, walked after its native ones (the
- * @npy last of @n in @locs), into place: after the innermost native frame
- * of the eval loop, before the native frames that called it.
+ * @npy last of @n in @locs, whose entries are @ips), into place: each run
+ * of Python frames that one native call of the eval loop runs (a run ends
+ * at an AS_PY_RUN_END frame) after that call's native frame, before the
+ * native frames that called it. Runs past the last eval-loop frame found
+ * (a native walk cut short) follow it.
  */
-static void merge_python(const struct as_snapshot *snap, uint32_t *locs,
-			 uint32_t n, uint32_t npy)
+static void merge_python(const struct as_snapshot *snap, const __u64 *ips,
+			 uint32_t *locs, uint32_t n, uint32_t npy)
 {
-	uint32_t tmp[AS_MAX_STACK_ENTRIES], native = n - npy, k;
+	uint32_t out[AS_MAX_STACK_ENTRIES], native = n - npy, k = 0, o = 0;
+	uint32_t p = native;
 
-	for (k = 0; k < native && !is_eval_loop(snap, locs[k]); k++)
-		;
-	if (!npy || k + 1 >= native)
+	if (!npy)
 		return;
-	/* locs: native[0..k], python, native[k+1..native) */
-	memcpy(tmp, locs + k + 1, (native - k - 1) * sizeof(*tmp));
-	memmove(locs + k + 1, locs + native, npy * sizeof(*locs));
-	memcpy(locs + k + 1 + npy, tmp, (native - k - 1) * sizeof(*tmp));
+	for (uint32_t i = 0; i < native; i++) {
+		out[o++] = locs[i];
+		if (p == n || !is_eval_loop(snap, locs[i]))
+			continue;
+		do /* this call's run */
+			out[o++] = locs[p];
+		while (!(ips[p++] & AS_PY_RUN_END) && p < n);
+		k = o;
+	}
+	if (p == native) /* no eval loop: as walked */
+		return;
+	/* the runs left follow the last run placed */
+	memmove(out + k + (n - p), out + k, (o - k) * sizeof(*out));
+	memcpy(out + k, locs + p, (n - p) * sizeof(*out));
+	memcpy(locs, out, n * sizeof(*locs));
 }
 
 /* A sample of @kind for @stack of process @pid, with its counters;
@@ -427,7 +440,7 @@ static int add_sample(struct as_collector *c, struct as_loc_index *li,
 		locs[n++] = (uint32_t)loc;
 		npy += (ips[i] & AS_PY_TAG) != 0;
 	}
-	merge_python(snap, locs, n, npy);
+	merge_python(snap, ips, locs, n, npy);
 	loc = snapshot__add_sample(snap, pid, locs, n, v->size, v->count,
 				   (int64_t)v->alloc_size,
 				   (int64_t)v->alloc_count);

@@ -59,6 +59,7 @@ struct py_file {
 
 struct py_code {
 	pid_t pid;
+	uint64_t key; /* the entry's code object address and guard bits */
 	struct as_pycode code;
 };
 
@@ -279,6 +280,8 @@ static uint16_t frame_span(const struct as_py_layout *l)
 		end = l->fr_instr;
 	if (l->owner_cstack != AS_PY_NO_OWNER && l->fr_owner > end)
 		end = l->fr_owner;
+	if (l->fr_entry != AS_PY_NO_ENTRY && l->fr_entry > end)
+		end = l->fr_entry;
 	return (uint16_t)((end & ~7) + 8);
 }
 
@@ -306,6 +309,8 @@ static int proc_setup(struct as_python *py, struct py_proc *p)
 	cfg.fr_previous = l->fr_previous;
 	cfg.fr_instr = l->fr_instr;
 	cfg.fr_owner = l->fr_owner;
+	cfg.fr_entry = l->fr_entry;
+	cfg.co_firstlineno = l->co_firstlineno;
 	cfg.code_adaptive = l->co_code_adaptive;
 	cfg.fr_read = frame_span(l);
 	cfg.owner_cstack = l->owner_cstack;
@@ -531,7 +536,7 @@ void python__forget(struct as_python *py, pid_t pid)
 struct code_key {
 	const struct as_python *py;
 	pid_t pid;
-	uint64_t addr;
+	uint64_t key; /* the code object's address | its guard bits */
 };
 
 static bool code_is(uint64_t idx, const void *arg)
@@ -539,12 +544,12 @@ static bool code_is(uint64_t idx, const void *arg)
 	const struct code_key *k = arg;
 	const struct py_code *c = &k->py->codes[idx];
 
-	return c->pid == k->pid && c->code.addr == k->addr;
+	return c->pid == k->pid && c->key == k->key;
 }
 
-static uint64_t code_hash(pid_t pid, uint64_t addr)
+static uint64_t code_hash(pid_t pid, uint64_t key)
 {
-	return u64map__hash_u64(u64map__hash_u64(U64MAP_HASH_INIT, pid), addr);
+	return u64map__hash_u64(u64map__hash_u64(U64MAP_HASH_INIT, pid), key);
 }
 
 /* The layout of @pid, also after it was forgotten (its last report). */
@@ -572,46 +577,73 @@ static bool still_valid(pid_t pid, const struct as_py_layout *l,
 	       head.firstlineno == c->firstlineno;
 }
 
-/* The code object at @addr of @pid, read now or before; checked against
- * the process when @check. */
+/*
+ * Reads the code object of @key (address | guard bits) of @pid into
+ * @out: -ESTALE when the one there now has other guard bits, so is not
+ * the one the stack saw.
+ */
+static int code_read(pid_t pid, const struct as_py_layout *l, uint64_t key,
+		     struct as_pycode *out)
+{
+	int err = pycode__read(pid, l, key & AS_PY_CODE_MASK, out);
+
+	if (err)
+		return err;
+	if (as_py_guard((uint32_t)out->firstlineno) !=
+	    (key & AS_PY_GUARD_MASK)) {
+		pycode__clear(out);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+/* The code object of @key (address | guard bits) of @pid, read now or
+ * before; checked against the process when @check. */
 static const struct as_pycode *code_get(struct as_python *py, pid_t pid,
-					uint64_t addr, bool check)
+					uint64_t key, bool check)
 {
 	const struct as_py_layout *l = layout_of(py, pid);
-	struct code_key k = {py, pid, addr};
+	struct code_key k = {py, pid, key};
 	struct as_pycode fresh;
 	struct py_code *c;
 	uint64_t idx;
 
 	if (!l)
 		return NULL;
-	if (u64map__find(py->code_idx, code_hash(pid, addr), code_is, &k,
+	if (u64map__find(py->code_idx, code_hash(pid, key), code_is, &k,
 			 &idx)) {
 		c = &py->codes[idx];
 		if (check && !still_valid(pid, l, &c->code) &&
-		    pycode__read(pid, l, addr, &fresh) == 0) {
+		    code_read(pid, l, key, &fresh) == 0) {
 			pycode__clear(&c->code);
 			c->code = fresh;
 		}
 		return &c->code;
 	}
-	if (pycode__read(pid, l, addr, &fresh))
+	if (code_read(pid, l, key, &fresh))
 		return NULL;
 	if (BUF_RESERVE(py->codes, py->cap_codes, py->ncodes + 1) ||
-	    u64map__add(py->code_idx, code_hash(pid, addr), py->ncodes)) {
+	    u64map__add(py->code_idx, code_hash(pid, key), py->ncodes)) {
 		pycode__clear(&fresh);
 		return NULL;
 	}
 	c = &py->codes[py->ncodes++];
 	c->pid = pid;
+	c->key = key;
 	c->code = fresh;
 	return &c->code;
+}
+
+/* The code object's part of a stack entry: its address and guard. */
+static uint64_t entry_key(uint64_t entry)
+{
+	return entry & (AS_PY_CODE_MASK | AS_PY_GUARD_MASK);
 }
 
 void python__prefetch(struct as_python *py, pid_t pid, uint64_t entry,
 		      bool check)
 {
-	code_get(py, pid, entry & AS_PY_ADDR_MASK, check);
+	code_get(py, pid, entry_key(entry), check);
 }
 
 const char *python__take_interpreter(struct as_python *py, pid_t *pid)
@@ -641,8 +673,7 @@ bool python__any(const struct as_python *py)
 int python__resolve(struct as_python *py, pid_t pid, uint64_t entry,
 		    struct as_py_frame *out)
 {
-	const struct as_pycode *c =
-	    code_get(py, pid, entry & AS_PY_ADDR_MASK, true);
+	const struct as_pycode *c = code_get(py, pid, entry_key(entry), true);
 	const struct as_py_layout *l = layout_of(py, pid);
 	uint32_t idx = (uint32_t)(entry >> AS_PY_INSTR_SHIFT & AS_PY_INSTR_MAX);
 

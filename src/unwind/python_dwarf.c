@@ -163,7 +163,8 @@ static int frames_310(struct py_types *t, struct as_py_layout *l)
 	l->cf_frame = AS_PY_NO_CFRAME;
 	l->fr_owner = 0;
 	l->owner_cstack = AS_PY_NO_OWNER;
-	l->flags |= AS_PY_F_LASTI;
+	l->fr_entry = AS_PY_NO_ENTRY;
+	l->flags |= AS_PY_F_LASTI | AS_PY_F_EACH_RUN;
 	err = field(&t->die[T_TSTATE], "frame", NULL, &l->ts_frame);
 	err = err ?: field(&t->die[T_FRAMEOBJ], "f_code", NULL, &l->fr_code);
 	err =
@@ -176,7 +177,7 @@ static int frames_311(struct py_types *t, struct as_py_layout *l)
 {
 	int err;
 
-	l->flags &= ~AS_PY_F_LASTI;
+	l->flags &= ~(AS_PY_F_LASTI | AS_PY_F_EACH_RUN);
 	err = field(&t->die[T_TSTATE], "cframe", "current_frame", &l->ts_frame);
 	l->cf_frame = AS_PY_NO_CFRAME;
 	if (!err && t->found[T_CFRAME] &&
@@ -190,7 +191,11 @@ static int frames_311(struct py_types *t, struct as_py_layout *l)
 	err = err
 		  ?: field(&t->die[T_FRAME], "prev_instr", "instr_ptr",
 			   &l->fr_instr);
-	return err ?: field(&t->die[T_FRAME], "owner", NULL, &l->fr_owner);
+	err = err ?: field(&t->die[T_FRAME], "owner", NULL, &l->fr_owner);
+	/* 3.11 marks a run's outermost frame; 3.12+ push a shim frame */
+	if (field(&t->die[T_FRAME], "is_entry", NULL, &l->fr_entry))
+		l->fr_entry = AS_PY_NO_ENTRY;
+	return err;
 }
 
 /* The code object, str and bytes layouts; 3.10's code has no

@@ -18,6 +18,7 @@ struct as_py_layout {
 	uint32_t runtime_tss; /* _PyRuntime: autoTSSkey (Py_tss_t) */
 	/* frames (struct as_py_proc's meaning) */
 	uint16_t ts_frame, cf_frame, fr_code, fr_previous, fr_instr, fr_owner;
+	uint16_t fr_entry; /* 3.11's is_entry, or AS_PY_NO_ENTRY */
 	uint8_t owner_cstack;
 	uint8_t flags; /* AS_PY_F_* */
 	/* PyCodeObject (3.10 has no co_qualname: co_name stands for it, and

@@ -138,11 +138,11 @@ def test_native_thread_keeps_native_site():
     assert rows[0]["count"] == 1
 
 
-def run_unwound(python, extra=()):
-    """-p on the script once allocsnoop has loaded the interpreter's
+def run_unwound(python, extra=(), script=SCRIPT, env=None):
+    """-p on @script once allocsnoop has loaded the interpreter's
     unwind table (-v says so): the final JSON report, -v's lines and the
     script's pid."""
-    wl = Workload("py_allocs", argv=[python, str(SCRIPT)])
+    wl = Workload("py_allocs", argv=[python, str(script)], env=env)
     try:
         tr = Tracer(["-p", str(wl.pid), "-v", "--json", "-T", "0", *extra,
                      "3600"])
@@ -187,17 +187,128 @@ def test_traceback_merged(python):
     kinds = ["py" if f["module"] == "[python]" else "native" for f in stack]
     first_py = kinds.index("py")
     last_py = len(kinds) - 1 - kinds[::-1].index("py")
-    assert "native" not in kinds[first_py:last_py], kinds
+    if minor(python) == 10:
+        # 3.10 runs each Python frame in an eval-loop call of its own: leaf
+        # alone after the first, and each run after its own call as far as
+        # the interpreter's CFI steps reach (two more native frames a
+        # Python call: the second call), the rest after the last
+        seg = segments(stack[first_py:last_py + 1])
+        assert len(seg) >= 3 and seg[0][1] == [("leaf", m["leaf"])], seg
+        assert all(fs[-1] == "_PyEval_EvalFrameDefault"
+                   for k, fs in seg if k == "native"), seg
+    else:
+        assert "native" not in kinds[first_py:last_py], kinds
     assert stack[first_py - 1]["function"] == "_PyEval_EvalFrameDefault", \
         [f["function"] for f in stack]
-    py = [(f["function"], f["line"]) for f in stack[first_py:last_py + 1]]
+    py_frames = [f for f in stack[first_py:last_py + 1]
+                 if f["module"] == "[python]"]
+    py = [(f["function"], f["line"]) for f in py_frames]
     assert py[:3] == [("leaf", m["leaf"]), ("middle", m["middle"]),
                       ("outer", m["outer"])], py
     assert py[-1][0] == "<module>"
-    assert all(f["file"] == str(SCRIPT)
-               for f in stack[first_py:last_py + 1])
+    assert all(f["file"] == str(SCRIPT) for f in py_frames)
     # below the outermost Python frame: the C that started the interpreter
     assert "native" in kinds[last_py:], kinds
+
+
+CALLBACK = WL_SRC / "py_callback.py"
+
+
+def build_cbext(python, out_dir):
+    """The C extension cbext built for @python in @out_dir, with frame
+    pointers (as Fedora and Ubuntu now build everything): the walk goes
+    through its frame by them, and through the interpreter's by its CFI."""
+    cfg = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+         "['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-g",
+                    "-fno-omit-frame-pointer", f"-I{cfg[0]}",
+                    str(WL_SRC / "pyext" / "cbext.c"), "-o",
+                    str(out_dir / f"cbext{cfg[1]}")], check=True)
+
+
+def segments(stack):
+    """The stack as runs: ("py", [(function, line)]) for Python frames,
+    ("native", [function]) for the native frames between them."""
+    out = []
+    for f in stack:
+        kind = "py" if f["module"] == "[python]" else "native"
+        item = (f["function"], f["line"]) if kind == "py" else f["function"]
+        if not out or out[-1][0] != kind:
+            out.append((kind, []))
+        out[-1][1].append(item)
+    return out
+
+
+@pytest.mark.parametrize("python", INTERPRETERS)
+def test_traceback_through_c_callback(python, tmp_path):
+    """Python called back from a C extension: the traceback holds each
+    run of Python frames after the eval-loop call that runs it, with the
+    extension's C frame between the two runs, in call order."""
+    build_cbext(python, tmp_path)
+    m = {k: v for k, v in
+         ((mm.group(1), n) for n, line in
+          enumerate(CALLBACK.read_text().splitlines(), 1)
+          for mm in [re.search(r"# @(\w+)", line)] if mm)}
+    final, _, _ = run_unwound(python, ["-g", "traceback"], CALLBACK,
+                        {"PYTHONPATH": str(tmp_path)})
+    rows = {r["alloc_size"]: r for r in final["top"]}
+    inner = rows[555_556]
+    assert (inner["file"], inner["line"], inner["function"]) == \
+        (str(CALLBACK), m["cb_inner"], "inner")
+    seg = segments(inner["stack"])
+    kinds = [k for k, _ in seg]
+    assert kinds[:5] == ["native", "py", "native", "py", "native"], seg
+    assert seg[0][1][-1] == "_PyEval_EvalFrameDefault", seg[0]
+    assert seg[2][1][-1] == "_PyEval_EvalFrameDefault", seg[2]
+    if minor(python) == 10:
+        # 3.10 runs inner and callback in eval-loop calls of their own,
+        # two native frames apart: the interpreter's CFI steps end at
+        # callback's call, before the extension's frame (its own block,
+        # below, shows the walk going on from that frame)
+        assert seg[1][1] == [("inner", m["cb_inner"])], seg[1]
+        assert seg[3][1][:3] == [("callback", m["cb_callback"]),
+                                 ("caller", m["cb_caller"]),
+                                 ("main", m["cb_main"])], seg[3]
+    else:
+        assert seg[1][1] == [("inner", m["cb_inner"]),
+                             ("callback", m["cb_callback"])], seg[1]
+        assert "call_back" in seg[2][1], seg[2]
+        assert seg[3][1][:2] == [("caller", m["cb_caller"]),
+                                 ("main", m["cb_main"])], seg[3]
+    assert seg[3][1][-1][0] == "<module>"
+    # the extension's own block: its site is the Python line calling it,
+    # its stack the C frame, then the eval loop, then that line
+    c_row = rows[654_321]
+    assert (c_row["size"], c_row["count"]) == (654_321, 1)
+    assert (c_row["line"], c_row["function"]) == (m["cb_caller"], "caller")
+    seg = segments(c_row["stack"])
+    assert seg[0][1][0] == "call_back", seg[0]
+    assert seg[1][1][0] == ("caller", m["cb_caller"]), seg
+
+
+@pytest.mark.parametrize("python", INTERPRETERS)
+def test_reused_code_object_address(python):
+    """Code objects that live one after another at one address (the
+    workload prints it) keep their own stacks and lines: each round's
+    bytes at its own file:line, none merged into another's."""
+    script = WL_SRC / "py_reuse.py"
+    wl = Workload("py_reuse", argv=[python, str(script)])
+    try:
+        tr = Tracer(["-p", str(wl.pid), "--json", "-T", "0", "3600"])
+        said = wl.go()
+        reps = tr.stop()
+    finally:
+        wl.finish()
+    assert reps, tr.stderr
+    assert len(set(said)) < len(said), f"no address reused: {said}"
+    lines = [1, 2, 3, 4, 5, 6, 7, 9]  # py_reuse.py's LINES
+    got = {(r["file"], r["line"]): (r["size"], r["count"])
+           for r in reps[-1]["top"] if r["file"].startswith("<reuse-")}
+    want = {(f"<reuse-{i}>", line + 1): (20_000 + i + 1, 1)
+            for i, line in enumerate(lines)}
+    assert got == want
 
 
 def test_native_option():

@@ -37,7 +37,8 @@ static void test_table(void **state)
 	assert_int_equal(python_offsets__get(14, &l), -ENOTSUP);
 	/* 3.10: PyFrameObjects from the thread state, f_lasti an index */
 	assert_int_equal(python_offsets__get(10, &l), 0);
-	assert_int_equal(l.flags, AS_PY_F_LASTI);
+	assert_int_equal(l.flags, AS_PY_F_LASTI | AS_PY_F_EACH_RUN);
+	assert_int_equal(l.fr_entry, AS_PY_NO_ENTRY);
 	assert_int_equal(l.cf_frame, AS_PY_NO_CFRAME);
 	assert_int_equal(l.owner_cstack, AS_PY_NO_OWNER);
 	assert_int_equal(l.co_qualname, l.co_name);
@@ -112,7 +113,8 @@ static void dwarf_is_table(const char *path, int minor)
 	l.co_linetable = l.co_firstlineno = l.co_code_adaptive = 0;
 	l.str_state = l.str_ascii_data = l.str_compact_data = 0;
 	l.bytes_size = l.bytes_data = 0;
-	l.flags = minor == 10 ? 0 : AS_PY_F_LASTI;
+	l.fr_entry = 0;
+	l.flags = minor == 10 ? 0 : AS_PY_F_LASTI | AS_PY_F_EACH_RUN;
 	if (minor == 10)
 		l.owner_cstack = 3;
 	assert_int_equal(python_offsets__from_dwarf(path, &l), 0);
