@@ -259,15 +259,12 @@ static int read_bytes(pid_t pid, const struct as_py_layout *l, uint64_t addr,
 /* The bytes of a code object's head that hold the fields read. */
 static size_t head_span(const struct as_py_layout *l)
 {
-	uint16_t end = l->co_filename;
+	const uint16_t offs[] = {l->co_filename, l->co_qualname,
+				 l->co_linetable, l->co_firstlineno};
+	uint16_t last =
+	    python_offsets__last(offs, sizeof(offs) / sizeof(*offs));
 
-	if (l->co_qualname > end)
-		end = l->co_qualname;
-	if (l->co_linetable > end)
-		end = l->co_linetable;
-	if (l->co_firstlineno > end)
-		end = l->co_firstlineno;
-	return (size_t)end + 8;
+	return (size_t)last + 8;
 }
 
 int pycode__read_head(pid_t pid, const struct as_py_layout *l, uint64_t addr,

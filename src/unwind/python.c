@@ -272,17 +272,17 @@ static int tss_key(const struct py_proc *p, uint32_t *key)
 /* The bytes of a frame the BPF side reads: up to its last field's word. */
 static uint16_t frame_span(const struct as_py_layout *l)
 {
-	uint16_t end = l->fr_code;
+	const uint16_t offs[] = {
+	    l->fr_code,
+	    l->fr_previous,
+	    l->fr_instr,
+	    l->owner_cstack != AS_PY_NO_OWNER ? l->fr_owner : 0,
+	    l->fr_entry != AS_PY_NO_ENTRY ? l->fr_entry : 0,
+	};
+	uint16_t last =
+	    python_offsets__last(offs, sizeof(offs) / sizeof(*offs));
 
-	if (l->fr_previous > end)
-		end = l->fr_previous;
-	if (l->fr_instr > end)
-		end = l->fr_instr;
-	if (l->owner_cstack != AS_PY_NO_OWNER && l->fr_owner > end)
-		end = l->fr_owner;
-	if (l->fr_entry != AS_PY_NO_ENTRY && l->fr_entry > end)
-		end = l->fr_entry;
-	return (uint16_t)((end & ~7) + 8);
+	return (uint16_t)((last & ~7) + 8);
 }
 
 /* Writes @p's py_procs entry once its TSS key exists. 1 when written. */

@@ -113,6 +113,16 @@ int python_offsets__get(int minor, struct as_py_layout *out)
 	return -ENOTSUP;
 }
 
+uint16_t python_offsets__last(const uint16_t *offs, size_t n)
+{
+	uint16_t last = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (offs[i] > last)
+			last = offs[i];
+	return last;
+}
+
 /* The field at byte @off of _Py_DebugOffsets: an offset of 16 bits. */
 static int debug_field(const uint8_t *buf, size_t off, uint16_t *out)
 {

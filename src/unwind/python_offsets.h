@@ -11,6 +11,7 @@
 #ifndef ALLOCSNOOP_PYTHON_OFFSETS_H
 #define ALLOCSNOOP_PYTHON_OFFSETS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct as_py_layout {
@@ -34,6 +35,10 @@ struct as_py_layout {
 
 /* The layout of CPython 3.@minor; -ENOTSUP for a version not known. */
 int python_offsets__get(int minor, struct as_py_layout *out);
+
+/* The last of @n field offsets: where the span that holds them ends, but
+ * for that field's size. */
+uint16_t python_offsets__last(const uint16_t *offs, size_t n);
 
 /* Bytes of 3.13's _Py_DebugOffsets, at the start of _PyRuntime. */
 #define AS_PY_DEBUG_OFFSETS_SIZE 584
