@@ -361,7 +361,9 @@ struct as_vma_cache {
  * frames, one per Python frame, innermost first, each tagged
  * AS_PY_TAG | instruction index << AS_PY_INSTR_SHIFT | code object
  * address (user addresses are below 2^47) | guard | AS_PY_RUN_END. The
- * instruction index counts code units from co_code_adaptive; a bigger one
+ * instruction index counts code units from co_code_adaptive (3.11+); for
+ * 3.10 (AS_PY_F_LASTI) it is f_lasti + 1, so that 0 says "before the
+ * first instruction", which 3.10 charges to co_firstlineno. A bigger one
  * is clamped. Code objects are 16-aligned, which leaves the low 4 bits:
  * AS_PY_RUN_END marks the outermost frame that one native call of the
  * eval loop runs (so the native and Python frames merge in order), and
@@ -385,31 +387,38 @@ static inline __attribute__((always_inline)) __u64 as_py_guard(__u32 line)
 	       AS_PY_GUARD_MASK;
 }
 
-#define AS_PY_NO_CFRAME	   0xffff /* 3.13+: the thread state holds the frame */
+/* 3.10, 3.13+: the thread state holds the frame */
+#define AS_PY_NO_CFRAME	   0xffff
 #define AS_PY_NO_OWNER	   0xff	  /* no frames to skip by owner */
 #define AS_PY_WALK_RESUMES 4	  /* C stretches between eval loops walked */
-#define AS_PY_NO_ENTRY	   0xffff /* 3.12+: shim frames mark the runs */
-#define AS_PY_FRAME_READ   80	  /* bytes of a frame read: its fields' span */
+#define AS_PY_NO_ENTRY	   0xffff /* 3.10, 3.12+: no is_entry */
+/* as_py_proc.flags (3.10's frames): fr_instr is the int f_lasti, the
+ * index of the last instruction in code units (-1 before the first), not
+ * a pointer; every frame is the one frame of its own eval loop call */
+#define AS_PY_F_LASTI	 0x01
+#define AS_PY_F_EACH_RUN 0x02
 
 /* py_procs: how to find the Python frames of one process (by tgid). */
 struct as_py_proc {
-	__u64 tsd_off;	/* fs base + tsd_off holds the thread's
-			   PyThreadState * (glibc's thread-specific data of
-			   the interpreter's TSS key) */
-	__u16 ts_frame; /* PyThreadState: cframe (3.11, 3.12), else
-			   current_frame */
-	__u16 cf_frame; /* _PyCFrame.current_frame, or AS_PY_NO_CFRAME */
-	__u16 fr_code;	/* _PyInterpreterFrame: f_code / f_executable */
-	__u16 fr_previous;
-	__u16 fr_instr;	     /* prev_instr (3.11, 3.12), instr_ptr (3.13) */
-	__u16 fr_owner;	     /* char owner */
-	__u16 code_adaptive; /* PyCodeObject.co_code_adaptive */
-	__u8 owner_cstack;   /* owner of C-stack shim frames, or
-				AS_PY_NO_OWNER */
-	__u8 pad;
+	__u64 tsd_off;	      /* fs base + tsd_off holds the thread's
+				 PyThreadState * (glibc's thread-specific data of
+				 the interpreter's TSS key) */
+	__u16 ts_frame;	      /* PyThreadState: cframe (3.11, 3.12), else
+				 current_frame (3.13), frame (3.10) */
+	__u16 cf_frame;	      /* _PyCFrame.current_frame, or AS_PY_NO_CFRAME */
+	__u16 fr_code;	      /* _PyInterpreterFrame: f_code / f_executable
+				 (3.10's PyFrameObject: f_code) */
+	__u16 fr_previous;    /* previous (3.10: f_back) */
+	__u16 fr_instr;	      /* prev_instr (3.11, 3.12), instr_ptr (3.13),
+				 f_lasti (3.10) */
+	__u16 fr_owner;	      /* char owner */
+	__u16 code_adaptive;  /* PyCodeObject.co_code_adaptive */
+	__u16 fr_read;	      /* bytes of a frame read: its fields' span */
+	__u8 owner_cstack;    /* owner of C-stack shim frames, or
+				 AS_PY_NO_OWNER */
+	__u8 flags;	      /* AS_PY_F_* */
 	__u16 fr_entry;	      /* 3.11's bool is_entry, or AS_PY_NO_ENTRY */
 	__u16 co_firstlineno; /* PyCodeObject.co_firstlineno, for the guard */
-	__u32 pad2;
 };
 
 #endif

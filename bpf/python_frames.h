@@ -4,7 +4,7 @@
  * to its native stack as tagged entries (allocsnoop.h: AS_PY_TAG).
  *
  * Owned by bpf/. Userspace (src/unwind/python.c) writes py_procs for each
- * process it recognised as CPython 3.11+: the layouts of its version and
+ * process it recognised as CPython 3.10+: the layouts of its version and
  * where the thread's own PyThreadState is (the interpreter's TSS key in
  * glibc's thread-specific data, found from the task's fs base; not the
  * GIL holder). Per frame only the code object and the instruction index
@@ -73,7 +73,8 @@ struct py_walk {
 	__u32 n;	       /* frames in the stack */
 	__u32 native;	       /* of which native */
 	__u32 flags;	       /* AS_STACK_F_* */
-	__u64 frame;	       /* the next _PyInterpreterFrame, 0 at the end */
+	__u64 frame; /* the next _PyInterpreterFrame (3.10: PyFrameObject), 0
+			at the end */
 };
 
 /* The guard bits (allocsnoop.h) of the code object at @code. */
@@ -92,6 +93,46 @@ static __always_inline __u32 win_byte(const struct walk *w, __u32 off)
 	return (win_word(w, off & ~7) >> ((off & 7) * 8)) & 0xff;
 }
 
+/* Is the frame in @w a shim frame of the C stack (3.12+), by its owner? */
+static __always_inline bool py_is_shim(const struct walk *w,
+				       const struct as_py_proc *cfg)
+{
+	return cfg->owner_cstack != AS_PY_NO_OWNER &&
+	       win_byte(w, cfg->fr_owner) == cfg->owner_cstack;
+}
+
+/*
+ * AS_PY_RUN_END when the frame in @w is the outermost one its eval loop
+ * call runs: every 3.10 frame, 3.11's is_entry ones (3.12+ say it with a
+ * shim frame after it).
+ */
+static __always_inline __u64 py_run_end(const struct walk *w,
+					const struct as_py_proc *cfg)
+{
+	if ((cfg->flags & AS_PY_F_EACH_RUN) ||
+	    (cfg->fr_entry != AS_PY_NO_ENTRY && win_byte(w, cfg->fr_entry)))
+		return AS_PY_RUN_END;
+	return 0;
+}
+
+/* The instruction index of the frame in @w, whose code object is @code,
+ * as allocsnoop.h encodes it (not yet clamped). */
+static __always_inline __u64 py_instr_index(const struct walk *w,
+					    const struct as_py_proc *cfg,
+					    __u64 code)
+{
+	__u64 instr = win_word(w, cfg->fr_instr & ~7);
+	__s32 lasti;
+
+	if (cfg->flags & AS_PY_F_LASTI) {
+		lasti = (__s32)(instr >> ((cfg->fr_instr & 7) * 8));
+		return lasti < 0 ? 0 : (__u64)lasti + 1;
+	}
+	return instr > code + cfg->code_adaptive
+		   ? (instr - code - cfg->code_adaptive) / 2
+		   : 0;
+}
+
 /*
  * One frame: its code object and instruction index appended, unless it is
  * a shim frame of the C stack, which ends the run of the frame before it.
@@ -103,20 +144,18 @@ static long py_step(__u32 i, void *arg)
 {
 	struct py_walk *pw = arg;
 	const struct as_py_proc *cfg = &pw->cfg;
-	__u64 code, instr, idx, end = 0;
+	__u64 code, idx, end;
 	__u32 zero = 0, last;
 	struct walk *w;
 
 	w = bpf_map_lookup_elem(&scratch, &zero);
-	if (!w || !pw->frame || win_load(w, pw->frame, AS_PY_FRAME_READ) ||
-	    w->win_len < AS_PY_FRAME_READ)
+	if (!w || !pw->frame || win_load(w, pw->frame, cfg->fr_read) ||
+	    w->win_len < cfg->fr_read)
 		return 1;
 	code = win_word(w, cfg->fr_code);
-	instr = win_word(w, cfg->fr_instr);
-	if (cfg->fr_entry != AS_PY_NO_ENTRY && win_byte(w, cfg->fr_entry))
-		end = AS_PY_RUN_END;
+	end = py_run_end(w, cfg);
 	pw->frame = win_word(w, cfg->fr_previous);
-	if (win_byte(w, cfg->fr_owner) == cfg->owner_cstack) {
+	if (py_is_shim(w, cfg)) {
 		last = (pw->n - 1) & (AS_MAX_STACK_ENTRIES - 1);
 		if (pw->n > pw->native)
 			w->st.ips[last] |= AS_PY_RUN_END;
@@ -129,9 +168,7 @@ static long py_step(__u32 i, void *arg)
 		pw->flags |= AS_STACK_F_TRUNCATED;
 		return 1;
 	}
-	idx = instr > code + cfg->code_adaptive
-		  ? (instr - code - cfg->code_adaptive) / 2
-		  : 0;
+	idx = py_instr_index(w, cfg, code);
 	if (idx > AS_PY_INSTR_MAX)
 		idx = AS_PY_INSTR_MAX;
 	/* only the innermost frame, the allocation site, is guarded: a

@@ -92,6 +92,38 @@ int pycode__line(const uint8_t *table, size_t len, int firstlineno,
 	return 0;
 }
 
+/*
+ * 3.10's table (Objects/lnotab_notes.txt of 3.10): pairs of an unsigned
+ * byte, the length in bytes of a range of bytecode, and a signed byte,
+ * the line delta to the range (-128: the range has no line). Empty ranges
+ * carry what a line delta has beyond -127..127; a range over 254 bytes is
+ * cut in several, the ones after the first with delta 0.
+ */
+int pycode__line_310(const uint8_t *table, size_t len, int firstlineno,
+		     int lasti)
+{
+	uint32_t start, end = 0, offset;
+	int line = firstlineno, here;
+	int8_t delta;
+
+	if (lasti < 0)
+		return firstlineno; /* as 3.10's PyCode_Addr2Line() says */
+	offset = (uint32_t)lasti * 2;
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		start = end;
+		end += table[i];
+		memcpy(&delta, &table[i + 1], 1);
+		here = -1;
+		if (delta != -128) {
+			line += delta;
+			here = line;
+		}
+		if (offset >= start && offset < end)
+			return here > 0 ? here : 0;
+	}
+	return 0;
+}
+
 /* --- reading the process ----------------------------------------------- */
 
 static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
@@ -224,17 +256,29 @@ static int read_bytes(pid_t pid, const struct as_py_layout *l, uint64_t addr,
 	return 0;
 }
 
+/* The bytes of a code object's head that hold the fields read. */
+static size_t head_span(const struct as_py_layout *l)
+{
+	const uint16_t offs[] = {l->co_filename, l->co_qualname,
+				 l->co_linetable, l->co_firstlineno};
+	uint16_t last =
+	    python_offsets__last(offs, sizeof(offs) / sizeof(*offs));
+
+	return (size_t)last + 8;
+}
+
 int pycode__read_head(pid_t pid, const struct as_py_layout *l, uint64_t addr,
 		      struct as_pycode *out)
 {
 	uint8_t head[256];
+	size_t span = head_span(l);
 	int32_t first;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (l->co_code_adaptive > sizeof(head))
+	if (span > sizeof(head))
 		return -EINVAL;
-	err = read_mem(pid, addr, head, l->co_code_adaptive);
+	err = read_mem(pid, addr, head, span);
 	if (err)
 		return err;
 	out->addr = addr;

@@ -5,7 +5,8 @@
  *
  * Owned by the pycode module. It reads with process_vm_readv, knows the
  * str and bytes object layouts (python_offsets.h) and decodes the 3.11+
- * location table (CPython's Objects/locations.md). It keeps nothing.
+ * location table (CPython's Objects/locations.md) and 3.10's line table
+ * (its Objects/lnotab_notes.txt). It keeps nothing.
  */
 #ifndef ALLOCSNOOP_PYCODE_H
 #define ALLOCSNOOP_PYCODE_H
@@ -22,7 +23,7 @@ struct as_pycode {
 	uint64_t filename_ptr, qualname_ptr, linetable_ptr; /* to validate */
 	int firstlineno;
 	char *filename; /* UTF-8 */
-	char *qualname;
+	char *qualname; /* 3.10: the name */
 	uint8_t *linetable;
 	size_t linetable_len;
 };
@@ -34,6 +35,14 @@ struct as_pycode {
  */
 int pycode__line(const uint8_t *table, size_t len, int firstlineno,
 		 uint32_t index);
+
+/*
+ * The same for 3.10's line table (co_linetable) and instruction @lasti
+ * (f_lasti: in code units of 2 bytes, -1 before the first instruction,
+ * which is at @firstlineno).
+ */
+int pycode__line_310(const uint8_t *table, size_t len, int firstlineno,
+		     int lasti);
 
 /*
  * Reads the header fields of the code object at @addr in @pid (pointers

@@ -269,6 +269,22 @@ static int tss_key(const struct py_proc *p, uint32_t *key)
 	return (int)tss[0];
 }
 
+/* The bytes of a frame the BPF side reads: up to its last field's word. */
+static uint16_t frame_span(const struct as_py_layout *l)
+{
+	const uint16_t offs[] = {
+	    l->fr_code,
+	    l->fr_previous,
+	    l->fr_instr,
+	    l->owner_cstack != AS_PY_NO_OWNER ? l->fr_owner : 0,
+	    l->fr_entry != AS_PY_NO_ENTRY ? l->fr_entry : 0,
+	};
+	uint16_t last =
+	    python_offsets__last(offs, sizeof(offs) / sizeof(*offs));
+
+	return (uint16_t)((last & ~7) + 8);
+}
+
 /* Writes @p's py_procs entry once its TSS key exists. 1 when written. */
 static int proc_setup(struct as_python *py, struct py_proc *p)
 {
@@ -296,7 +312,9 @@ static int proc_setup(struct as_python *py, struct py_proc *p)
 	cfg.fr_entry = l->fr_entry;
 	cfg.co_firstlineno = l->co_firstlineno;
 	cfg.code_adaptive = l->co_code_adaptive;
+	cfg.fr_read = frame_span(l);
 	cfg.owner_cstack = l->owner_cstack;
+	cfg.flags = l->flags;
 	if (bpf_map_update_elem(py->map_fd, &key, &cfg, BPF_ANY))
 		return -errno;
 	p->ready = true;
@@ -333,7 +351,7 @@ static void debug_layout(const struct find_ctx *c, const struct as_elfsym *rt,
 		python_offsets__from_debug(buf, sizeof(buf), l);
 }
 
-/* A CPython 3.11+ in @c: its state, not yet set up, into @p. */
+/* A CPython 3.10+ in @c: its state, not yet set up, into @p. */
 static int proc_detect(struct as_python *py, pid_t pid,
 		       const struct find_ctx *c, struct py_proc *p)
 {
@@ -345,7 +363,7 @@ static int proc_detect(struct as_python *py, pid_t pid,
 	if (python_offsets__get(minor, &p->layout))
 		return not_walked(py, pid,
 				  "its version has no known layout "
-				  "(3.11 to 3.13 are)",
+				  "(3.10 to 3.13 are)",
 				  -ENOTSUP);
 	if (py->tsd_first < 0)
 		return not_walked(py, pid,
@@ -657,13 +675,19 @@ int python__resolve(struct as_python *py, pid_t pid, uint64_t entry,
 		    struct as_py_frame *out)
 {
 	const struct as_pycode *c = code_get(py, pid, entry_key(entry), true);
+	const struct as_py_layout *l = layout_of(py, pid);
 	uint32_t idx = (uint32_t)(entry >> AS_PY_INSTR_SHIFT & AS_PY_INSTR_MAX);
 
-	if (!c)
+	if (!c || !l)
 		return -ENOENT;
 	out->function = c->qualname;
 	out->file = c->filename;
-	out->line =
-	    pycode__line(c->linetable, c->linetable_len, c->firstlineno, idx);
+	/* 3.10's index is f_lasti + 1 (allocsnoop.h) */
+	if (l->flags & AS_PY_F_LASTI)
+		out->line = pycode__line_310(c->linetable, c->linetable_len,
+					     c->firstlineno, (int)idx - 1);
+	else
+		out->line = pycode__line(c->linetable, c->linetable_len,
+					 c->firstlineno, idx);
 	return 0;
 }

@@ -27,7 +27,7 @@ int python__new(int py_procs_fd, bool verbose, struct as_python **out);
 void python__free(struct as_python *py);
 
 /*
- * Looks at @pid's mappings: a CPython 3.11+ gets its py_procs entry now,
+ * Looks at @pid's mappings: a CPython 3.10+ gets its py_procs entry now,
  * or once its TSS key exists (python__poll). 0 when it is not CPython or
  * was set up; a negative errno when it is one we cannot walk (said with
  * -v).
@@ -55,7 +55,8 @@ void python__forget(struct as_python *py, pid_t pid);
 
 /* A Python frame of @pid, from a tagged stack entry (AS_PY_TAG). */
 struct as_py_frame {
-	const char *function; /* co_qualname; owned by the module */
+	const char *function; /* co_qualname (3.10: co_name); owned by the
+				 module */
 	const char *file;     /* co_filename */
 	int line;	      /* 0 when unknown */
 };

@@ -24,6 +24,7 @@ enum py_type {
 	T_TSTATE,
 	T_CFRAME,
 	T_FRAME,
+	T_FRAMEOBJ,
 	T_CODE,
 	T_ASCII,
 	T_COMPACT,
@@ -36,6 +37,7 @@ static const char *const type_names[T_COUNT] = {
     [T_TSTATE] = "PyThreadState",
     [T_CFRAME] = "_PyCFrame",
     [T_FRAME] = "_PyInterpreterFrame",
+    [T_FRAMEOBJ] = "_frame", /* PyFrameObject */
     [T_CODE] = "PyCodeObject",
     [T_ASCII] = "PyASCIIObject",
     [T_COMPACT] = "PyCompactUnicodeObject",
@@ -153,20 +155,30 @@ static int struct_size(Dwarf_Die *s, uint16_t *out)
 	return 0;
 }
 
-/* The layout from the types found, over the table's @l. */
-static int layout_from(struct py_types *t, struct as_py_layout *l)
+/* 3.10: the thread state's frame is a PyFrameObject, with f_lasti. */
+static int frames_310(struct py_types *t, struct as_py_layout *l)
 {
-	uint16_t tss = 0;
 	int err;
 
-	for (int i = 0; i < T_COUNT; i++)
-		if (!t->found[i] && i != T_CFRAME) /* 3.13 has no _PyCFrame */
-			return -ENOENT;
-	err = field(&t->die[T_RUNTIME], "autoTSSkey", "gilstate.autoTSSkey",
-		    &tss);
-	err = err
-		  ?: field(&t->die[T_TSTATE], "cframe", "current_frame",
-			   &l->ts_frame);
+	l->cf_frame = AS_PY_NO_CFRAME;
+	l->fr_owner = 0;
+	l->owner_cstack = AS_PY_NO_OWNER;
+	l->fr_entry = AS_PY_NO_ENTRY;
+	l->flags |= AS_PY_F_LASTI | AS_PY_F_EACH_RUN;
+	err = field(&t->die[T_TSTATE], "frame", NULL, &l->ts_frame);
+	err = err ?: field(&t->die[T_FRAMEOBJ], "f_code", NULL, &l->fr_code);
+	err =
+	    err ?: field(&t->die[T_FRAMEOBJ], "f_back", NULL, &l->fr_previous);
+	return err ?: field(&t->die[T_FRAMEOBJ], "f_lasti", NULL, &l->fr_instr);
+}
+
+/* 3.11+: _PyInterpreterFrame, reached through _PyCFrame before 3.13. */
+static int frames_311(struct py_types *t, struct as_py_layout *l)
+{
+	int err;
+
+	l->flags &= ~(AS_PY_F_LASTI | AS_PY_F_EACH_RUN);
+	err = field(&t->die[T_TSTATE], "cframe", "current_frame", &l->ts_frame);
 	l->cf_frame = AS_PY_NO_CFRAME;
 	if (!err && t->found[T_CFRAME] &&
 	    member_offset(&t->die[T_TSTATE], "cframe") >= 0)
@@ -183,20 +195,32 @@ static int layout_from(struct py_types *t, struct as_py_layout *l)
 	/* 3.11 marks a run's outermost frame; 3.12+ push a shim frame */
 	if (field(&t->die[T_FRAME], "is_entry", NULL, &l->fr_entry))
 		l->fr_entry = AS_PY_NO_ENTRY;
-	err =
-	    err ?: field(&t->die[T_CODE], "co_filename", NULL, &l->co_filename);
+	return err;
+}
+
+/* The code object, str and bytes layouts; 3.10's code has no
+ * co_qualname (co_name stands for it) nor co_code_adaptive. */
+static int objects(struct py_types *t, struct as_py_layout *l)
+{
+	bool v310 = l->flags & AS_PY_F_LASTI;
+	int err;
+
+	err = field(&t->die[T_CODE], "co_filename", NULL, &l->co_filename);
 	err = err ?: field(&t->die[T_CODE], "co_name", NULL, &l->co_name);
-	err =
-	    err ?: field(&t->die[T_CODE], "co_qualname", NULL, &l->co_qualname);
+	err = err
+		  ?: field(&t->die[T_CODE], v310 ? "co_name" : "co_qualname",
+			   NULL, &l->co_qualname);
 	err = err
 		  ?: field(&t->die[T_CODE], "co_linetable", NULL,
 			   &l->co_linetable);
 	err = err
 		  ?: field(&t->die[T_CODE], "co_firstlineno", NULL,
 			   &l->co_firstlineno);
-	err = err
-		  ?: field(&t->die[T_CODE], "co_code_adaptive", NULL,
-			   &l->co_code_adaptive);
+	l->co_code_adaptive = 0;
+	if (!v310)
+		err = err
+			  ?: field(&t->die[T_CODE], "co_code_adaptive", NULL,
+				   &l->co_code_adaptive);
 	err = err ?: field(&t->die[T_ASCII], "state", NULL, &l->str_state);
 	err = err ?: field(&t->die[T_ASCII], "length", NULL, &l->str_length);
 	err = err ?: struct_size(&t->die[T_ASCII], &l->str_ascii_data);
@@ -204,7 +228,29 @@ static int layout_from(struct py_types *t, struct as_py_layout *l)
 	err = err
 		  ?: field(&t->die[T_BYTES], "ob_base.ob_size", NULL,
 			   &l->bytes_size);
-	err = err ?: field(&t->die[T_BYTES], "ob_sval", NULL, &l->bytes_data);
+	return err ?: field(&t->die[T_BYTES], "ob_sval", NULL, &l->bytes_data);
+}
+
+/* The layout from the types found, over the table's @l. */
+static int layout_from(struct py_types *t, struct as_py_layout *l)
+{
+	uint16_t tss = 0;
+	bool v310 = !t->found[T_FRAME];
+	int err;
+
+	/* 3.13 has no _PyCFrame; 3.10 no _PyInterpreterFrame, its frames
+	 * are PyFrameObjects, with f_lasti */
+	for (int i = 0; i < T_COUNT; i++)
+		if (!t->found[i] && i != T_CFRAME && i != T_FRAME &&
+		    i != T_FRAMEOBJ)
+			return -ENOENT;
+	if (v310 && (!t->found[T_FRAMEOBJ] ||
+		     member_offset(&t->die[T_FRAMEOBJ], "f_lasti") < 0))
+		return -ENOENT;
+	err = field(&t->die[T_RUNTIME], "autoTSSkey", "gilstate.autoTSSkey",
+		    &tss);
+	err = err ?: (v310 ? frames_310(t, l) : frames_311(t, l));
+	err = err ?: objects(t, l);
 	l->runtime_tss = tss;
 	return err;
 }

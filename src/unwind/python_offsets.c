@@ -2,8 +2,8 @@
 /*
  * python_offsets.c - CPython layouts per minor version, as the
  * interpreters' own DWARF gives them (gdb `ptype /o` on Debian's 3.11 with
- * python3.11-dbg and on 3.11, 3.12, 3.13 built by pyenv: the same within
- * a minor version).
+ * python3.11-dbg and on 3.10, 3.11, 3.12, 3.13 built by pyenv: the same
+ * within a minor version).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -14,13 +14,40 @@
 #include "allocsnoop.h"
 #include "unwind/python_offsets.h"
 
-/* Fields every 3.11+ shares: PyVarObject, the str and bytes headers. */
+/* Fields every 3.10+ shares: PyVarObject, the str and bytes headers. */
+#define PY_OBJECTS                                                             \
+	.str_length = 0x10, .str_state = 0x20, .bytes_size = 0x10,             \
+	.bytes_data = 0x20
+
+/* The code object's names and table, where every 3.11+ has them. */
 #define PY_COMMON                                                              \
 	.co_filename = 0x70, .co_name = 0x78, .co_qualname = 0x80,             \
-	.co_linetable = 0x88, .str_length = 0x10, .str_state = 0x20,           \
-	.bytes_size = 0x10, .bytes_data = 0x20
+	.co_linetable = 0x88, PY_OBJECTS
 
 static const struct as_py_layout layouts[] = {
+    {
+	/* frames are PyFrameObjects, each run by its own eval loop call */
+	.minor = 10,
+	.runtime_tss = 0x248, /* gilstate.autoTSSkey */
+	.ts_frame = 0x18,     /* frame */
+	.cf_frame = AS_PY_NO_CFRAME,
+	.fr_code = 0x20,
+	.fr_previous = 0x18, /* f_back */
+	.fr_instr = 0x60,    /* f_lasti */
+	.fr_owner = 0,	     /* none */
+	.fr_entry = AS_PY_NO_ENTRY,
+	.owner_cstack = AS_PY_NO_OWNER,
+	.flags = AS_PY_F_LASTI | AS_PY_F_EACH_RUN,
+	.co_filename = 0x68,
+	.co_name = 0x70,
+	.co_qualname = 0x70, /* none: co_name */
+	.co_linetable = 0x78,
+	.co_firstlineno = 0x28,
+	.co_code_adaptive = 0, /* none: co_code is a bytes object */
+	.str_ascii_data = 48,  /* sizeof(PyASCIIObject), with wstr */
+	.str_compact_data = 72,
+	PY_OBJECTS,
+    },
     {
 	.minor = 11,
 	.runtime_tss = 0x250, /* gilstate.autoTSSkey */
@@ -84,6 +111,16 @@ int python_offsets__get(int minor, struct as_py_layout *out)
 		return 0;
 	}
 	return -ENOTSUP;
+}
+
+uint16_t python_offsets__last(const uint16_t *offs, size_t n)
+{
+	uint16_t last = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (offs[i] > last)
+			last = offs[i];
+	return last;
 }
 
 /* The field at byte @off of _Py_DebugOffsets: an offset of 16 bits. */

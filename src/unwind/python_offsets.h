@@ -3,7 +3,7 @@
  * python_offsets.h - where CPython keeps what a frame walk and a code
  * object reader need, per interpreter version (x86-64, release builds).
  *
- * Owned by the python_offsets module: a table per minor version (3.11 to
+ * Owned by the python_offsets module: a table per minor version (3.10 to
  * 3.13), whose frame and thread-state layouts do not change within a
  * minor version. Read by the CPython support (python.h) and the code
  * object reader (pycode.h).
@@ -11,6 +11,7 @@
 #ifndef ALLOCSNOOP_PYTHON_OFFSETS_H
 #define ALLOCSNOOP_PYTHON_OFFSETS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct as_py_layout {
@@ -20,7 +21,9 @@ struct as_py_layout {
 	uint16_t ts_frame, cf_frame, fr_code, fr_previous, fr_instr, fr_owner;
 	uint16_t fr_entry; /* 3.11's is_entry, or AS_PY_NO_ENTRY */
 	uint8_t owner_cstack;
-	/* PyCodeObject */
+	uint8_t flags; /* AS_PY_F_* */
+	/* PyCodeObject (3.10 has no co_qualname: co_name stands for it, and
+	 * no co_code_adaptive: 0) */
 	uint16_t co_filename, co_name, co_qualname, co_linetable;
 	uint16_t co_firstlineno, co_code_adaptive;
 	/* str: the state bits, the length, where compact data starts */
@@ -32,6 +35,10 @@ struct as_py_layout {
 
 /* The layout of CPython 3.@minor; -ENOTSUP for a version not known. */
 int python_offsets__get(int minor, struct as_py_layout *out);
+
+/* The last of @n field offsets: where the span that holds them ends, but
+ * for that field's size. */
+uint16_t python_offsets__last(const uint16_t *offs, size_t n);
 
 /* Bytes of 3.13's _Py_DebugOffsets, at the start of _PyRuntime. */
 #define AS_PY_DEBUG_OFFSETS_SIZE 584
@@ -49,9 +56,9 @@ int python_offsets__from_debug(const uint8_t *buf, size_t len,
 /*
  * Takes the layouts from the DWARF of the interpreter file @path (or its
  * debug file, found by build-id) over the table's @out: structs
- * _PyRuntimeState, PyThreadState, _PyCFrame, _PyInterpreterFrame,
- * PyCodeObject, PyASCIIObject and PyBytesObject. -ENOENT when it has no
- * such DWARF.
+ * _PyRuntimeState, PyThreadState, _PyCFrame, _PyInterpreterFrame (3.10:
+ * PyFrameObject), PyCodeObject, PyASCIIObject and PyBytesObject. -ENOENT
+ * when it has no such DWARF.
  */
 int python_offsets__from_dwarf(const char *path, struct as_py_layout *out);
 
