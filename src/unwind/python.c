@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "symbolize/procmaps.h"
 #include "symbolize/pycode.h"
 #include "unwind/python.h"
+#include "unwind/python_types.h"
 #include "util/buf.h"
 #include "util/u64map.h"
 
@@ -43,6 +43,8 @@ struct py_proc {
 	bool handed;	    /* python__take_interpreter() gave it out */
 	uint64_t rt_offset; /* of _PyRuntime in the interpreter file */
 	unsigned tries;	    /* reads of a Py_tss_t that was not one */
+	bool typed;	    /* its type objects were read (types_check) */
+	int types_err;	    /* and refused the layout: not walked, said */
 	struct as_py_layout layout;
 	char path[PATH_MAX]; /* the interpreter file, to read its DWARF */
 	dev_t dev;
@@ -191,35 +193,6 @@ static int find_file(const struct as_mapped_file *f, void *arg)
 	return lib; /* a libpython is the one; an executable may map one */
 }
 
-/* The address @file_offset of file (@dev, @ino) is mapped at in @pid. */
-static int offset_to_addr(pid_t pid, dev_t dev, ino_t ino, uint64_t file_offset,
-			  uint64_t *addr)
-{
-	char path[64], line[PATH_MAX + 128];
-	unsigned long long start, end, pgoff, inode;
-	unsigned int maj, min;
-	int err = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end,
-			   &pgoff, &maj, &min, &inode) != 6)
-			continue;
-		if (inode != ino || makedev(maj, min) != dev ||
-		    file_offset < pgoff || file_offset - pgoff >= end - start)
-			continue;
-		*addr = start + (file_offset - pgoff);
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
 /* The minor version from Py_Version (PY_VERSION_HEX), else the name's. */
 static int version_of(const struct find_ctx *c)
 {
@@ -255,7 +228,7 @@ static int tss_key(const struct py_proc *p, uint32_t *key)
 	uint64_t rt;
 	int err;
 
-	err = offset_to_addr(p->pid, p->dev, p->ino, p->rt_offset, &rt);
+	err = procmaps__file_addr(p->pid, p->dev, p->ino, p->rt_offset, &rt);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	remote.iov_base = (void *)(uintptr_t)(rt + p->layout.runtime_tss);
@@ -267,6 +240,8 @@ static int tss_key(const struct py_proc *p, uint32_t *key)
 				   layout is wrong */
 	return (int)tss[0];
 }
+
+static int types_check(struct as_python *py, struct py_proc *p);
 
 /* Writes @p's py_procs entry once its TSS key exists. 1 when written. */
 static int proc_setup(struct as_python *py, struct py_proc *p)
@@ -283,6 +258,11 @@ static int proc_setup(struct as_python *py, struct py_proc *p)
 		return 0;
 	if (err <= 0)
 		return err;
+	/* now that it runs, its type objects are relocated */
+	if (!p->typed)
+		p->types_err = types_check(py, p);
+	if (p->types_err)
+		return p->types_err;
 	if (tss[1] >= TSD_FIRST_KEYS)
 		return -ENOTSUP;
 	cfg.tsd_off = (uint64_t)(py->tsd_first + TSD_KEY_STRIDE * tss[1]);
@@ -386,6 +366,8 @@ int python__scan(struct as_python *py, pid_t pid)
 	*slot = p;
 	slot->seen_at = mono_s();
 	err = proc_setup(py, slot);
+	if (err < 0 && err == slot->types_err)
+		return err; /* said */
 	return err < 0 ? not_walked(py, pid, strerror(-err), err) : 0;
 }
 
@@ -448,15 +430,68 @@ static int file_layout(struct as_python *py, const struct py_proc *p,
 	return f->err;
 }
 
+/*
+ * When @p's layout is the table's: the code object and string fields its
+ * type objects give, checked against the table. Types that disagree mean
+ * another build than the table's (a debug build, say): then its DWARF, or
+ * no walk (-EPROTO, said). Unreadable types leave the table alone.
+ */
+static int types_check(struct as_python *py, struct py_proc *p)
+{
+	struct as_py_layout l = p->layout;
+	struct as_py_types_at at;
+	unsigned got, want;
+	const char *field;
+	char why[256];
+	int err;
+
+	p->typed = true;
+	if (strcmp(l.source, "built-in table") != 0)
+		return 0; /* _Py_DebugOffsets */
+	err = python_types__locate(p->pid, p->path, p->dev, p->ino, &at);
+	err = err ?: python_types__read(p->pid, &at, &l);
+	if (err)
+		return err == -ESRCH ? err : 0;
+	field = python_types__differs(&l, &p->layout, &got, &want);
+	if (!field) {
+		p->layout.source = "type objects and the built-in table";
+		return 0;
+	}
+	l = p->layout;
+	p->refined = true;
+	if (file_layout(py, p, &l) == 0) {
+		l.source = "interpreter's DWARF (its type objects disagree "
+			   "with the built-in table)";
+		p->layout = l;
+		return 0;
+	}
+	snprintf(why, sizeof(why),
+		 "its type objects put %s at 0x%x, the built-in table of "
+		 "3.%d at 0x%x: it is not the build the table describes (a "
+		 "debug build?), and has no DWARF to say its layout",
+		 field, got, l.minor, want);
+	return not_walked(py, p->pid, why, -EPROTO);
+}
+
 /* Replaces the table's layout of @p by its interpreter's DWARF, and its
  * py_procs entry when they differ. */
 static void proc_refine(struct as_python *py, struct py_proc *p)
 {
 	struct as_py_layout l = p->layout;
+	int err;
 
 	p->refined = true;
-	if (file_layout(py, p, &l))
+	err = file_layout(py, p, &l);
+	if (err) {
+		if (py->verbose)
+			fprintf(stderr,
+				"allocsnoop: pid %d: CPython 3.%d: its "
+				"interpreter has no DWARF layout (%s): offsets "
+				"stay from the %s\n",
+				(int)p->pid, p->layout.minor, strerror(-err),
+				p->layout.source);
 		return;
+	}
 	l.source = p->layout.source;
 	if (memcmp(&l, &p->layout, sizeof(l)) != 0) {
 		l.source = "interpreter's DWARF (not the table)";
@@ -493,7 +528,7 @@ void python__poll(struct as_python *py)
 		if (err < 0) {
 			/* gone, or a key we cannot follow: stop asking */
 			p->gone = true;
-			if (err != -ESRCH)
+			if (err != -ESRCH && err != p->types_err)
 				not_walked(py, p->pid, strerror(-err), err);
 		}
 	}
