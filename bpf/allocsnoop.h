@@ -375,7 +375,7 @@ struct as_vma_cache {
 struct as_py_proc {
 	__u64 tsd_off;	/* fs base + tsd_off holds the thread's
 			   PyThreadState * (glibc's thread-specific data of
-			   the interpreter's TSS key) */
+			   the interpreter's TSS key), unless tsd_indirect */
 	__u16 ts_frame; /* PyThreadState: cframe (3.11, 3.12), else
 			   current_frame */
 	__u16 cf_frame; /* _PyCFrame.current_frame, or AS_PY_NO_CFRAME */
@@ -387,6 +387,12 @@ struct as_py_proc {
 	__u8 owner_cstack;   /* owner of C-stack shim frames, or
 				AS_PY_NO_OWNER */
 	__u8 pad;
+	__u8 tsd_indirect; /* 1: fs base + tsd_off holds a block of glibc's
+			      struct pthread specific[], and the block +
+			      tsd_l2 the PyThreadState * (a key past the
+			      first 32, or another glibc) */
+	__u8 pad2[3];
+	__u32 tsd_l2;
 };
 
 #endif

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +23,11 @@
 #include "symbolize/elfsym.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/pycode.h"
+#include "unwind/glibc_tsd.h"
 #include "unwind/python.h"
 #include "unwind/python_types.h"
 #include "util/buf.h"
 #include "util/u64map.h"
-
-/* glibc keeps the first 32 keys' values in struct pthread itself. */
-#define TSD_FIRST_KEYS 32
-#define TSD_KEY_STRIDE 16 /* struct pthread_key_data: seq, data */
 
 struct py_proc {
 	pid_t pid;
@@ -44,7 +40,11 @@ struct py_proc {
 	uint64_t rt_offset; /* of _PyRuntime in the interpreter file */
 	unsigned tries;	    /* reads of a Py_tss_t that was not one */
 	bool typed;	    /* its type objects were read (types_check) */
-	int types_err;	    /* and refused the layout: not walked, said */
+	int refused;	    /* a final error proc_setup said (with -v) */
+	bool tsd_read;	    /* its glibc's layout was read, into @tsd */
+	int tsd_err;	    /* of that read */
+	struct as_tsd_layout tsd;
+	char tsd_path[PATH_MAX]; /* the file it was read from */
 	struct as_py_layout layout;
 	char path[PATH_MAX]; /* the interpreter file, to read its DWARF */
 	dev_t dev;
@@ -67,7 +67,7 @@ struct py_code {
 struct as_python {
 	int map_fd;
 	bool verbose;
-	int64_t tsd_first; /* thread pointer -> value of key 0; <0 unknown */
+	struct as_tsd_self tsd; /* this process's glibc */
 	struct py_proc *procs;
 	size_t nprocs, cap_procs;
 	struct py_code *codes;
@@ -85,35 +85,6 @@ static double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*
- * Where glibc keeps a key's value, measured on this process: a value set
- * for a new key is looked for in this thread's struct pthread, which
- * starts at the thread pointer (pthread_self() on x86-64).
- */
-static int64_t measure_tsd(void)
-{
-	static const int marker;
-	const uint8_t *self = (const uint8_t *)pthread_self();
-	int64_t found = -1;
-	pthread_key_t k;
-	const void *v;
-
-	if (pthread_key_create(&k, NULL))
-		return -1;
-	if (k < TSD_FIRST_KEYS && !pthread_setspecific(k, &marker)) {
-		/* struct pthread is over 2 KiB: the first block is in it */
-		for (size_t off = 0; off < 2048; off += 8) {
-			memcpy(&v, self + off, sizeof(v));
-			if (v == &marker) {
-				found = (int64_t)off - TSD_KEY_STRIDE * k;
-				break;
-			}
-		}
-	}
-	pthread_key_delete(k);
-	return found;
-}
-
 int python__new(int py_procs_fd, bool verbose, struct as_python **out)
 {
 	struct as_python *py = calloc(1, sizeof(*py));
@@ -124,7 +95,7 @@ int python__new(int py_procs_fd, bool verbose, struct as_python **out)
 	}
 	py->map_fd = py_procs_fd;
 	py->verbose = verbose;
-	py->tsd_first = measure_tsd();
+	glibc_tsd__self(&py->tsd);
 	*out = py;
 	return 0;
 }
@@ -242,12 +213,43 @@ static int tss_key(const struct py_proc *p, uint32_t *key)
 }
 
 static int types_check(struct as_python *py, struct py_proc *p);
+static int not_walked(struct as_python *py, pid_t pid, const char *why,
+		      int err);
+
+/*
+ * Where @p's threads keep the value of @key, by its own glibc's layout
+ * (read once). A key with no place is refused, said.
+ */
+static int tsd_place(struct as_python *py, struct py_proc *p, uint32_t key,
+		     struct as_tsd_place *out)
+{
+	char why[256];
+
+	if (!p->tsd_read) {
+		p->tsd_read = true;
+		p->tsd_err = glibc_tsd__of_process(p->pid, &p->tsd, p->tsd_path,
+						   sizeof(p->tsd_path));
+	}
+	if (p->tsd_err == -ESRCH)
+		return -ESRCH;
+	if (glibc_tsd__place(&py->tsd, p->tsd_err ? NULL : &p->tsd, key, out) ==
+	    0)
+		return 0;
+	snprintf(why, sizeof(why),
+		 "its TSS key %u has no known place in glibc's "
+		 "thread-specific data (its glibc's thread_db descriptors: "
+		 "%s)",
+		 key, p->tsd_err ? strerror(-p->tsd_err) : "past specific[]");
+	p->refused = not_walked(py, p->pid, why, -ENOTSUP);
+	return p->refused;
+}
 
 /* Writes @p's py_procs entry once its TSS key exists. 1 when written. */
 static int proc_setup(struct as_python *py, struct py_proc *p)
 {
 	struct as_py_proc cfg = {0};
 	const struct as_py_layout *l = &p->layout;
+	struct as_tsd_place at;
 	uint32_t tss[2] = {0};
 	__u32 key = (__u32)p->pid;
 	int err;
@@ -260,12 +262,15 @@ static int proc_setup(struct as_python *py, struct py_proc *p)
 		return err;
 	/* now that it runs, its type objects are relocated */
 	if (!p->typed)
-		p->types_err = types_check(py, p);
-	if (p->types_err)
-		return p->types_err;
-	if (tss[1] >= TSD_FIRST_KEYS)
-		return -ENOTSUP;
-	cfg.tsd_off = (uint64_t)(py->tsd_first + TSD_KEY_STRIDE * tss[1]);
+		p->refused = types_check(py, p);
+	if (p->refused)
+		return p->refused;
+	err = tsd_place(py, p, tss[1], &at);
+	if (err)
+		return err;
+	cfg.tsd_off = at.off;
+	cfg.tsd_indirect = at.indirect;
+	cfg.tsd_l2 = at.l2;
 	cfg.ts_frame = l->ts_frame;
 	cfg.cf_frame = l->cf_frame;
 	cfg.fr_code = l->fr_code;
@@ -282,8 +287,14 @@ static int proc_setup(struct as_python *py, struct py_proc *p)
 		fprintf(
 		    stderr,
 		    "allocsnoop: pid %d: CPython 3.%d, offsets from the %s, "
-		    "thread state from TSS key %u: Python frames walked\n",
-		    (int)p->pid, l->minor, l->source, tss[1]);
+		    "thread state from TSS key %u%s%s%s: Python frames "
+		    "walked\n",
+		    (int)p->pid, l->minor, l->source, tss[1],
+		    at.indirect ? " through struct pthread's specific[], "
+				  "as its glibc's thread_db descriptors "
+				  "lay it out ("
+				: "",
+		    at.indirect ? p->tsd_path : "", at.indirect ? ")" : "");
 	return 1;
 }
 
@@ -324,10 +335,6 @@ static int proc_detect(struct as_python *py, pid_t pid,
 				  "its version has no known layout "
 				  "(3.11 to 3.13 are)",
 				  -ENOTSUP);
-	if (py->tsd_first < 0)
-		return not_walked(py, pid,
-				  "glibc's thread-specific data was not found",
-				  -ENOTSUP);
 	err = elfsym__lookup_object(c->path, "_PyRuntime", &rt);
 	/* an executable without it maps a libpython, maybe not yet */
 	if (err == -ENOENT && !c->lib)
@@ -366,7 +373,7 @@ int python__scan(struct as_python *py, pid_t pid)
 	*slot = p;
 	slot->seen_at = mono_s();
 	err = proc_setup(py, slot);
-	if (err < 0 && err == slot->types_err)
+	if (err < 0 && err == slot->refused)
 		return err; /* said */
 	return err < 0 ? not_walked(py, pid, strerror(-err), err) : 0;
 }
@@ -528,7 +535,7 @@ void python__poll(struct as_python *py)
 		if (err < 0) {
 			/* gone, or a key we cannot follow: stop asking */
 			p->gone = true;
-			if (err != -ESRCH && err != p->types_err)
+			if (err != -ESRCH && err != p->refused)
 				not_walked(py, p->pid, strerror(-err), err);
 		}
 	}
