@@ -181,6 +181,13 @@ $(BUILD)/workloads/dlopener: tests/workloads/dlopener.c tests/workloads/workload
 	@mkdir -p $(@D)
 	$(Q)$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror $< \
 		-o $@ -ldl
+# Python embedded after keys of its own (Debian's libpython3.11-dev).
+$(BUILD)/workloads/pykeys: tests/workloads/pykeys.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O0 -g -fno-omit-frame-pointer -Wall -Werror \
+		$(shell pkg-config --cflags python-3.11-embed) $< -o $@ \
+		$(shell pkg-config --libs python-3.11-embed)
 $(BUILD)/workloads/families-static: tests/workloads/families.c tests/workloads/workload.h
 	$(call say,CC,$< (static))
 	@mkdir -p $(@D)

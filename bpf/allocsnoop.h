@@ -402,7 +402,7 @@ static inline __attribute__((always_inline)) __u64 as_py_guard(__u32 line)
 struct as_py_proc {
 	__u64 tsd_off;	      /* fs base + tsd_off holds the thread's
 				 PyThreadState * (glibc's thread-specific data of
-				 the interpreter's TSS key) */
+				 the interpreter's TSS key), unless tsd_indirect */
 	__u16 ts_frame;	      /* PyThreadState: cframe (3.11, 3.12), else
 				 current_frame (3.13), frame (3.10) */
 	__u16 cf_frame;	      /* _PyCFrame.current_frame, or AS_PY_NO_CFRAME */
@@ -419,6 +419,13 @@ struct as_py_proc {
 	__u8 flags;	      /* AS_PY_F_* */
 	__u16 fr_entry;	      /* 3.11's bool is_entry, or AS_PY_NO_ENTRY */
 	__u16 co_firstlineno; /* PyCodeObject.co_firstlineno, for the guard */
+	__u8 tsd_indirect;    /* 1: fs base + tsd_off holds a block of glibc's
+				 struct pthread specific[], and the block +
+				 tsd_l2 the PyThreadState * (a key past the
+				 first 32, or another glibc) */
+	__u8 pad;
+	__u32 tsd_l2;
+	__u32 pad2;
 };
 
 #endif

@@ -6,10 +6,11 @@
  * Owned by bpf/. Userspace (src/unwind/python.c) writes py_procs for each
  * process it recognised as CPython 3.10+: the layouts of its version and
  * where the thread's own PyThreadState is (the interpreter's TSS key in
- * glibc's thread-specific data, found from the task's fs base; not the
- * GIL holder). Per frame only the code object and the instruction index
- * are read, and for the innermost frame the code object's first line (its
- * guard): no strings are read here, userspace reads the code objects.
+ * glibc's thread-specific data, found from the task's fs base, in one
+ * read or two; not the GIL holder). Per frame only the code object and
+ * the instruction index are read, and for the innermost frame the code
+ * object's first line (its guard): no strings are read here, userspace
+ * reads the code objects.
  */
 #ifndef ALLOCSNOOP_BPF_PYTHON_FRAMES_H
 #define ALLOCSNOOP_BPF_PYTHON_FRAMES_H
@@ -53,12 +54,16 @@ static __always_inline __u64 py_first_frame(const struct as_py_proc *cfg)
 	__u64 fsbase, ts = 0, frame = 0;
 
 	fsbase = BPF_CORE_READ(task, thread.fsbase);
-	if (!fsbase ||
-	    bpf_probe_read_user(&ts, sizeof(ts),
-				(void *)(fsbase + cfg->tsd_off)) ||
-	    !ts ||
-	    bpf_probe_read_user(&frame, sizeof(frame),
-				(void *)(ts + cfg->ts_frame)))
+	if (!fsbase || bpf_probe_read_user(&ts, sizeof(ts),
+					   (void *)(fsbase + cfg->tsd_off)))
+		return 0;
+	/* a key's block of key data, allocated when first set */
+	if (cfg->tsd_indirect &&
+	    (!ts ||
+	     bpf_probe_read_user(&ts, sizeof(ts), (void *)(ts + cfg->tsd_l2))))
+		return 0;
+	if (!ts || bpf_probe_read_user(&frame, sizeof(frame),
+				       (void *)(ts + cfg->ts_frame)))
 		return 0;
 	if (cfg->cf_frame != AS_PY_NO_CFRAME &&
 	    (!frame || bpf_probe_read_user(&frame, sizeof(frame),

@@ -588,6 +588,33 @@ cleanup:
 	return err;
 }
 
+int procmaps__file_addr(pid_t pid, dev_t dev, ino_t ino, uint64_t file_offset,
+			uint64_t *addr)
+{
+	char *line = NULL;
+	size_t linecap = 0;
+	struct maps_line ml;
+	FILE *f = NULL;
+	int err;
+
+	err = open_maps(pid, &f);
+	if (err)
+		return err;
+	err = -ENOENT;
+	while (getline(&line, &linecap, f) > 0) {
+		if (parse_maps_line(line, &ml) || ml.ino != ino ||
+		    ml.dev != dev || file_offset < ml.pgoff ||
+		    file_offset - ml.pgoff >= ml.limit - ml.start)
+			continue;
+		*addr = ml.start + (file_offset - ml.pgoff);
+		err = 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
 int procmaps__for_each_file(pid_t pid, procmaps_file_fn fn, void *ctx)
 {
 	struct as_mapped_file mf;

@@ -64,6 +64,15 @@ bool procmaps__stat_gone(const char *stat);
  */
 int procmaps__find_lib(pid_t pid, const char *prefix, char *buf, size_t len);
 
+/*
+ * The address at which @pid maps byte @file_offset of the file (@dev,
+ * @ino) into *@addr (a data symbol's place, e.g. CPython's _PyRuntime).
+ * Returns 0, -ENOENT when no mapping of that file holds it, -ESRCH when
+ * the process is gone.
+ */
+int procmaps__file_addr(pid_t pid, dev_t dev, ino_t ino, uint64_t file_offset,
+			uint64_t *addr);
+
 /* One executable file a process maps. */
 struct as_mapped_file {
 	const char *path;	 /* a path this process can open */

@@ -8,11 +8,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,13 +23,11 @@
 #include "symbolize/elfsym.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/pycode.h"
+#include "unwind/glibc_tsd.h"
 #include "unwind/python.h"
+#include "unwind/python_types.h"
 #include "util/buf.h"
 #include "util/u64map.h"
-
-/* glibc keeps the first 32 keys' values in struct pthread itself. */
-#define TSD_FIRST_KEYS 32
-#define TSD_KEY_STRIDE 16 /* struct pthread_key_data: seq, data */
 
 struct py_proc {
 	pid_t pid;
@@ -43,6 +39,12 @@ struct py_proc {
 	bool handed;	    /* python__take_interpreter() gave it out */
 	uint64_t rt_offset; /* of _PyRuntime in the interpreter file */
 	unsigned tries;	    /* reads of a Py_tss_t that was not one */
+	bool typed;	    /* its type objects were read (types_check) */
+	int refused;	    /* a final error proc_setup said (with -v) */
+	bool tsd_read;	    /* its glibc's layout was read, into @tsd */
+	int tsd_err;	    /* of that read */
+	struct as_tsd_layout tsd;
+	char tsd_path[PATH_MAX]; /* the file it was read from */
 	struct as_py_layout layout;
 	char path[PATH_MAX]; /* the interpreter file, to read its DWARF */
 	dev_t dev;
@@ -66,7 +68,7 @@ struct py_code {
 struct as_python {
 	int map_fd;
 	bool verbose;
-	int64_t tsd_first; /* thread pointer -> value of key 0; <0 unknown */
+	struct as_tsd_self tsd; /* this process's glibc */
 	struct py_proc *procs;
 	size_t nprocs, cap_procs;
 	struct py_code *codes;
@@ -84,35 +86,6 @@ static double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*
- * Where glibc keeps a key's value, measured on this process: a value set
- * for a new key is looked for in this thread's struct pthread, which
- * starts at the thread pointer (pthread_self() on x86-64).
- */
-static int64_t measure_tsd(void)
-{
-	static const int marker;
-	const uint8_t *self = (const uint8_t *)pthread_self();
-	int64_t found = -1;
-	pthread_key_t k;
-	const void *v;
-
-	if (pthread_key_create(&k, NULL))
-		return -1;
-	if (k < TSD_FIRST_KEYS && !pthread_setspecific(k, &marker)) {
-		/* struct pthread is over 2 KiB: the first block is in it */
-		for (size_t off = 0; off < 2048; off += 8) {
-			memcpy(&v, self + off, sizeof(v));
-			if (v == &marker) {
-				found = (int64_t)off - TSD_KEY_STRIDE * k;
-				break;
-			}
-		}
-	}
-	pthread_key_delete(k);
-	return found;
-}
-
 int python__new(int py_procs_fd, bool verbose, struct as_python **out)
 {
 	struct as_python *py = calloc(1, sizeof(*py));
@@ -123,7 +96,7 @@ int python__new(int py_procs_fd, bool verbose, struct as_python **out)
 	}
 	py->map_fd = py_procs_fd;
 	py->verbose = verbose;
-	py->tsd_first = measure_tsd();
+	glibc_tsd__self(&py->tsd);
 	*out = py;
 	return 0;
 }
@@ -192,35 +165,6 @@ static int find_file(const struct as_mapped_file *f, void *arg)
 	return lib; /* a libpython is the one; an executable may map one */
 }
 
-/* The address @file_offset of file (@dev, @ino) is mapped at in @pid. */
-static int offset_to_addr(pid_t pid, dev_t dev, ino_t ino, uint64_t file_offset,
-			  uint64_t *addr)
-{
-	char path[64], line[PATH_MAX + 128];
-	unsigned long long start, end, pgoff, inode;
-	unsigned int maj, min;
-	int err = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end,
-			   &pgoff, &maj, &min, &inode) != 6)
-			continue;
-		if (inode != ino || makedev(maj, min) != dev ||
-		    file_offset < pgoff || file_offset - pgoff >= end - start)
-			continue;
-		*addr = start + (file_offset - pgoff);
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
 /* The minor version from Py_Version (PY_VERSION_HEX), else the name's. */
 static int version_of(const struct find_ctx *c)
 {
@@ -256,7 +200,7 @@ static int tss_key(const struct py_proc *p, uint32_t *key)
 	uint64_t rt;
 	int err;
 
-	err = offset_to_addr(p->pid, p->dev, p->ino, p->rt_offset, &rt);
+	err = procmaps__file_addr(p->pid, p->dev, p->ino, p->rt_offset, &rt);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	remote.iov_base = (void *)(uintptr_t)(rt + p->layout.runtime_tss);
@@ -285,11 +229,44 @@ static uint16_t frame_span(const struct as_py_layout *l)
 	return (uint16_t)((last & ~7) + 8);
 }
 
+static int types_check(struct as_python *py, struct py_proc *p);
+static int not_walked(struct as_python *py, pid_t pid, const char *why,
+		      int err);
+
+/*
+ * Where @p's threads keep the value of @key, by its own glibc's layout
+ * (read once). A key with no place is refused, said.
+ */
+static int tsd_place(struct as_python *py, struct py_proc *p, uint32_t key,
+		     struct as_tsd_place *out)
+{
+	char why[256];
+
+	if (!p->tsd_read) {
+		p->tsd_read = true;
+		p->tsd_err = glibc_tsd__of_process(p->pid, &p->tsd, p->tsd_path,
+						   sizeof(p->tsd_path));
+	}
+	if (p->tsd_err == -ESRCH)
+		return -ESRCH;
+	if (glibc_tsd__place(&py->tsd, p->tsd_err ? NULL : &p->tsd, key, out) ==
+	    0)
+		return 0;
+	snprintf(why, sizeof(why),
+		 "its TSS key %u has no known place in glibc's "
+		 "thread-specific data (its glibc's thread_db descriptors: "
+		 "%s)",
+		 key, p->tsd_err ? strerror(-p->tsd_err) : "past specific[]");
+	p->refused = not_walked(py, p->pid, why, -ENOTSUP);
+	return p->refused;
+}
+
 /* Writes @p's py_procs entry once its TSS key exists. 1 when written. */
 static int proc_setup(struct as_python *py, struct py_proc *p)
 {
 	struct as_py_proc cfg = {0};
 	const struct as_py_layout *l = &p->layout;
+	struct as_tsd_place at;
 	uint32_t tss[2] = {0};
 	__u32 key = (__u32)p->pid;
 	int err;
@@ -300,9 +277,17 @@ static int proc_setup(struct as_python *py, struct py_proc *p)
 		return 0;
 	if (err <= 0)
 		return err;
-	if (tss[1] >= TSD_FIRST_KEYS)
-		return -ENOTSUP;
-	cfg.tsd_off = (uint64_t)(py->tsd_first + TSD_KEY_STRIDE * tss[1]);
+	/* now that it runs, its type objects are relocated */
+	if (!p->typed)
+		p->refused = types_check(py, p);
+	if (p->refused)
+		return p->refused;
+	err = tsd_place(py, p, tss[1], &at);
+	if (err)
+		return err;
+	cfg.tsd_off = at.off;
+	cfg.tsd_indirect = at.indirect;
+	cfg.tsd_l2 = at.l2;
 	cfg.ts_frame = l->ts_frame;
 	cfg.cf_frame = l->cf_frame;
 	cfg.fr_code = l->fr_code;
@@ -323,8 +308,14 @@ static int proc_setup(struct as_python *py, struct py_proc *p)
 		fprintf(
 		    stderr,
 		    "allocsnoop: pid %d: CPython 3.%d, offsets from the %s, "
-		    "thread state from TSS key %u: Python frames walked\n",
-		    (int)p->pid, l->minor, l->source, tss[1]);
+		    "thread state from TSS key %u%s%s%s: Python frames "
+		    "walked\n",
+		    (int)p->pid, l->minor, l->source, tss[1],
+		    at.indirect ? " through struct pthread's specific[], "
+				  "as its glibc's thread_db descriptors "
+				  "lay it out ("
+				: "",
+		    at.indirect ? p->tsd_path : "", at.indirect ? ")" : "");
 	return 1;
 }
 
@@ -365,10 +356,6 @@ static int proc_detect(struct as_python *py, pid_t pid,
 				  "its version has no known layout "
 				  "(3.10 to 3.13 are)",
 				  -ENOTSUP);
-	if (py->tsd_first < 0)
-		return not_walked(py, pid,
-				  "glibc's thread-specific data was not found",
-				  -ENOTSUP);
 	err = elfsym__lookup_object(c->path, "_PyRuntime", &rt);
 	/* an executable without it maps a libpython, maybe not yet */
 	if (err == -ENOENT && !c->lib)
@@ -407,6 +394,8 @@ int python__scan(struct as_python *py, pid_t pid)
 	*slot = p;
 	slot->seen_at = mono_s();
 	err = proc_setup(py, slot);
+	if (err < 0 && err == slot->refused)
+		return err; /* said */
 	return err < 0 ? not_walked(py, pid, strerror(-err), err) : 0;
 }
 
@@ -469,15 +458,68 @@ static int file_layout(struct as_python *py, const struct py_proc *p,
 	return f->err;
 }
 
+/*
+ * When @p's layout is the table's: the code object and string fields its
+ * type objects give, checked against the table. Types that disagree mean
+ * another build than the table's (a debug build, say): then its DWARF, or
+ * no walk (-EPROTO, said). Unreadable types leave the table alone.
+ */
+static int types_check(struct as_python *py, struct py_proc *p)
+{
+	struct as_py_layout l = p->layout;
+	struct as_py_types_at at;
+	unsigned got, want;
+	const char *field;
+	char why[256];
+	int err;
+
+	p->typed = true;
+	if (strcmp(l.source, "built-in table") != 0)
+		return 0; /* _Py_DebugOffsets */
+	err = python_types__locate(p->pid, p->path, p->dev, p->ino, &at);
+	err = err ?: python_types__read(p->pid, &at, &l);
+	if (err)
+		return err == -ESRCH ? err : 0;
+	field = python_types__differs(&l, &p->layout, &got, &want);
+	if (!field) {
+		p->layout.source = "type objects and the built-in table";
+		return 0;
+	}
+	l = p->layout;
+	p->refined = true;
+	if (file_layout(py, p, &l) == 0) {
+		l.source = "interpreter's DWARF (its type objects disagree "
+			   "with the built-in table)";
+		p->layout = l;
+		return 0;
+	}
+	snprintf(why, sizeof(why),
+		 "its type objects put %s at 0x%x, the built-in table of "
+		 "3.%d at 0x%x: it is not the build the table describes (a "
+		 "debug build?), and has no DWARF to say its layout",
+		 field, got, l.minor, want);
+	return not_walked(py, p->pid, why, -EPROTO);
+}
+
 /* Replaces the table's layout of @p by its interpreter's DWARF, and its
  * py_procs entry when they differ. */
 static void proc_refine(struct as_python *py, struct py_proc *p)
 {
 	struct as_py_layout l = p->layout;
+	int err;
 
 	p->refined = true;
-	if (file_layout(py, p, &l))
+	err = file_layout(py, p, &l);
+	if (err) {
+		if (py->verbose)
+			fprintf(stderr,
+				"allocsnoop: pid %d: CPython 3.%d: its "
+				"interpreter has no DWARF layout (%s): offsets "
+				"stay from the %s\n",
+				(int)p->pid, p->layout.minor, strerror(-err),
+				p->layout.source);
 		return;
+	}
 	l.source = p->layout.source;
 	if (memcmp(&l, &p->layout, sizeof(l)) != 0) {
 		l.source = "interpreter's DWARF (not the table)";
@@ -514,7 +556,7 @@ void python__poll(struct as_python *py)
 		if (err < 0) {
 			/* gone, or a key we cannot follow: stop asking */
 			p->gone = true;
-			if (err != -ESRCH)
+			if (err != -ESRCH && err != p->refused)
 				not_walked(py, p->pid, strerror(-err), err);
 		}
 	}

@@ -6,10 +6,11 @@
  * Owned by the python module. A process is CPython when it maps a
  * libpython3.X or a python3.X executable; its version comes from the
  * Py_Version symbol (else the file name), its layouts from
- * python_offsets.h. Once the interpreter has made its thread-state TSS
- * key (read from _PyRuntime), the process's entry in the BPF map py_procs
+ * python_offsets.h, the table's checked against its type objects
+ * (python_types.h) once it runs. Once the interpreter has made its
+ * thread-state TSS key (read from _PyRuntime), the process's entry in the BPF map py_procs
  * says where each thread's PyThreadState is: in glibc's thread-specific
- * data, at an offset from the thread pointer measured in this process.
+ * data, as the process's own glibc lays it out (glibc_tsd.h).
  * Code objects are read (pycode.h) and kept per (process, address),
  * checked against the process at every use while it lives.
  */
