@@ -3,11 +3,9 @@
 by the test, on PYTHONPATH), which mallocs a block of its own and calls
 callback(), which allocates a bytearray(555_555). Its traceback holds two
 runs of the eval loop with the extension's C frame between them.
-Follows the workloads' --wait protocol and ends with os._exit."""
-import os
-import sys
-
+Follows the workloads' --wait protocol (py_protocol.py)."""
 import cbext
+import py_protocol
 
 keep = []
 
@@ -25,16 +23,7 @@ def caller():
 
 
 def main():
-    wait = "--wait" in sys.argv
-    if wait:
-        print("ready", flush=True)
-        assert sys.stdin.readline().strip() == "go"
     caller()  # @cb_main
-    if wait:
-        print("done", flush=True)
-        sys.stdin.read()
-    sys.stdout.flush()
-    os._exit(0)
 
 
-main()
+py_protocol.run(main)

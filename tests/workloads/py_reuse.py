@@ -4,11 +4,11 @@ round compiles a function at another first line of a file of its own,
 calls it to allocate bytearray(20_000 + round), then drops it, so that
 the next round's code object is allocated where it was. Each round's
 bytes must stay at its own file:line. Prints each code object's address.
-Follows the workloads' --wait protocol and ends with os._exit."""
+Follows the workloads' --wait protocol (py_protocol.py)."""
 import gc
-import os
-import sys
 import time
+
+import py_protocol
 
 # first lines whose guards (bpf/allocsnoop.h: as_py_guard, 3 bits) all
 # differ: code objects of these lines at one address are told apart
@@ -29,18 +29,9 @@ def one_round(i):
     gc.collect()
 
 
-def main():
-    wait = "--wait" in sys.argv
-    if wait:
-        print("ready", flush=True)
-        assert sys.stdin.readline().strip() == "go"
+def work():
     for i in range(len(LINES)):
         one_round(i)
-    if wait:
-        print("done", flush=True)
-        sys.stdin.read()
-    sys.stdout.flush()
-    os._exit(0)
 
 
-main()
+py_protocol.run(work)
