@@ -8,9 +8,9 @@
  * Py_Version symbol (else the file name), its layouts from
  * python_offsets.h, the table's checked against its type objects
  * (python_types.h) once it runs. Once the interpreter has made its
- * thread-state TSS key (read from _PyRuntime), the process's entry in the BPF map py_procs
- * says where each thread's PyThreadState is: in glibc's thread-specific
- * data, as the process's own glibc lays it out (glibc_tsd.h).
+ * thread-state TSS key (read from _PyRuntime), the process's entry in the BPF
+ * map py_procs says where each thread's PyThreadState is: in glibc's
+ * thread-specific data, as the process's own glibc lays it out (glibc_tsd.h).
  * Code objects are read (pycode.h) and kept per (process, address),
  * checked against the process at every use while it lives.
  */

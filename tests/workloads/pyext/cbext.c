@@ -18,7 +18,7 @@ static PyObject *call_back(PyObject *self, PyObject *fn)
 	(void)self;
 	if (cbext_nkept < sizeof(cbext_kept) / sizeof(cbext_kept[0]))
 		cbext_kept[cbext_nkept++] = malloc(654321); /* @cb_c_malloc */
-	return PyObject_CallObject(fn, NULL); /* @cb_c_call */
+	return PyObject_CallObject(fn, NULL);		    /* @cb_c_call */
 }
 
 static PyMethodDef methods[] = {
