@@ -80,9 +80,10 @@ __noinline __u32 fp_walk(struct walk *w, __u32 n, __u64 prev, __u32 *flags)
 static __always_inline __u32 walk_on(__u32 tgid, struct as_thread_state *ts,
 				     struct walk *w, __u32 n, __u32 *flags)
 {
+	/* (called for CPython processes only) */
 	__u32 i, m;
 
-	if (!w->resumable || !bpf_map_lookup_elem(&py_procs, &tgid))
+	if (!w->resumable)
 		return n;
 	for (i = 0; i < AS_PY_WALK_RESUMES && w->resumable; i++) {
 		m = runtime_steps(tgid, ts, w, n, 0);
@@ -122,6 +123,7 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 {
 	__u64 ret = ip, h;
 	__u32 zero = 0, n = 1, flags = 0, native;
+	bool py;
 	struct walk *w;
 	long err;
 
@@ -136,11 +138,12 @@ __noinline __u64 stack_store(__u32 tgid, struct as_thread_state *ts, __u64 ip,
 	/* most calls come from where the last one outside the runtime did;
 	 * a CPython interpreter's frames are stepped through up to its eval
 	 * loop (userspace made it a runtime file) */
-	if (ret < ts->user_start || ret >= ts->user_end ||
-	    bpf_map_lookup_elem(&py_procs, &tgid))
+	py = bpf_map_lookup_elem(&py_procs, &tgid) != NULL;
+	if (ret < ts->user_start || ret >= ts->user_end || py)
 		n = runtime_steps(tgid, ts, w, n, 1);
 	n = fp_walk(w, n, w->slot, &flags);
-	n = walk_on(tgid, ts, w, n, &flags);
+	if (py)
+		n = walk_on(tgid, ts, w, n, &flags);
 	native = n;
 	n = python_frames(tgid, w, n, &flags);
 	if (flags & AS_STACK_F_TRUNCATED)
