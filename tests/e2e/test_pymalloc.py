@@ -8,7 +8,8 @@ still the arena (DESIGN.md: Language runtimes; README: Python)."""
 import re
 import subprocess
 
-from conftest import TOOL, WL_SRC, WORKLOADS, reports, require_root
+from conftest import (BUILD, ROOT, TOOL, WL_SRC, WORKLOADS, reports,
+                      require_root)
 
 SCRIPT = WL_SRC / "py_pyobject.py"
 PYTHON = "/usr/bin/python3.11"
@@ -91,3 +92,35 @@ def test_pymalloc_counted_once():
                for f in arena[0]["stack"])
     assert arena[0]["size"] <= proc["pymalloc_arena_bytes"]
     assert by_kind["pymalloc"] <= proc["pymalloc_arena_bytes"]
+
+
+def doc_figures(text):
+    """[(seen, all)] of the shares a text states ("239 of the 2,630
+    allocations", "30,128 of 661,213 (4.6%)")."""
+    return [(int(a.replace(",", "")), int(b.replace(",", ""))) for a, b in
+            re.findall(r"([\d,]+)\s+of\s+(?:the\s+)?([\d,]+)\s+"
+                       r"(?:allocations|\()", text)]
+
+
+def test_docs_state_the_measured_share():
+    """The share the README and the man page state is what
+    scripts/pymalloc-share measures now (within 5% of each count: pandas'
+    work may move a little)."""
+    require_root()
+    p = subprocess.run([str(ROOT / "scripts" / "pymalloc-share"),
+                        str(BUILD)], capture_output=True, text=True,
+                       timeout=900)
+    assert p.returncode == 0, p.stderr
+    got = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in
+           re.finditer(r"pymalloc-share: (\w+): seen (\d+) of (\d+)",
+                       p.stdout)}
+    assert set(got) == {"processing", "demo"}, p.stdout
+    readme = (ROOT / "README.md").read_text()
+    man = (ROOT / "man" / "allocsnoop.8").read_text()
+    for case, (seen, small) in got.items():
+        assert 0 < seen < small
+        for text in (readme, man):
+            near = [(s, n) for s, n in doc_figures(text)
+                    if abs(s - seen) <= seen / 20 and
+                    abs(n - small) <= small / 20]
+            assert near, f"{case}: {seen} of {small} not stated"
