@@ -137,11 +137,16 @@ static const struct as_alloc_fn mimalloc_fns[] = {
  * arenas (mmap regions, charged to the line that made each), the rest
  * from malloc, nested. Debian's LTO build inlines them into most of the
  * interpreter's own callers, which no probe sees: these rows see the real
- * calls (extension modules, out-of-line sites). Not hot: a call nested in
+ * calls (extension modules, out-of-line sites). LTO also leaves an
+ * out-of-line copy of the static functions behind them, which the
+ * interpreter's inlined reallocs call (list growth, str resize) and every
+ * call does while a hook is installed (tracemalloc, -X dev): the last four
+ * rows, arguments after the allocator's context. Not hot: a call nested in
  * one of them keeps its return probe (alloc_call.h, block_kind). The Raw
  * domain is malloc itself.
  */
-#define PY AS_FN_PYMALLOC
+#define PY  AS_FN_PYMALLOC
+#define LTO false, false, true
 static const struct as_alloc_fn cpython_fns[] = {
     {"PyObject_Malloc", ALLOC, 1, 0, 0, 0, 0, PY, true, false},
     {"PyObject_Calloc", ALLOC, 2, 1, 0, 0, 0, PY, false, false},
@@ -151,6 +156,10 @@ static const struct as_alloc_fn cpython_fns[] = {
     {"PyMem_Calloc", ALLOC, 2, 1, 0, 0, 0, PY, false, false},
     {"PyMem_Realloc", REALLOC, 2, 0, 1, 0, 0, PY, false, false},
     {"PyMem_Free", FREE, 0, 0, 1, 0, 0, PY, false, false},
+    {"_PyObject_Malloc", ALLOC, 2, 0, 0, 0, 0, PY, LTO},
+    {"_PyObject_Calloc", ALLOC, 3, 2, 0, 0, 0, PY, LTO},
+    {"_PyObject_Realloc", REALLOC, 3, 0, 2, 0, 0, PY, LTO},
+    {"_PyObject_Free", FREE, 0, 0, 2, 0, 0, PY, LTO},
 };
 
 #define SET(a)                                                                 \

@@ -46,6 +46,17 @@ def frees():
     pyalloc.mem_free(MEM)  # @free_mem
 
 
+def grow():
+    """A list's items grow by realloc, which the interpreter inlines:
+    list_resize calls pymalloc's out-of-line copy (_PyObject_Malloc.lto_priv
+    in Debian's build) for 32, 64, 128, 192, 256, 320, 416 and 512 bytes,
+    and frees each block before through its copy of _PyObject_Free."""
+    items = []
+    for _ in range(64):
+        items.append(None)  # @grow
+    return items
+
+
 def arenas():
     for slot in range(ARENA, ARENA + 8192):
         pyalloc.obj_malloc(slot, 512)  # @arena
@@ -56,6 +67,7 @@ large()
 mem()
 others()
 frees()
+kept = grow()
 arenas()
 sys.stdout.flush()
 os._exit(0)
