@@ -63,7 +63,8 @@ FAMILY_WL  := families cxx_new
 WL_BINS    := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS)) \
               $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX)) \
               $(foreach f,$(FAMILIES),$(foreach w,$(FAMILY_WL),$(BUILD)/workloads/$(w)-$(f))) \
-              $(BUILD)/workloads/libdlwork.so $(BUILD)/workloads/families-static
+              $(BUILD)/workloads/libdlwork.so $(BUILD)/workloads/families-static \
+              $(BUILD)/workloads/pyalloc.so
 DEMO_BIN   := $(BUILD)/demo/orders
 
 vpath %.proto $(sort $(dir $(PROTOS)))
@@ -193,6 +194,14 @@ $(BUILD)/workloads/families-static: tests/workloads/families.c tests/workloads/w
 	@mkdir -p $(@D)
 	$(Q)$(CC) -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Werror \
 		-static $< -o $@ -lpthread
+
+# A CPython extension module (Debian's python3.11): calls of PyObject_Malloc
+# and friends at known Python lines, and a hook that counts every call.
+$(BUILD)/workloads/pyalloc.so: tests/workloads/pyext/pyalloc.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g -fPIC -shared -Wall -Werror \
+		$(shell python3.11-config --includes) $< -o $@
 
 $(DEMO_BIN): demo/orders.c
 	$(call say,CC,$<)

@@ -5,7 +5,10 @@
  *
  * Owned by bpf/. Counters are updated in place with atomics; a record's
  * weights say what it stands for (its size and 1 when exact, more when
- * sampled), so a block always takes away exactly what it added.
+ * sampled), so a block always takes away exactly what it added. A
+ * pymalloc block (AS_BLOCK_PYMALLOC) adds to its stack's counters only:
+ * its bytes are inside an arena, which the process's totals hold as an
+ * mmap region already.
  */
 #ifndef ALLOCSNOOP_BPF_ACCOUNT_H
 #define ALLOCSNOOP_BPF_ACCOUNT_H
@@ -22,11 +25,12 @@ struct {
  * stack, which the stack walk needs. */
 static struct as_stat_val stat_zero = {};
 
-static __always_inline int stat_add(__u32 tgid, __u32 gen, __u64 stack,
+static __always_inline int stat_add(__u32 tgid, const struct as_alloc_val *r,
 				    __s64 size, __s64 count, __u64 alloc_size,
 				    __u64 alloc_count)
 {
-	struct as_stat_key key = {.tgid = tgid, .gen = gen, .stack = stack};
+	struct as_stat_key key = {
+	    .tgid = tgid, .gen = r->gen, .stack = r->stack, .kind = r->kind};
 	struct as_stat_val *v;
 	long err;
 
@@ -60,7 +64,7 @@ static __always_inline void release(__u32 tgid, const struct as_alloc_val *r,
 				    struct as_proc_val *p, __u64 now)
 {
 	struct as_stat_key key = {
-	    .tgid = tgid, .gen = r->gen, .stack = r->stack};
+	    .tgid = tgid, .gen = r->gen, .stack = r->stack, .kind = r->kind};
 	struct as_stat_val *v;
 	__u64 life;
 
@@ -79,7 +83,7 @@ static __always_inline void release(__u32 tgid, const struct as_alloc_val *r,
 		}
 	}
 	/* a block of an image replaced by exec is no longer in current */
-	if (p && p->gen == r->gen) {
+	if (p && p->gen == r->gen && r->kind == AS_BLOCK_MALLOC) {
 		__sync_fetch_and_add(&p->current, -(__s64)r->weight);
 		__sync_fetch_and_add(&p->free_count, r->count_weight);
 		__sync_fetch_and_add(&p->free_bytes, r->weight);
@@ -111,9 +115,10 @@ static __always_inline void record_untracked(__u32 tgid,
 					     struct as_proc_val *p)
 {
 	count_lost(AS_LOST_ALLOC_MAP_FULL);
-	stat_add(tgid, r->gen, r->stack, 0, 0, r->weight, r->count_weight);
-	if (p) {
+	stat_add(tgid, r, 0, 0, r->weight, r->count_weight);
+	if (p)
 		__sync_fetch_and_add(&p->untracked, r->count_weight);
+	if (p && r->kind == AS_BLOCK_MALLOC) {
 		__sync_fetch_and_add(&p->alloc_count, r->count_weight);
 		__sync_fetch_and_add(&p->alloc_bytes, r->weight);
 	}
@@ -135,7 +140,9 @@ static __always_inline void record_alloc(struct as_thread_state *ts, __u32 tgid,
 		/* The address came back without a free we saw (freed by a
 		 * path we do not probe): the stale record ends here. */
 		release(tgid, &ts->stale, p, 0);
-		count_lost(AS_LOST_STALE_ALLOC);
+		count_lost(ts->stale.kind == AS_BLOCK_PYMALLOC
+			       ? AS_LOST_PYMALLOC_STALE
+			       : AS_LOST_STALE_ALLOC);
 		err = 0;
 	}
 	if (err) {
@@ -144,10 +151,10 @@ static __always_inline void record_alloc(struct as_thread_state *ts, __u32 tgid,
 	}
 	/* a stack a counter refers to stays stored: the next walk that
 	 * finds it again need not look */
-	if (!stat_add(tgid, r->gen, r->stack, r->weight, r->count_weight,
-		      r->weight, r->count_weight))
+	if (!stat_add(tgid, r, r->weight, r->count_weight, r->weight,
+		      r->count_weight))
 		ts->last_stack = r->stack;
-	if (p) {
+	if (p && r->kind == AS_BLOCK_MALLOC) {
 		cur = __sync_fetch_and_add(&p->current, r->weight) + r->weight;
 		__sync_fetch_and_add(&p->alloc_count, r->count_weight);
 		__sync_fetch_and_add(&p->alloc_bytes, r->weight);

@@ -7,7 +7,8 @@
  * (glibc's realloc(NULL, n) calls malloc) only moves the thread's depth.
  * realloc takes the old block's record out at its entry (once realloc
  * frees it, another thread may get the address back) and puts it back if
- * realloc fails.
+ * realloc fails. A block of CPython's object allocator is pymalloc's
+ * (inside an arena) unless a call nested in it gave it (block_kind).
  */
 #ifndef ALLOCSNOOP_BPF_ALLOC_CALL_H
 #define ALLOCSNOOP_BPF_ALLOC_CALL_H
@@ -82,6 +83,7 @@ static __always_inline int alloc_begin(struct pt_regs *ctx,
 	if (sample_bytes)
 		sample(ts);
 	ts->old_found = ts->old_ptr && live_take(tgid, ts->old_ptr, &ts->old);
+	ts->inner = 0;
 	ts->depth = 1;
 	return ts->sampled || ts->old_found ||
 	       (AS_COOKIE_ROLE(cookie) == AS_ROLE_REALLOC && !ts->old_ptr);
@@ -131,8 +133,29 @@ static __always_inline void realloc_old_end(struct as_thread_state *ts,
 	}
 	if (ts->old_found)
 		release(tgid, &ts->old, p, ts->rec.ts);
-	else if (p && !sample_bytes)
+	else if (p && !sample_bytes &&
+		 !(AS_COOKIE_FLAGS(ts->cookie) & AS_FN_PYMALLOC))
+		/* pymalloc's: most blocks not seen were allocated where its
+		 * fast path is inlined (free_enter) */
 		__sync_fetch_and_add(&p->unmatched_free_count, 1);
+}
+
+/*
+ * What the block @block of the outermost call is. pymalloc serves blocks
+ * of 1..512 bytes from its arenas and hands the rest to malloc (with
+ * PYTHONMALLOC=malloc, all of them): a block is malloc's when the first
+ * block a nested call returned is it, or lies just before it (the debug
+ * hooks of PYTHONMALLOC=debug and -X dev put a 16-byte header first). A
+ * nested call that returned something else made room for pymalloc
+ * (realloc of its arena table), not the block.
+ */
+static __always_inline __u32 block_kind(const struct as_thread_state *ts,
+					__u64 block)
+{
+	if (!(AS_COOKIE_FLAGS(ts->cookie) & AS_FN_PYMALLOC))
+		return AS_BLOCK_MALLOC;
+	return ts->inner && block - ts->inner < 64 ? AS_BLOCK_MALLOC
+						   : AS_BLOCK_PYMALLOC;
 }
 
 /* The return half of an allocator call. */
@@ -149,6 +172,11 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		return 0;
 	if (ts->depth > 1) {
 		ts->depth--;
+		/* a block of CPython's allocator, though nested, is its own */
+		if (!ts->inner &&
+		    !(AS_COOKIE_FLAGS(bpf_get_attach_cookie(ctx)) &
+		      AS_FN_PYMALLOC))
+			ts->inner = PT_REGS_RC(ctx);
 		return 0;
 	}
 	ts->depth = 0;
@@ -173,6 +201,7 @@ static __always_inline int alloc_end(struct pt_regs *ctx)
 		realloc_old_end(ts, tgid, block || zero_free, p);
 	if (!ts->sampled)
 		return 0;
+	ts->rec.kind = block_kind(ts, block);
 	if (block)
 		record_alloc(ts, tgid, block, p);
 	else if (!zero_free && p &&

@@ -90,7 +90,8 @@ int BPF_KRETPROBE(alloc_exit)
  * Session probe (malloc, calloc, realloc when sampling): loaded with
  * expected attach type BPF_TRACE_UPROBE_SESSION by the tracer. Its entry
  * returns 1 to skip the return half. A call nested in one whose return is
- * still due is that call's and is skipped without touching the depth.
+ * still due is that call's and is skipped without touching the depth,
+ * but in CPython's allocator, which the session never runs itself.
  */
 SEC("uprobe")
 int BPF_KPROBE(alloc_session)
@@ -107,38 +108,75 @@ int BPF_KPROBE(alloc_session)
 	if (untraced(tgid))
 		return 1;
 	ts = thread_get(tid);
-	if (!ts || ts->depth)
+	if (!ts)
 		return 1;
+	if (ts->depth) {
+		/* inside CPython's allocator, whose block it may be: its
+		 * return is kept (block_kind) */
+		if (!(AS_COOKIE_FLAGS(ts->cookie) & AS_FN_PYMALLOC))
+			return 1;
+		ts->depth++;
+		return 0;
+	}
 	if (alloc_begin(ctx, ts, bpf_get_attach_cookie(ctx)))
 		return 0;
 	ts->depth = 0;
 	return 1;
 }
 
+/*
+ * PyObject_Free and the like: a malloc block it ends (a large one) is
+ * passed on to free() inside, which must not count it as unmatched; a
+ * block not seen is no unmatched free either: most were allocated where
+ * pymalloc's fast path is inlined, and one it hands to free() is counted
+ * there.
+ */
+static __always_inline void pymalloc_freed(__u32 tid, __u64 ptr, bool found,
+					   const struct as_alloc_val *v)
+{
+	struct as_thread_state *ts;
+
+	if (!found || v->kind != AS_BLOCK_MALLOC)
+		return;
+	ts = thread_get(tid);
+	if (ts)
+		ts->handed = ptr;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(free_enter)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(),
+	      cookie = bpf_get_attach_cookie(ctx);
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	void *ptr = (void *)call_arg(
-	    ctx, AS_COOKIE_PTR_ARG(bpf_get_attach_cookie(ctx)));
+	void *ptr = (void *)call_arg(ctx, AS_COOKIE_PTR_ARG(cookie));
 	struct as_thread_state *ts;
 	struct as_alloc_val v;
 	struct as_proc_val *p;
+	bool found;
 
 	if (floor_only || !ptr || untraced(tgid))
 		return 0;
-	if (live_take(tgid, (__u64)ptr, &v)) {
+	found = live_take(tgid, (__u64)ptr, &v);
+	if (found)
 		release(tgid, &v, bpf_map_lookup_elem(&procs, &tgid),
 			bpf_ktime_get_ns());
+	if (AS_COOKIE_FLAGS(cookie) & AS_FN_PYMALLOC) {
+		pymalloc_freed(tid, (__u64)ptr, found, &v);
 		return 0;
 	}
 	/* Sampling: most blocks were not recorded. */
-	if (sample_bytes)
+	if (found || sample_bytes)
 		return 0;
 	/* A free inside an allocator call (realloc(p, 0)) is that call's;
-	 * realloc took the record out at its entry. */
+	 * realloc took the record out at its entry. The free pymalloc
+	 * makes of a block PyObject_Free ended is that one's (the debug
+	 * hooks free their header, just before the block). */
 	ts = bpf_map_lookup_elem(&threads, &tid);
+	if (ts && ts->handed && ts->handed - (__u64)ptr < 64) {
+		ts->handed = 0;
+		return 0;
+	}
 	if (ts && ts->depth)
 		return 0;
 	p = proc_get(tgid);

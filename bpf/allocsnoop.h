@@ -32,6 +32,25 @@ enum as_role {
 
 /* realloc(p, 0) frees p (glibc), so a NULL return is not a failure. */
 #define AS_FN_ZERO_FREES 1
+/*
+ * CPython's object allocator (PyObject_Malloc, PyMem_Malloc and friends):
+ * pymalloc serves small blocks from its own arenas, which are counted as
+ * mmap regions already, and hands the others to malloc, which is nested.
+ * A block of such a call is AS_BLOCK_PYMALLOC unless a call nested in it
+ * gave it (alloc_call.h).
+ */
+#define AS_FN_PYMALLOC 2
+
+/*
+ * What a live block is, in its record and its stats key. A pymalloc
+ * block lies inside an arena that the process's totals hold already (as
+ * an mmap region): it has its stack's counters, not the process's, so
+ * that no byte is counted twice.
+ */
+enum as_block_kind {
+	AS_BLOCK_MALLOC = 0, /* of an allocator: in the process's totals */
+	AS_BLOCK_PYMALLOC,   /* served by pymalloc from an arena */
+};
 
 /*
  * Cookie layout: role in bits 0-3, then the 1-based argument numbers
@@ -117,6 +136,10 @@ enum as_lost {
 	AS_LOST_LATE_PROBES,	 /* an allocator file was probed only after a
 				    process had mapped it: its calls until then
 				    were not seen (counted by userspace) */
+	AS_LOST_PYMALLOC_STALE,	 /* a pymalloc block seen was given out again:
+				    it had been freed where pymalloc's free is
+				    inlined, and was live in its row until
+				    then */
 	AS_LOST_MAX,
 };
 
@@ -133,8 +156,8 @@ struct as_alloc_val {
 	__u64 weight;	    /* bytes it stands for: = size when exact */
 	__u64 count_weight; /* allocations it stands for: 1 when exact */
 	__u64 ts;	    /* when it was allocated, bpf_ktime_get_ns() */
-	__u32 gen; /* the process image (as_proc_val.gen) it belongs to */
-	__u32 pad;
+	__u32 gen;  /* the process image (as_proc_val.gen) it belongs to */
+	__u32 kind; /* enum as_block_kind */
 };
 
 /*
@@ -171,6 +194,8 @@ struct as_stat_key {
 	__u32 tgid;
 	__u32 gen; /* process image: bumped at every exec */
 	__u64 stack;
+	__u32 kind; /* enum as_block_kind of its blocks */
+	__u32 pad;
 };
 
 /*
@@ -261,6 +286,12 @@ struct as_thread_state {
 	/* the stack of this thread's last recorded block: stored, and kept
 	 * while its process's counter refers to it */
 	__u64 last_stack;
+	/* the first block a call nested in the outermost one returned, 0
+	 * none: pymalloc's large blocks are malloc's */
+	__u64 inner;
+	/* a block PyObject_Free ended that pymalloc hands on to free():
+	 * that free is the same one, not an unmatched one */
+	__u64 handed;
 };
 
 /* Ring buffer events: things userspace must act on promptly. */

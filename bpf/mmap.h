@@ -52,6 +52,19 @@ static __always_inline bool failed(long ret)
 #define AS_NR_MUNMAP 11
 #define AS_NR_MREMAP 25
 
+/*
+ * Is a mapping made now an allocator's own memory (glibc's big blocks),
+ * counted as its blocks? Not a pymalloc arena, which its blocks are not
+ * added to the totals for (account.h): mapped by CPython's allocator
+ * itself, outside any malloc nested in it.
+ */
+static __always_inline bool allocators_own(const struct as_thread_state *ts)
+{
+	if (!ts->depth)
+		return false;
+	return ts->depth > 1 || !(AS_COOKIE_FLAGS(ts->cookie) & AS_FN_PYMALLOC);
+}
+
 static __always_inline void on_mmap(const struct pt_regs *regs, __u32 tgid,
 				    __u32 tid, long ret)
 {
@@ -62,8 +75,7 @@ static __always_inline void on_mmap(const struct pt_regs *regs, __u32 tgid,
 	if (!(flags & AS_MAP_ANONYMOUS) && !mmap_files)
 		return;
 	ts = thread_get(tid);
-	/* inside an allocator call: the allocator's own memory */
-	if (!ts || ts->depth)
+	if (!ts || allocators_own(ts))
 		return;
 	p = proc_get(tgid);
 	stack = stack_store(tgid, ts, BPF_CORE_READ(regs, ip),

@@ -16,7 +16,7 @@ struct as_ages {
 
 struct key {
 	const struct as_ages *a;
-	uint32_t tgid, gen;
+	uint32_t tgid, gen, kind;
 	uint64_t stack;
 };
 
@@ -47,11 +47,12 @@ void ages__free(struct as_ages *a)
 	free(a);
 }
 
-static uint64_t key_hash(uint32_t tgid, uint32_t gen, uint64_t stack)
+static uint64_t key_hash(const struct key *k)
 {
-	return u64map__hash_u64(
-	    u64map__hash_u64(u64map__hash_u64(U64MAP_HASH_INIT, tgid), gen),
-	    stack);
+	uint64_t h = u64map__hash_u64(U64MAP_HASH_INIT, k->tgid);
+
+	h = u64map__hash_u64(h, (uint64_t)k->kind << 32 | k->gen);
+	return u64map__hash_u64(h, k->stack);
 }
 
 static bool key_is(uint64_t idx, const void *ctx)
@@ -59,36 +60,38 @@ static bool key_is(uint64_t idx, const void *ctx)
 	const struct key *k = ctx;
 	const struct as_ages_entry *e = &k->a->v[idx];
 
-	return e->tgid == k->tgid && e->gen == k->gen && e->stack == k->stack;
+	return e->tgid == k->tgid && e->gen == k->gen && e->kind == k->kind &&
+	       e->stack == k->stack;
 }
 
 const struct as_ages_entry *ages__get(const struct as_ages *a, uint32_t tgid,
-				      uint32_t gen, uint64_t stack)
+				      uint32_t gen, uint32_t kind,
+				      uint64_t stack)
 {
-	struct key k = {a, tgid, gen, stack};
+	struct key k = {a, tgid, gen, kind, stack};
 	uint64_t idx;
 
-	if (!a || !u64map__find(a->index, key_hash(tgid, gen, stack), key_is,
-				&k, &idx))
+	if (!a || !u64map__find(a->index, key_hash(&k), key_is, &k, &idx))
 		return NULL;
 	return &a->v[idx];
 }
 
-int ages__add(struct as_ages *a, uint32_t tgid, uint32_t gen, uint64_t stack,
-	      uint64_t ts_ns, uint64_t weight, uint64_t count)
+int ages__add(struct as_ages *a, uint32_t tgid, uint32_t gen, uint32_t kind,
+	      uint64_t stack, uint64_t ts_ns, uint64_t weight, uint64_t count)
 {
+	struct key k = {a, tgid, gen, kind, stack};
 	struct as_ages_entry *e =
-	    (struct as_ages_entry *)ages__get(a, tgid, gen, stack);
+	    (struct as_ages_entry *)ages__get(a, tgid, gen, kind, stack);
 	/* a block allocated after the clock was read is brand new */
 	uint64_t age = a->now_ns > ts_ns ? a->now_ns - ts_ns : 0;
 
 	if (!e) {
 		if (BUF_RESERVE(a->v, a->cap, a->n + 1) ||
-		    u64map__add(a->index, key_hash(tgid, gen, stack), a->n))
+		    u64map__add(a->index, key_hash(&k), a->n))
 			return -ENOMEM;
 		e = &a->v[a->n++];
 		*e = (struct as_ages_entry){
-		    .tgid = tgid, .gen = gen, .stack = stack};
+		    .tgid = tgid, .gen = gen, .kind = kind, .stack = stack};
 	}
 	if (age > e->oldest_ns)
 		e->oldest_ns = age;

@@ -4,9 +4,10 @@
  * from one pass over the live-block table.
  *
  * Owned by the ages module. The collector offers every live block; this
- * keeps, per key, the oldest one's age, the ages' histogram, and what the
- * blocks older than a threshold (--older-than) stand for. Pure
- * bookkeeping: the collector reads the maps.
+ * keeps, per key (a block kind, enum as_block_kind, apart: malloc and
+ * pymalloc blocks of one stack are two rows), the oldest one's age, the ages'
+ * histogram, and what the blocks older than a threshold (--older-than) stand
+ * for. Pure bookkeeping: the collector reads the maps.
  */
 #ifndef ALLOCSNOOP_AGES_H
 #define ALLOCSNOOP_AGES_H
@@ -16,7 +17,7 @@
 #include "profile/hist.h"
 
 struct as_ages_entry {
-	uint32_t tgid, gen;
+	uint32_t tgid, gen, kind;
 	uint64_t stack;
 	uint64_t oldest_ns;  /* age of the oldest block */
 	struct as_hist hist; /* every block by age */
@@ -32,11 +33,12 @@ void ages__free(struct as_ages *a);
 
 /* A live block allocated at @ts_ns that stands for @weight bytes and
  * @count blocks. 0 or -ENOMEM. */
-int ages__add(struct as_ages *a, uint32_t tgid, uint32_t gen, uint64_t stack,
-	      uint64_t ts_ns, uint64_t weight, uint64_t count);
+int ages__add(struct as_ages *a, uint32_t tgid, uint32_t gen, uint32_t kind,
+	      uint64_t stack, uint64_t ts_ns, uint64_t weight, uint64_t count);
 
 /* The entry of a key, NULL when no live block has it (or @a is NULL). */
 const struct as_ages_entry *ages__get(const struct as_ages *a, uint32_t tgid,
-				      uint32_t gen, uint64_t stack);
+				      uint32_t gen, uint32_t kind,
+				      uint64_t stack);
 
 #endif

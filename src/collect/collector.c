@@ -43,6 +43,7 @@ static const char *const lost_names[AS_LOST_MAX] = {
     [AS_LOST_READ_FAILED] = "read_failed",
     [AS_LOST_STALE_ALLOC] = "stale_allocs",
     [AS_LOST_LATE_PROBES] = "probes_late",
+    [AS_LOST_PYMALLOC_STALE] = "pymalloc_stale",
 };
 
 struct as_collector {
@@ -472,7 +473,7 @@ static int add_stat(struct as_collector *c, struct as_loc_index *li,
 		    const struct as_ages *ages)
 {
 	const struct as_ages_entry *e =
-	    ages__get(ages, k->tgid, k->gen, k->stack);
+	    ages__get(ages, k->tgid, k->gen, k->kind, k->stack);
 	struct as_stat_val live = *v;
 	int idx;
 
@@ -488,7 +489,9 @@ static int add_stat(struct as_collector *c, struct as_loc_index *li,
 		live.size = e->old_size;
 		live.count = e->old_count;
 	}
-	idx = add_sample(c, li, m, snap, k->tgid, k->stack, AS_KIND_MALLOC,
+	idx = add_sample(c, li, m, snap, k->tgid, k->stack,
+			 k->kind == AS_BLOCK_PYMALLOC ? AS_KIND_PYMALLOC
+						      : AS_KIND_MALLOC,
 			 &live);
 	return idx < 0 ? idx : add_times(&snap->samples[idx], v, e);
 }
@@ -527,7 +530,7 @@ static bool wants_ages(const struct as_collector *c)
 /* A live region's piece, to the regions' ages (count it once). */
 static int region_age(const struct as_region_piece *pc, void *ages)
 {
-	return ages__add(ages, pc->pid, pc->gen, pc->stack, pc->ts_ns,
+	return ages__add(ages, pc->pid, pc->gen, 0, pc->stack, pc->ts_ns,
 			 pc->bytes, pc->first);
 }
 
@@ -552,7 +555,7 @@ static int add_region_stat(struct as_collector *c, struct as_loc_index *li,
 			   const struct as_ages *ages)
 {
 	const struct as_ages_entry *e =
-	    ages__get(ages, rs->pid, rs->gen, rs->stack);
+	    ages__get(ages, rs->pid, rs->gen, 0, rs->stack);
 	struct as_stat_val v = {.size = rs->size,
 				.count = rs->count,
 				.alloc_size = rs->alloc_size,
@@ -593,21 +596,24 @@ static bool is_arena(const struct as_snapshot *snap, const struct as_sample *sm)
 	return false;
 }
 
-/* Each process's live bytes in pymalloc's arenas, from its mmap rows.
- */
+/* Each process's live bytes in pymalloc's arenas, from its mmap rows,
+ * and of those the pymalloc blocks its rows show. */
 static void add_arena_bytes(struct as_snapshot *snap)
 {
 	const struct as_sample *sm;
 	struct as_process *p;
+	bool arena;
 
 	for (size_t i = 0; i < snap->nsamples; i++) {
 		sm = &snap->samples[i];
-		if (sm->kind != AS_KIND_MMAP || sm->size <= 0 ||
-		    !is_arena(snap, sm))
+		arena = sm->kind == AS_KIND_MMAP && is_arena(snap, sm);
+		if (sm->size <= 0 || (!arena && sm->kind != AS_KIND_PYMALLOC))
 			continue;
 		p = (struct as_process *)snapshot__find_process(snap, sm->pid);
-		if (p)
+		if (p && arena)
 			p->pymalloc_bytes += sm->size;
+		else if (p)
+			p->pymalloc_blocks += sm->size;
 	}
 }
 
@@ -673,8 +679,8 @@ static int ages_batch(const void *keys, const void *vals, __u32 n, void *arg)
 	int err = 0;
 
 	for (i = 0; !err && i < n; i++)
-		err = ages__add(arg, k[i].tgid, v[i].gen, v[i].stack, v[i].ts,
-				v[i].weight, v[i].count_weight);
+		err = ages__add(arg, k[i].tgid, v[i].gen, v[i].kind, v[i].stack,
+				v[i].ts, v[i].weight, v[i].count_weight);
 	return err;
 }
 
@@ -693,8 +699,8 @@ static int buckets_batch(const void *keys, const void *vals, __u32 n, void *arg)
 			if (addr == AS_SLOT_EMPTY || addr == AS_SLOT_CLAIMED)
 				continue;
 			err = ages__add(arg, b[i].tgid[j], b[i].rec[j].gen,
-					b[i].rec[j].stack, b[i].rec[j].ts,
-					b[i].rec[j].weight,
+					b[i].rec[j].kind, b[i].rec[j].stack,
+					b[i].rec[j].ts, b[i].rec[j].weight,
 					b[i].rec[j].count_weight);
 		}
 	return err;

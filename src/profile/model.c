@@ -12,6 +12,7 @@
 static const char *const kind_names[] = {
     [AS_KIND_MALLOC] = "malloc",
     [AS_KIND_MMAP] = "mmap",
+    [AS_KIND_PYMALLOC] = "pymalloc",
 };
 
 const char *sample_kind__name(enum as_sample_kind kind)

@@ -60,6 +60,9 @@ struct as_location {
 enum as_sample_kind {
 	AS_KIND_MALLOC = 0, /* blocks of an allocator (malloc and friends) */
 	AS_KIND_MMAP,	    /* regions mapped with mmap directly */
+	/* blocks CPython's pymalloc served from its arenas: inside the
+	 * arenas' mmap regions, so not in the process's current and peak */
+	AS_KIND_PYMALLOC,
 };
 
 /* "malloc" or "mmap"; NULL for an unknown kind. */
@@ -99,6 +102,9 @@ struct as_process {
 	/* of mmap_bytes, CPython's pymalloc arenas (which hold the small
 	 * objects that no row breaks down) */
 	int64_t pymalloc_bytes;
+	/* of those, the live pymalloc blocks the rows show (AS_KIND_PYMALLOC
+	 * samples): the rest were allocated where no probe sees */
+	int64_t pymalloc_blocks;
 	struct timespec peak_time; /* CLOCK_REALTIME of the peak; 0 unknown */
 	/* Its memory over time, oldest first (none: ntimeline 0). */
 	size_t ntimeline;

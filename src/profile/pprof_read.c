@@ -396,6 +396,7 @@ static int read_process(struct reader *r, const char *text)
 	    !jget_opt_i64(o, "mmap_bytes", &p->mmap_bytes) ||
 	    !jget_opt_i64(o, "mmap_peak", &p->mmap_peak) ||
 	    !jget_opt_i64(o, "pymalloc_bytes", &p->pymalloc_bytes) ||
+	    !jget_opt_i64(o, "pymalloc_blocks", &p->pymalloc_blocks) ||
 	    !jget_opt_i64(o, "peak_time_ns", &peak) || peak < 0 ||
 	    read_timeline(o, p))
 		ret = corrupt(r,

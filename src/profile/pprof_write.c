@@ -286,6 +286,9 @@ static int process_comment(struct writer *w, const struct as_process *p)
 		  ?: jset(o, "pymalloc_bytes",
 			  json_object_new_int64(p->pymalloc_bytes));
 	ret = ret
+		  ?: jset(o, "pymalloc_blocks",
+			  json_object_new_int64(p->pymalloc_blocks));
+	ret = ret
 		  ?: jset(o, "peak_time_ns",
 			  json_object_new_int64(ts_nanos(p->peak_time)));
 	if (!ret && p->ntimeline)

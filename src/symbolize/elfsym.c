@@ -6,6 +6,7 @@
  * its address, not from the section headers: that is how the loader maps
  * the file, and therefore what a uprobe's offset means.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <elfutils/libdwelf.h>
 
 #include "symbolize/elfsym.h"
 
@@ -210,6 +213,128 @@ cleanup:
 	return err;
 }
 
+/* Opens the ELF file @path: 0 with *@fd and *@elf (the caller ends both),
+ * -errno of open(), or -ENOEXEC when it is not ELF. */
+static int open_elf(const char *path, int *fd, Elf **elf)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	*elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (*elf && elf_kind(*elf) == ELF_K_ELF)
+		return 0;
+	if (*elf)
+		elf_end(*elf);
+	*elf = NULL;
+	close(*fd);
+	*fd = -1;
+	return -ENOEXEC;
+}
+
+/* Is @symname "@name.lto_priv.N", N decimal? */
+static bool is_lto_copy(const char *symname, const char *name, size_t len)
+{
+	static const char tag[] = ".lto_priv.";
+
+	if (strncmp(symname, name, len) != 0 ||
+	    strncmp(symname + len, tag, sizeof(tag) - 1) != 0)
+		return false;
+	symname += len + sizeof(tag) - 1;
+	if (!*symname)
+		return false;
+	while (isdigit((unsigned char)*symname))
+		symname++;
+	return !*symname;
+}
+
+/*
+ * The local function copy of @name in @elf's .symtab: 0 with *@out, or
+ * -ENOENT when there is none or several (two copies of one name are two
+ * functions: neither is probed).
+ */
+static int scan_lto(Elf *elf, const char *name, GElf_Sym *out)
+{
+	size_t len = strlen(name), i, found = 0;
+	Elf_Scn *scn = NULL;
+	const char *symname;
+	GElf_Shdr shdr;
+	Elf_Data *d;
+	GElf_Sym sym;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_SYMTAB ||
+		    !(d = elf_getdata(scn, NULL)) || !shdr.sh_entsize)
+			continue;
+		for (i = 0; i < shdr.sh_size / shdr.sh_entsize; i++) {
+			if (!gelf_getsym(d, (int)i, &sym) ||
+			    !is_type(&sym, STT_FUNC) ||
+			    GELF_ST_BIND(sym.st_info) != STB_LOCAL ||
+			    sym.st_shndx == SHN_UNDEF)
+				continue;
+			symname = elf_strptr(elf, shdr.sh_link, sym.st_name);
+			if (!symname || !is_lto_copy(symname, name, len) ||
+			    (found && out->st_value == sym.st_value))
+				continue;
+			*out = sym;
+			found++;
+		}
+	}
+	return found == 1 ? 0 : -ENOENT;
+}
+
+/* Opens the separate debug file of @elf, by its build-id, as Debian's
+ * -dbg packages install it (/usr/lib/debug/.build-id/xx/yyyy.debug). */
+static int open_debug_file(Elf *elf, int *fd, Elf **out)
+{
+	char path[64 + 2 * 64];
+	const unsigned char *id;
+	ssize_t n, i;
+	int len;
+
+	n = dwelf_elf_gnu_build_id(elf, (const void **)&id);
+	if (n < 2 || n > 64)
+		return -ENOENT;
+	len = snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/",
+		       id[0]);
+	for (i = 1; i < n; i++)
+		len += snprintf(path + len, sizeof(path) - (size_t)len, "%02x",
+				id[i]);
+	snprintf(path + len, sizeof(path) - (size_t)len, ".debug");
+	return open_elf(path, fd, out);
+}
+
+int elfsym__lookup_lto(const char *path, const char *name,
+		       struct as_elfsym *out)
+{
+	Elf *elf = NULL, *dbg = NULL;
+	int fd, dfd = -1, err;
+	GElf_Sym sym;
+
+	if (!path || !name || !*name || !out)
+		return -EINVAL;
+	err = open_elf(path, &fd, &elf);
+	if (err)
+		return err;
+	err = scan_lto(elf, name, &sym);
+	if (err == -ENOENT && !open_debug_file(elf, &dfd, &dbg))
+		err = scan_lto(dbg, name, &sym);
+	if (err)
+		goto cleanup;
+	out->vaddr = sym.st_value;
+	out->size = sym.st_size;
+	/* the stripped file's own segments: where the code is mapped */
+	err = vaddr_to_offset(elf, sym.st_value, &out->file_offset);
+cleanup:
+	if (dbg)
+		elf_end(dbg);
+	if (dfd >= 0)
+		close(dfd);
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
 /* The section of @elf holding @vaddr, and its header. */
 int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out)
 {
@@ -361,15 +486,10 @@ int elfsym__forwarded_to(const char *path, const struct as_elfsym *fn,
 
 	if (!path || !fn || !name || !len)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
+	err = open_elf(path, &fd, &elf);
+	if (err)
+		return err;
+	err = -ENOENT;
 	to = jmp_target(elf, fn->vaddr);
 	if (!to)
 		goto cleanup;

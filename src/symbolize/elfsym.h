@@ -32,6 +32,17 @@ struct as_elfsym {
  */
 int elfsym__lookup(const char *path, const char *name, struct as_elfsym *out);
 
+/*
+ * Looks up the out-of-line copy that link-time optimisation left of the
+ * static function @name: the one LOCAL STT_FUNC symbol "@name.lto_priv.N"
+ * of @path's .symtab or, for a stripped file, of its separate debug file
+ * (/usr/lib/debug/.build-id/, by its build-id). Its file offset is
+ * through @path's own PT_LOAD segments. Returns as elfsym__lookup does;
+ * -ENOENT also when there are several such copies.
+ */
+int elfsym__lookup_lto(const char *path, const char *name,
+		       struct as_elfsym *out);
+
 /* The same for a data symbol (STT_OBJECT: CPython's _PyRuntime). */
 int elfsym__lookup_object(const char *path, const char *name,
 			  struct as_elfsym *out);

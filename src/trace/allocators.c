@@ -131,6 +131,37 @@ static const struct as_alloc_fn mimalloc_fns[] = {
     {"mi_new_n", ALLOC, 2, 1, 0, 0, 0, 0, false, false},
 };
 
+/*
+ * CPython's object and memory domains, whose calls every Python object
+ * and buffer takes: pymalloc serves blocks of 1..512 bytes from its
+ * arenas (mmap regions, charged to the line that made each), the rest
+ * from malloc, nested. Debian's LTO build inlines them into most of the
+ * interpreter's own callers, which no probe sees: these rows see the real
+ * calls (extension modules, out-of-line sites). LTO also leaves an
+ * out-of-line copy of the static functions behind them, which the
+ * interpreter's inlined reallocs call (list growth, str resize) and every
+ * call does while a hook is installed (tracemalloc, -X dev): the last four
+ * rows, arguments after the allocator's context. Not hot: a call nested in
+ * one of them keeps its return probe (alloc_call.h, block_kind). The Raw
+ * domain is malloc itself.
+ */
+#define PY  AS_FN_PYMALLOC
+#define LTO false, false, true
+static const struct as_alloc_fn cpython_fns[] = {
+    {"PyObject_Malloc", ALLOC, 1, 0, 0, 0, 0, PY, true, false},
+    {"PyObject_Calloc", ALLOC, 2, 1, 0, 0, 0, PY, false, false},
+    {"PyObject_Realloc", REALLOC, 2, 0, 1, 0, 0, PY, false, false},
+    {"PyObject_Free", FREE, 0, 0, 1, 0, 0, PY, true, false},
+    {"PyMem_Malloc", ALLOC, 1, 0, 0, 0, 0, PY, false, false},
+    {"PyMem_Calloc", ALLOC, 2, 1, 0, 0, 0, PY, false, false},
+    {"PyMem_Realloc", REALLOC, 2, 0, 1, 0, 0, PY, false, false},
+    {"PyMem_Free", FREE, 0, 0, 1, 0, 0, PY, false, false},
+    {"_PyObject_Malloc", ALLOC, 2, 0, 0, 0, 0, PY, LTO},
+    {"_PyObject_Calloc", ALLOC, 3, 2, 0, 0, 0, PY, LTO},
+    {"_PyObject_Realloc", REALLOC, 3, 0, 2, 0, 0, PY, LTO},
+    {"_PyObject_Free", FREE, 0, 0, 2, 0, 0, PY, LTO},
+};
+
 #define SET(a)                                                                 \
 	{                                                                      \
 		a, N(a)                                                        \
@@ -144,6 +175,9 @@ static const char *const glibc_libs[] = {"libc.so", NULL};
 static const char *const jemalloc_libs[] = {"libjemalloc.so", NULL};
 static const char *const tcmalloc_libs[] = {"libtcmalloc", NULL};
 static const char *const mimalloc_libs[] = {"libmimalloc.so", NULL};
+/* the interpreter with libpython linked in (Debian's, pyenv's), or the
+ * shared libpython of the others */
+static const char *const cpython_libs[] = {"libpython3.", "python3.", NULL};
 
 static const struct as_alloc_family families[] = {
     {"glibc", glibc_libs, no_prefix, {SET(std_fns)}},
@@ -159,6 +193,7 @@ static const struct as_alloc_family families[] = {
      mimalloc_libs,
      no_prefix,
      {SET(std_fns), SET(mimalloc_fns), SET(cxx_fns)}},
+    {"cpython", cpython_libs, no_prefix, {SET(cpython_fns)}},
     /* a static binary's own malloc (glibc or musl static), and its C++
      * runtime's operator new, which ends in that malloc */
     {"static", NULL, no_prefix, {SET(std_fns)}},

@@ -35,6 +35,9 @@ struct as_alloc_fn {
 	bool required;	   /* a file without it is not of this family */
 	bool hot;	   /* called all the time: a uprobe session when
 			      sampling, so unsampled calls skip the return */
+	bool lto_copy;	   /* a static function, probed where link-time
+			      optimisation left an out-of-line copy of it
+			      (name.lto_priv.N, elfsym__lookup_lto) */
 };
 
 /* One family of allocators and how to recognise its files. */

@@ -234,7 +234,8 @@ static int fn_lookup(const char *path, const struct as_alloc_family *fam,
 
 	for (prefix = fam->prefixes; *prefix && err == -ENOENT; prefix++) {
 		snprintf(name, len, "%s%s", *prefix, fn->name);
-		err = elfsym__lookup(path, name, out);
+		err = fn->lto_copy ? elfsym__lookup_lto(path, name, out)
+				   : elfsym__lookup(path, name, out);
 	}
 	return err;
 }

@@ -45,6 +45,13 @@ static const char *const lib_dirs[] = {
     "/usr/lib",
 };
 
+/* Where the programs of a family are (CPython's python3.X, which has
+ * libpython linked in): probed before they start, too. */
+static const char *const bin_dirs[] = {
+    "/usr/bin",
+    "/usr/local/bin",
+};
+
 struct file_id {
 	dev_t dev;
 	ino_t ino;
@@ -266,8 +273,9 @@ static int probe_once(struct as_targets *tg, const char *path)
 	return n < 0 && n != -ESRCH ? n : 0;
 }
 
-/* Probes the allocator libraries (of a family) in directory @dir. */
-static int scan_dir(struct as_targets *tg, const char *dir)
+/* Probes the files of a family in directory @dir: its libraries, or
+ * with @programs its programs. */
+static int scan_dir(struct as_targets *tg, const char *dir, bool programs)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -279,7 +287,7 @@ static int scan_dir(struct as_targets *tg, const char *dir)
 		return 0; /* not on this system */
 	while (!err && (de = readdir(d))) {
 		if (!allocators__family_of(de->d_name) ||
-		    !strstr(de->d_name, ".so"))
+		    !strstr(de->d_name, ".so") != programs)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		err = probe_once(tg, path);
@@ -307,7 +315,9 @@ int targets__attach_system(struct as_targets *tg, const char *program)
 	/* allocsnoop's own files: the system's libc and loader */
 	err = targets__scan_process(tg, getpid(), false);
 	for (i = 0; err >= 0 && i < sizeof(lib_dirs) / sizeof(lib_dirs[0]); i++)
-		err = scan_dir(tg, lib_dirs[i]);
+		err = scan_dir(tg, lib_dirs[i], false);
+	for (i = 0; err >= 0 && i < sizeof(bin_dirs) / sizeof(bin_dirs[0]); i++)
+		err = scan_dir(tg, bin_dirs[i], true);
 	if (err < 0) {
 		fprintf(stderr,
 			"allocsnoop: cannot probe the system's allocator "

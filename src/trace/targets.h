@@ -23,8 +23,9 @@ void targets__free(struct as_targets *tg);
 /*
  * Probes the system's libc and loader (found through allocsnoop's own
  * maps), the allocator libraries installed in the system's library
- * directories and, when @program is not NULL, the program's own malloc if
- * it is static. Returns 0 or a negative errno (printed).
+ * directories, the programs of a family in /usr/bin and /usr/local/bin
+ * (CPython's python3.X) and, when @program is not NULL, the program's own
+ * malloc if it is static. Returns 0 or a negative errno (printed).
  */
 int targets__attach_system(struct as_targets *tg, const char *program);
 

@@ -517,9 +517,8 @@ static uint64_t site_key(const struct grouper *g, const struct as_sample *sm,
 {
 	uint64_t pid = g->o->per_process ? sm->pid : 0;
 
-	/* pids are below 2^22, location indices below 2^31 */
-	return (uint64_t)(sm->kind != AS_KIND_MALLOC) << 63 | pid << 32 |
-	       sm->locs[site];
+	/* pids are below 2^22, location indices below 2^31, kinds 2^2 */
+	return (uint64_t)sm->kind << 62 | pid << 32 | sm->locs[site];
 }
 
 /* lineno, filename, function, module: one row per allocation site. */

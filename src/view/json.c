@@ -103,6 +103,8 @@ static json_object *j_process(int *err, const struct as_process *p)
 	      check(err, json_object_new_int64(p->mmap_peak)));
 	j_put(err, o, "pymalloc_arena_bytes",
 	      check(err, json_object_new_int64(p->pymalloc_bytes)));
+	j_put(err, o, "pymalloc_block_bytes",
+	      check(err, json_object_new_int64(p->pymalloc_blocks)));
 	j_put(err, o, "exited", check(err, json_object_new_boolean(p->exited)));
 	j_put(err, o, "inexact",
 	      check(err, json_object_new_boolean(p->inexact)));

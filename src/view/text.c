@@ -391,6 +391,12 @@ static int put_footer(FILE *out, const struct as_report *r)
 			fprintf(out, "  pymalloc arenas=%s",
 				size__format(a, sizeof(a),
 					     (double)p->pymalloc_bytes, false));
+		/* inside the arenas: not in current or peak */
+		if (p->pymalloc_blocks)
+			fprintf(out, "  pymalloc blocks=%s",
+				size__format(a, sizeof(a),
+					     (double)p->pymalloc_blocks,
+					     false));
 		if (p->exited)
 			fputs("  exited", out);
 		if (p->inexact)

@@ -61,11 +61,14 @@ def has_numpy(python):
 
 
 def script_rows(report, pid=None):
-    """{marker: row} of the rows at the script's marked lines."""
+    """{marker: row} of the malloc rows at the script's marked lines (the
+    small objects pymalloc serves are rows of their own, test_pymalloc)."""
     lines = {v: k for k, v in py_markers().items()}
     out = {}
     for row in report["top"]:
         if pid is not None and row["pid"] not in (pid, None):
+            continue
+        if row["kind"] != "malloc":
             continue
         if row["file"] == str(SCRIPT) and row["line"] in lines:
             out[lines[row["line"]]] = row

@@ -235,7 +235,7 @@ def test_metrics_text_format(tmp_path):
     assert (f'allocsnoop_frees_total{{pid="{wl.pid}",'
             'comm="allocators"} 1\n') in text
     assert 'allocsnoop_lost_total{reason="events_lost"} 0\n' in text
-    assert len(re.findall(r"^allocsnoop_lost_total\{", text, re.M)) == 10
+    assert len(re.findall(r"^allocsnoop_lost_total\{", text, re.M)) == 11
 
 
 def test_seconds_delta_of_two_phases(tmp_path):

@@ -20,13 +20,18 @@ static void test_ages_per_key(void **state)
 	(void)state;
 	/* now = 100 s; "old" is older than 30 s */
 	assert_int_equal(ages__new(100 * S, 30 * S, &a), 0);
-	assert_int_equal(ages__add(a, 7, 0, 1, 10 * S, 1000, 1), 0); /* 90 s */
-	assert_int_equal(ages__add(a, 7, 0, 1, 90 * S, 500, 1), 0);  /* 10 s */
-	assert_int_equal(ages__add(a, 7, 0, 1, 60 * S, 200, 2), 0);  /* 40 s */
-	assert_int_equal(ages__add(a, 7, 1, 1, 99 * S, 64, 1), 0);   /* 1 s */
+	assert_int_equal(ages__add(a, 7, 0, 0, 1, 10 * S, 1000, 1),
+			 0); /* 90 s */
+	assert_int_equal(ages__add(a, 7, 0, 0, 1, 90 * S, 500, 1),
+			 0); /* 10 s */
+	assert_int_equal(ages__add(a, 7, 0, 0, 1, 60 * S, 200, 2),
+			 0);					      /* 40 s */
+	assert_int_equal(ages__add(a, 7, 1, 0, 1, 99 * S, 64, 1), 0); /* 1 s */
+	/* a pymalloc block of the same stack is a key of its own */
+	assert_int_equal(ages__add(a, 7, 0, 1, 1, 50 * S, 16, 1), 0); /* 50 s */
 	/* a block newer than the clock read counts as 0 s old */
-	assert_int_equal(ages__add(a, 8, 0, 1, 101 * S, 32, 1), 0);
-	e = ages__get(a, 7, 0, 1);
+	assert_int_equal(ages__add(a, 8, 0, 0, 1, 101 * S, 32, 1), 0);
+	e = ages__get(a, 7, 0, 0, 1);
 	assert_non_null(e);
 	assert_int_equal(e->oldest_ns, 90 * S);
 	assert_int_equal(e->old_size, 1200);
@@ -34,12 +39,15 @@ static void test_ages_per_key(void **state)
 	assert_int_equal(hist__total(&e->hist), 4);
 	assert_int_equal(hist__count(&e->hist, hist__bucket(90 * S)), 1);
 	assert_int_equal(hist__count(&e->hist, hist__bucket(40 * S)), 2);
-	e = ages__get(a, 7, 1, 1);
+	e = ages__get(a, 7, 0, 1, 1);
+	assert_int_equal(e->oldest_ns, 50 * S);
+	assert_int_equal(e->old_size, 16);
+	e = ages__get(a, 7, 1, 0, 1);
 	assert_int_equal(e->old_count, 0);
 	assert_int_equal(e->oldest_ns, S);
-	e = ages__get(a, 8, 0, 1);
+	e = ages__get(a, 8, 0, 0, 1);
 	assert_int_equal(e->oldest_ns, 0);
-	assert_null(ages__get(a, 9, 0, 1));
+	assert_null(ages__get(a, 9, 0, 0, 1));
 	ages__free(a);
 }
 

@@ -108,6 +108,18 @@ static void test_family_rows(void **state)
 	assert_int_equal(fn_of("jemalloc", "_ZnwmSt11align_val_t")->align_arg,
 			 2);
 	assert_non_null(fn_of("static", "malloc"));
+	/* CPython's: not hot (a call nested in one keeps its return), and
+	 * marked so that pymalloc's blocks are told from malloc's */
+	assert_true(fn_of("cpython", "PyObject_Malloc")->required);
+	assert_true(fn_of("cpython", "PyObject_Free")->required);
+	assert_int_equal(fn_of("cpython", "PyObject_Calloc")->count_arg, 1);
+	assert_int_equal(fn_of("cpython", "PyMem_Realloc")->ptr_arg, 1);
+	assert_int_equal(fn_of("cpython", "PyMem_Realloc")->size_arg, 2);
+	assert_true(fn_of("cpython", "PyMem_Free")->flags & AS_FN_PYMALLOC);
+	assert_false(fn_of("cpython", "PyObject_Realloc")->flags &
+		     AS_FN_ZERO_FREES);
+	assert_false(fn_of("cpython", "PyObject_Malloc")->hot);
+	assert_false(fn_of("glibc", "malloc")->flags & AS_FN_PYMALLOC);
 	assert_string_equal(allocators__family("jemalloc")->prefixes[2],
 			    "_rjem_");
 }
@@ -148,6 +160,11 @@ static void test_family_of(void **state)
 	assert_string_equal(
 	    allocators__family_of("libtcmalloc_minimal.so.4")->name,
 	    "tcmalloc");
+	assert_string_equal(allocators__family_of("/usr/bin/python3.11")->name,
+			    "cpython");
+	assert_string_equal(
+	    allocators__family_of("/usr/lib/libpython3.12.so.1.0")->name,
+	    "cpython");
 	assert_null(allocators__family_of("/usr/lib/libcrypt.so.1"));
 	assert_null(allocators__family_of(NULL));
 	assert_null(allocators__family("nosuch"));

@@ -135,6 +135,35 @@ static void test_not_functions(void **state)
 	dlclose(h);
 }
 
+/*
+ * Debian's python3.11 is stripped and built with LTO: pymalloc's static
+ * _PyObject_Malloc is found as _PyObject_Malloc.lto_priv.0 in its debug
+ * file (python3.11-dbg, which install-deps installs), at the bytes the
+ * executable maps (lea rax, [rsi - 1]: the size is its second argument).
+ */
+static void test_lto_copy_from_debug_file(void **state)
+{
+	static const uint8_t lea[] = {0x48, 0x8d, 0x46, 0xff};
+	const char *py = "/usr/bin/python3.11";
+	struct as_elfsym sym, pub;
+	uint8_t code[sizeof(lea)];
+
+	(void)state;
+	assert_int_equal(elfsym__lookup(py, "_PyObject_Malloc", &sym), -ENOENT);
+	assert_int_equal(elfsym__lookup_lto(py, "_PyObject_Malloc", &sym), 0);
+	assert_int_equal(elfsym__lookup(py, "PyObject_Malloc", &pub), 0);
+	assert_true(sym.size > 0 && sym.vaddr != pub.vaddr);
+	assert_int_equal(elfsym__read(py, sym.file_offset, code, sizeof(code)),
+			 0);
+	assert_memory_equal(code, lea, sizeof(lea));
+	assert_int_equal(elfsym__lookup_lto(py, "_PyObject_Free", &sym), 0);
+	/* a global, or a name with no copy, is not one */
+	assert_int_equal(elfsym__lookup_lto(py, "PyObject_Malloc", &sym),
+			 -ENOENT);
+	assert_int_equal(elfsym__lookup_lto(py, "_PyObject_Mall", &sym),
+			 -ENOENT);
+}
+
 static void test_bad_files(void **state)
 {
 	char path[] = "/tmp/test_elfsym.XXXXXX";
@@ -178,6 +207,7 @@ int main(void)
 	    cmocka_unit_test(test_dynsym_global_and_weak),
 	    cmocka_unit_test(test_default_version_wins),
 	    cmocka_unit_test(test_not_functions),
+	    cmocka_unit_test(test_lto_copy_from_debug_file),
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_read_elf_header),
 	};

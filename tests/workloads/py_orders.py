@@ -8,8 +8,11 @@ stdin to close (so a tracer attached at "ready" sees the processing
 phase only). With --tracemalloc it traces the processing phase itself and
 prints, for the top lines of compare_to(before, 'lineno'), a line
 "TM file line size count" and the sizes of that line's new traces
-"TS file line size...". Ends with os._exit: nothing is freed on the way
-out."""
+"TS file line size...". With --count DIR it counts every allocation call
+of the object and mem domains in the processing phase with the pyalloc
+extension in DIR (an allocator hook, no probe) and prints "PYCOUNT small
+large": the calls of 1..512 bytes, which pymalloc serves from its arenas,
+and the others. Ends with os._exit: nothing is freed on the way out."""
 import os
 import sys
 import tracemalloc
@@ -38,6 +41,10 @@ def report(before, after, top=2):
 def main():
     wait = "--wait" in sys.argv
     trace = "--tracemalloc" in sys.argv
+    count = None
+    if "--count" in sys.argv:
+        sys.path.insert(0, sys.argv[sys.argv.index("--count") + 1])
+        import pyalloc as count
     df = pd.read_csv(sys.argv[1])
     if wait:
         print("ready", flush=True)
@@ -45,7 +52,11 @@ def main():
     if trace:
         tracemalloc.start(1)
         before = tracemalloc.take_snapshot()
+    if count:
+        count.count_start()
     df = process(df)
+    if count:
+        print("PYCOUNT %d %d" % count.count_stop(), flush=True)
     if trace:
         report(before, tracemalloc.take_snapshot())
     if wait:
