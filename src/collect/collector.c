@@ -392,12 +392,13 @@ static bool is_eval_loop(const struct as_snapshot *snap, uint32_t loc)
  * of Python frames that one native call of the eval loop runs (a run ends
  * at an AS_PY_RUN_END frame) after that call's native frame, before the
  * native frames that called it. Runs past the last eval-loop frame found
- * (a native walk cut short) follow it.
+ * (a native walk cut short) were called from below the last native frame
+ * walked: they end the stack.
  */
 static void merge_python(const struct as_snapshot *snap, const __u64 *ips,
 			 uint32_t *locs, uint32_t n, uint32_t npy)
 {
-	uint32_t out[AS_MAX_STACK_ENTRIES], native = n - npy, k = 0, o = 0;
+	uint32_t out[AS_MAX_STACK_ENTRIES], native = n - npy, o = 0;
 	uint32_t p = native;
 
 	if (!npy)
@@ -409,13 +410,10 @@ static void merge_python(const struct as_snapshot *snap, const __u64 *ips,
 		do /* this call's run */
 			out[o++] = locs[p];
 		while (!(ips[p++] & AS_PY_RUN_END) && p < n);
-		k = o;
 	}
 	if (p == native) /* no eval loop: as walked */
 		return;
-	/* the runs left follow the last run placed */
-	memmove(out + k + (n - p), out + k, (o - k) * sizeof(*out));
-	memcpy(out + k, locs + p, (n - p) * sizeof(*out));
+	memcpy(out + o, locs + p, (n - p) * sizeof(*out));
 	memcpy(locs, out, n * sizeof(*locs));
 }
 

@@ -178,6 +178,10 @@ def test_version_and_offsets_said(python):
         "interpreter's DWARF" in said, said
 
 
+# the C that starts the interpreter on a file, below its outermost frame
+STARTERS = ("PyEval_EvalCode", "run_mod", "Py_RunMain", "Py_BytesMain", "main")
+
+
 @pytest.mark.parametrize("python", INTERPRETERS)
 def test_traceback_merged(python):
     """-g traceback: native frames from the allocator up to the eval loop
@@ -199,8 +203,11 @@ def test_traceback_merged(python):
         # Python call: the second call), the rest after the last
         seg = segments(stack[first_py:last_py + 1])
         assert len(seg) >= 3 and seg[0][1] == [("leaf", m["leaf"])], seg
+        natives = [fs for k, fs in seg if k == "native"]
+        # the last: its own eval loop, or where the native walk ended,
+        # the runs it did not reach after it (they were called from below)
         assert all(fs[-1] == "_PyEval_EvalFrameDefault"
-                   for k, fs in seg if k == "native"), seg
+                   for fs in natives[:-1]), seg
     else:
         assert "native" not in kinds[first_py:last_py], kinds
     assert stack[first_py - 1]["function"] == "_PyEval_EvalFrameDefault", \
@@ -212,8 +219,14 @@ def test_traceback_merged(python):
                       ("outer", m["outer"])], py
     assert py[-1][0] == "<module>"
     assert all(f["file"] == str(SCRIPT) for f in py_frames)
-    # below the outermost Python frame: the C that started the interpreter
-    assert "native" in kinds[last_py:], kinds
+    # below the outermost Python frame: the C that started the interpreter,
+    # unless 3.10's native walk ended before it (then nothing is below)
+    started = [i for i, f in enumerate(stack) if kinds[i] == "native" and
+               f["function"] in STARTERS]
+    if minor(python) != 10 or started:
+        assert started and started[0] > last_py, kinds
+    else:
+        assert kinds[-1] == "py", kinds
 
 
 CALLBACK = WL_SRC / "py_callback.py"
@@ -269,20 +282,23 @@ def test_traceback_through_c_callback(python, tmp_path):
     assert seg[2][1][-1] == "_PyEval_EvalFrameDefault", seg[2]
     if minor(python) == 10:
         # 3.10 runs inner and callback in eval-loop calls of their own,
-        # two native frames apart: the interpreter's CFI steps end at
-        # callback's call, before the extension's frame (its own block,
-        # below, shows the walk going on from that frame)
+        # two native frames apart: the interpreter's CFI steps end in
+        # callback's callers, before the extension's frame (its own block,
+        # below, shows the walk going on from that frame); the Python
+        # frames the walk did not reach follow where it ended
         assert seg[1][1] == [("inner", m["cb_inner"])], seg[1]
-        assert seg[3][1][:3] == [("callback", m["cb_callback"]),
-                                 ("caller", m["cb_caller"]),
-                                 ("main", m["cb_main"])], seg[3]
+        assert seg[3][1] == [("callback", m["cb_callback"])], seg[3]
+        assert kinds[4:] == ["native", "py"], seg
+        assert "call_back" not in seg[4][1], seg[4]
+        callers = seg[5][1]
     else:
         assert seg[1][1] == [("inner", m["cb_inner"]),
                              ("callback", m["cb_callback"])], seg[1]
         assert "call_back" in seg[2][1], seg[2]
-        assert seg[3][1][:2] == [("caller", m["cb_caller"]),
-                                 ("main", m["cb_main"])], seg[3]
-    assert seg[3][1][-1][0] == "<module>"
+        callers = seg[3][1]
+    assert callers[:2] == [("caller", m["cb_caller"]),
+                           ("main", m["cb_main"])], callers
+    assert callers[-1][0] == "<module>"
     # the extension's own block: its site is the Python line calling it,
     # its stack the C frame, then the eval loop, then that line
     c_row = rows[654_321]
@@ -309,8 +325,10 @@ def test_reused_code_object_address(python):
     assert reps, tr.stderr
     assert len(set(said)) < len(said), f"no address reused: {said}"
     lines = [1, 2, 3, 4, 5, 6, 7, 9]  # py_reuse.py's LINES
+    # the bytearrays' buffers; [pymalloc] rows are their objects
     got = {(r["file"], r["line"]): (r["size"], r["count"])
-           for r in reps[-1]["top"] if r["file"].startswith("<reuse-")}
+           for r in reps[-1]["top"]
+           if r["file"].startswith("<reuse-") and r["kind"] == "malloc"}
     want = {(f"<reuse-{i}>", line + 1): (20_000 + i + 1, 1)
             for i, line in enumerate(lines)}
     assert got == want
